@@ -1,0 +1,521 @@
+"""Typed intent: what a user asks for, in their words (vCPUs, memory, disks, networks, cloud-init, exposure).
+
+Pure values only: ``validate`` checks them, ``compile`` turns them into KubeVirt, CDI, Multus, core objects.
+Sizes are Kubernetes quantity strings (``20Gi``); names are the Kubernetes object names the compiler emits.
+Secret-bearing values (cloud-init user data) are typed ``object`` because the component layer may pass Pulumi
+secret Outputs through; everything here treats them as opaque.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class NetworkType(enum.StrEnum):
+    """The Multus CNI plugin a Network compiles to."""
+
+    BRIDGE = "bridge"
+    MACVLAN = "macvlan"
+    SRIOV = "sriov"
+    OVN_LOCALNET = "ovn-localnet"
+
+
+class MacvlanMode(enum.StrEnum):
+    """macvlan CNI ``mode`` values (source: containernetworking/plugins plugins/main/macvlan)."""
+
+    BRIDGE = "bridge"
+    PRIVATE = "private"
+    VEPA = "vepa"
+    PASSTHRU = "passthru"
+
+
+class IpamType(enum.StrEnum):
+    """How guest addresses on a secondary network are assigned."""
+
+    NONE = "none"
+    DHCP = "dhcp"
+    STATIC = "static"
+    WHEREABOUTS = "whereabouts"
+
+
+class AccessMode(enum.StrEnum):
+    READ_WRITE_ONCE = "ReadWriteOnce"
+    READ_WRITE_MANY = "ReadWriteMany"
+    READ_ONLY_MANY = "ReadOnlyMany"
+    READ_WRITE_ONCE_POD = "ReadWriteOncePod"
+
+
+class VolumeMode(enum.StrEnum):
+    FILESYSTEM = "Filesystem"
+    BLOCK = "Block"
+
+
+class PullMethod(enum.StrEnum):
+    """CDI registry import ``pullMethod``: ``node`` uses the node's container runtime cache."""
+
+    POD = "pod"
+    NODE = "node"
+
+
+class InstancetypeKind(enum.StrEnum):
+    CLUSTER = "VirtualMachineClusterInstancetype"
+    NAMESPACED = "VirtualMachineInstancetype"
+
+
+class PreferenceKind(enum.StrEnum):
+    CLUSTER = "VirtualMachineClusterPreference"
+    NAMESPACED = "VirtualMachinePreference"
+
+
+class FirmwareKind(enum.StrEnum):
+    BIOS = "bios"
+    UEFI = "uefi"
+
+
+class RunStrategy(enum.StrEnum):
+    """``spec.runStrategy``; the deprecated ``spec.running`` is never emitted."""
+
+    ALWAYS = "Always"
+    HALTED = "Halted"
+    MANUAL = "Manual"
+    RERUN_ON_FAILURE = "RerunOnFailure"
+    ONCE = "Once"
+
+
+class EvictionStrategy(enum.StrEnum):
+    NONE = "None"
+    LIVE_MIGRATE = "LiveMigrate"
+    LIVE_MIGRATE_IF_POSSIBLE = "LiveMigrateIfPossible"
+    EXTERNAL = "External"
+
+
+class DiskBus(enum.StrEnum):
+    VIRTIO = "virtio"
+    SCSI = "scsi"
+    SATA = "sata"
+
+
+class CdromBus(enum.StrEnum):
+    SATA = "sata"
+    SCSI = "scsi"
+
+
+class CacheMode(enum.StrEnum):
+    NONE = "none"
+    WRITETHROUGH = "writethrough"
+    WRITEBACK = "writeback"
+
+
+class AttachmentKind(enum.StrEnum):
+    """How a volume refers to a Disk: ``dataVolume`` (waits for the import) or ``persistentVolumeClaim``."""
+
+    PVC = "pvc"
+    DATAVOLUME = "datavolume"
+
+
+class NicBinding(enum.StrEnum):
+    MASQUERADE = "masquerade"
+    BRIDGE = "bridge"
+    SRIOV = "sriov"
+
+
+class NicModel(enum.StrEnum):
+    """Interface models KubeVirt accepts (source: pkg/virt-api/webhooks/validating-webhook/admitters)."""
+
+    VIRTIO = "virtio"
+    E1000 = "e1000"
+    E1000E = "e1000e"
+    IGB = "igb"
+    NE2K_PCI = "ne2k_pci"
+    PCNET = "pcnet"
+    RTL8139 = "rtl8139"
+
+
+class Protocol(enum.StrEnum):
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+
+
+class CloudInitKind(enum.StrEnum):
+    NOCLOUD = "nocloud"
+    CONFIGDRIVE = "configdrive"
+
+
+class SshPropagation(enum.StrEnum):
+    """``cloud-init`` writes keys once at first boot; ``guest-agent`` keeps them in sync while running."""
+
+    CLOUD_INIT = "cloud-init"
+    GUEST_AGENT = "guest-agent"
+
+
+class ServiceType(enum.StrEnum):
+    CLUSTER_IP = "ClusterIP"
+    NODE_PORT = "NodePort"
+    LOAD_BALANCER = "LoadBalancer"
+
+
+class WaitFor(enum.StrEnum):
+    """What `pulumi up` waits for before a VM counts as created: nothing, Ready or AgentConnected."""
+
+    NONE = "none"
+    RUNNING = "running"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class StackContext:
+    """The Pulumi project and stack; every compiled object carries them as labels."""
+
+    project: str
+    stack: str
+
+
+# --- Network --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    dst: str
+    gw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ipam:
+    """Address management; ``static`` uses addresses/routes/gateway, ``whereabouts`` uses range/exclude."""
+
+    type: IpamType = IpamType.NONE
+    addresses: tuple[str, ...] = ()
+    routes: tuple[Route, ...] = ()
+    gateway: str | None = None
+    range: str | None = None
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetworkArgs:
+    """A secondary network, compiled to a Multus NetworkAttachmentDefinition."""
+
+    namespace: str
+    name: str
+    type: NetworkType = NetworkType.BRIDGE
+    bridge: str | None = None
+    vlan: int | None = None
+    mtu: int | None = None
+    mac_spoof_check: bool | None = None
+    macvlan_master: str | None = None
+    macvlan_mode: MacvlanMode | None = None
+    sriov_resource_name: str | None = None
+    ovn_physical_network: str | None = None
+    ipam: Ipam = field(default_factory=Ipam)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- Disk -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSource:
+    """Import an image over HTTP(S); ``secret_ref`` names a Secret with ``accessKeyId``/``secretKey``."""
+
+    url: str
+    cert_config_map: str | None = None
+    secret_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySource:
+    """Import a containerDisk image: ``docker://quay.io/containerdisks/fedora:40``."""
+
+    url: str
+    pull_method: PullMethod | None = None
+    cert_config_map: str | None = None
+    secret_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PvcCloneSource:
+    """Clone an existing PersistentVolumeClaim."""
+
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlankSource:
+    """An empty disk."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadSource:
+    """A disk filled later with ``virtctl image-upload``."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlainPvc:
+    """No CDI at all: a plain PersistentVolumeClaim (same as ``DiskArgs(pvc_only=True)``)."""
+
+
+DiskSource = HttpSource | RegistrySource | PvcCloneSource | BlankSource | UploadSource | PlainPvc
+ImageSource = HttpSource | RegistrySource | PvcCloneSource
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiskArgs:
+    """A standalone disk: a CDI DataVolume (or a plain PVC), never a VM ``dataVolumeTemplates`` entry.
+
+    Changing the source of an existing disk replaces it and destroys its data; the plan refuses that unless
+    ``allow_data_loss`` is set on this disk.
+    """
+
+    namespace: str
+    name: str
+    size: str
+    source: DiskSource | None = None
+    pvc_only: bool = False
+    storage_class: str | None = None
+    access_modes: tuple[AccessMode, ...] = ()
+    volume_mode: VolumeMode | None = None
+    preallocation: bool | None = None
+    allow_data_loss: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_plain_pvc(self) -> bool:
+        """True when the disk compiles to a PersistentVolumeClaim rather than a DataVolume."""
+        return self.pvc_only or isinstance(self.source, PlainPvc)
+
+
+# --- Virtual machine ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InstancetypeRef:
+    name: str
+    kind: InstancetypeKind = InstancetypeKind.CLUSTER
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceRef:
+    name: str
+    kind: PreferenceKind = PreferenceKind.CLUSTER
+
+
+@dataclass(frozen=True, slots=True)
+class Cpu:
+    """Guest CPU topology. Only ``sockets`` can grow on a running VM (up to ``max_sockets``)."""
+
+    sockets: int
+    cores: int = 1
+    threads: int = 1
+    max_sockets: int | None = None
+    model: str | None = None
+    dedicated: bool = False
+
+    @classmethod
+    def vcpus(
+        cls, count: int, *, max_sockets: int | None = None, model: str | None = None, dedicated: bool = False
+    ) -> Cpu:
+        """``n`` vCPUs as ``n`` single-core sockets, the one topology KubeVirt can hot-plug."""
+        return cls(sockets=count, max_sockets=max_sockets, model=model, dedicated=dedicated)
+
+    @property
+    def total(self) -> int:
+        return self.sockets * self.cores * self.threads
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """Guest memory; ``guest`` can grow on a running VM up to ``max_guest``."""
+
+    guest: str
+    max_guest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """Pod (virt-launcher) resource requests and limits, quantity strings keyed by resource name."""
+
+    requests: Mapping[str, str] = field(default_factory=dict)
+    limits: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Firmware:
+    """Secure boot needs UEFI; the compiler also enables SMM, which KubeVirt requires for it."""
+
+    kind: FirmwareKind = FirmwareKind.BIOS
+    secure_boot: bool = False
+    persistent_efi: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Tpm:
+    persistent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DiskAttachment:
+    """A Disk (by name, same namespace) attached to a VM."""
+
+    disk: str
+    bus: DiskBus = DiskBus.VIRTIO
+    boot_order: int | None = None
+    cache: CacheMode | None = None
+    read_only: bool = False
+    hotpluggable: bool = False
+    kind: AttachmentKind = AttachmentKind.DATAVOLUME
+
+
+@dataclass(frozen=True, slots=True)
+class Cdrom:
+    """A CD-ROM drive; ``disk`` names the Disk in it, ``None`` leaves the tray empty for a later inject."""
+
+    name: str
+    disk: str | None = None
+    bus: CdromBus = CdromBus.SATA
+    boot_order: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RootDisk:
+    """A boot disk owned by the VM, compiled to a standalone DataVolume ``<vm>-root``."""
+
+    image: ImageSource
+    size: str
+    storage_class: str | None = None
+    access_modes: tuple[AccessMode, ...] = ()
+    volume_mode: VolumeMode | None = None
+    bus: DiskBus = DiskBus.VIRTIO
+    allow_data_loss: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NicPort:
+    """A port the pod network (masquerade) forwards to the guest; none means all ports."""
+
+    port: int
+    name: str | None = None
+    protocol: Protocol = Protocol.TCP
+
+
+@dataclass(frozen=True, slots=True)
+class Nic:
+    """A guest interface; ``network`` names a Network (same namespace), ``None`` is the pod network."""
+
+    name: str
+    network: str | None = None
+    binding: NicBinding = NicBinding.MASQUERADE
+    model: NicModel | None = None
+    mac_address: str | None = None
+    ports: tuple[NicPort, ...] = ()
+
+
+DEFAULT_NICS: tuple[Nic, ...] = (Nic(name="default"),)
+
+
+@dataclass(frozen=True, slots=True)
+class CloudInit:
+    """Cloud-init data, stored in a Secret ``<vm>-cloudinit`` and referenced from the VM, never inline.
+
+    Values are ``str`` or opaque secret values (Pulumi Outputs) that compile passes through untouched.
+    """
+
+    user_data: object | None = None
+    network_data: object | None = None
+    kind: CloudInitKind = CloudInitKind.NOCLOUD
+
+
+@dataclass(frozen=True, slots=True)
+class SshKeys:
+    """Public keys: inline `keys` (kept in Secret `<vm>-ssh-keys`) or an existing Secret `secret_name`."""
+
+    keys: tuple[str, ...] = ()
+    secret_name: str | None = None
+    propagation: SshPropagation = SshPropagation.CLOUD_INIT
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    name: str
+    port: int
+    target_port: int | None = None
+    protocol: Protocol = Protocol.TCP
+    node_port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceExposure:
+    """A Service named like the VM selecting its pod by the ``pulumi-kubevirt/vm`` template label."""
+
+    type: ServiceType = ServiceType.CLUSTER_IP
+    ports: tuple[ServicePort, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VirtualMachineArgs:
+    """A KubeVirt VirtualMachine and the objects it owns (cloud-init and SSH Secrets, root disk, Service).
+
+    Size it with ``instancetype`` (optionally plus ``preference``) or with explicit ``cpu`` and ``memory``.
+    """
+
+    namespace: str
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    instancetype: InstancetypeRef | None = None
+    preference: PreferenceRef | None = None
+    cpu: Cpu | None = None
+    memory: Memory | None = None
+    resources: Resources | None = None
+    firmware: Firmware = field(default_factory=Firmware)
+    tpm: Tpm | None = None
+    machine_type: str | None = None
+    run_strategy: RunStrategy = RunStrategy.ALWAYS
+    eviction_strategy: EvictionStrategy = EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE
+    disks: tuple[DiskAttachment, ...] = ()
+    cdroms: tuple[Cdrom, ...] = ()
+    root_disk: RootDisk | None = None
+    nics: tuple[Nic, ...] = DEFAULT_NICS
+    cloud_init: CloudInit | None = None
+    ssh_keys: SshKeys | None = None
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    affinity: Mapping[str, Any] | None = None
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+    hostname: str | None = None
+    service: ServiceExposure | None = None
+    wait_for: WaitFor = WaitFor.RUNNING
+    wait_timeout_seconds: int = 600
+
+
+# --- Fleet ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetDefaults:
+    """Fleet-wide defaults, applied by the fleet loader to every VM and disk that does not set its own."""
+
+    namespace: str | None = None
+    storage_class: str | None = None
+    run_strategy: RunStrategy | None = None
+    eviction_strategy: EvictionStrategy | None = None
+    wait_for: WaitFor | None = None
+    wait_timeout_seconds: int | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetArgs:
+    """Everything one stack declares; ``defaults`` are already applied to the members."""
+
+    namespaces: tuple[str, ...] = ()
+    networks: tuple[NetworkArgs, ...] = ()
+    disks: tuple[DiskArgs, ...] = ()
+    vms: tuple[VirtualMachineArgs, ...] = ()
+    defaults: FleetDefaults = field(default_factory=FleetDefaults)
