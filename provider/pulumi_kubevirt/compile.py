@@ -1,0 +1,565 @@
+"""Spec to manifests: KubeVirt VirtualMachine, CDI DataVolume, Multus NAD, core Secret/PVC/Service/Namespace.
+
+Pure and deterministic: the same spec gives the same manifests (stable names, no ``None`` anywhere, NAD config
+as canonical JSON). Secret values (cloud-init) pass through untouched, whatever their type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_kubevirt.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack_labels
+from pulumi_kubevirt.manifests import sort_manifests
+from pulumi_kubevirt.spec import (
+    AttachmentKind,
+    BlankSource,
+    CloudInit,
+    CloudInitKind,
+    DiskArgs,
+    DiskAttachment,
+    FirmwareKind,
+    FleetArgs,
+    HttpSource,
+    ImageSource,
+    IpamType,
+    NetworkArgs,
+    NetworkType,
+    Nic,
+    PvcCloneSource,
+    RegistrySource,
+    RootDisk,
+    RunStrategy,
+    SshKeys,
+    SshPropagation,
+    StackContext,
+    UploadSource,
+    VirtualMachineArgs,
+    WaitFor,
+)
+from pulumi_kubevirt.validate import CLOUD_INIT_DEVICE, ROOT_DEVICE, VM_LABEL_KEY
+
+Manifest = dict[str, Any]
+
+KUBEVIRT_API = "kubevirt.io/v1"
+CDI_API = "cdi.kubevirt.io/v1beta1"
+NAD_API = "k8s.cni.cncf.io/v1"
+CNI_VERSION = "0.3.1"
+SRIOV_RESOURCE_ANNOTATION = "k8s.v1.cni.cncf.io/resourceName"
+# Read by the plan engine: this disk may be replaced (losing its data) when its source changes.
+ALLOW_DATA_LOSS_ANNOTATION = "pulumi-kubevirt/allow-data-loss"
+WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
+TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
+SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+WAIT_CONDITIONS = {WaitFor.RUNNING: "condition=Ready", WaitFor.AGENT: "condition=AgentConnected"}
+# Run strategies under which the VM does not start by itself, so waiting for Ready would only time out.
+NOT_STARTED_BY_US = frozenset({RunStrategy.HALTED, RunStrategy.MANUAL})
+CLOUD_INIT_USER_KEY = "userdata"
+CLOUD_INIT_NETWORK_KEY = "networkdata"
+
+
+class ComponentKind:
+    """Values of the ``pulumi-kubevirt/component-kind`` label."""
+
+    VM = "vm"
+    DISK = "disk"
+    NETWORK = "network"
+    NAMESPACE = "namespace"
+
+
+def cloud_init_secret_name(vm_name: str) -> str:
+    return f"{vm_name}-cloudinit"
+
+
+def ssh_keys_secret_name(vm_name: str) -> str:
+    return f"{vm_name}-ssh-keys"
+
+
+def root_disk_name(vm_name: str) -> str:
+    return f"{vm_name}-root"
+
+
+def _prune(value: Any) -> Any:
+    """Drop ``None`` values (recursively), so no manifest carries a null."""
+    if isinstance(value, Mapping):
+        return {str(k): _prune(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_prune(v) for v in value if v is not None]
+    return value
+
+
+def _clean(manifest: Mapping[str, Any]) -> Manifest:
+    """A manifest without nulls."""
+    pruned: Manifest = _prune(manifest)
+    return pruned
+
+
+def _metadata(
+    name: str,
+    namespace: str | None,
+    ctx: StackContext,
+    *,
+    component: str,
+    kind: str,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> Manifest:
+    merged = dict(labels or {})
+    merged.update(stack_labels(ctx.project, ctx.stack))
+    merged.update({COMPONENT_KEY: component, COMPONENT_KIND_KEY: kind})
+    metadata: Manifest = {"name": name, "labels": dict(sorted(merged.items()))}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    if annotations:
+        metadata["annotations"] = dict(sorted(annotations.items()))
+    return metadata
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, compact separators: the same config always gives the same string."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- Namespace ------------------------------------------------------------------------------------
+
+
+def compile_namespace(name: str, ctx: StackContext) -> list[Manifest]:
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": _metadata(name, None, ctx, component=name, kind=ComponentKind.NAMESPACE),
+        }
+    ]
+
+
+# --- Network --------------------------------------------------------------------------------------
+
+
+def network_cni_config(args: NetworkArgs) -> dict[str, Any]:
+    """The CNI configuration (as data) behind a Network; ``compile_network`` renders it as canonical JSON."""
+    ipam = _ipam_config(args)
+    config: dict[str, Any] = {"cniVersion": CNI_VERSION, "name": args.name}
+    if args.type is NetworkType.BRIDGE:
+        config.update(
+            type="bridge", bridge=args.bridge, vlan=args.vlan, mtu=args.mtu, macspoofchk=args.mac_spoof_check
+        )
+        config["ipam"] = ipam
+    elif args.type is NetworkType.MACVLAN:
+        mode = args.macvlan_mode.value if args.macvlan_mode is not None else None
+        config.update(type="macvlan", master=args.macvlan_master, mode=mode, mtu=args.mtu)
+        config["ipam"] = ipam
+    elif args.type is NetworkType.SRIOV:
+        spoof = None if args.mac_spoof_check is None else ("on" if args.mac_spoof_check else "off")
+        config.update(type="sriov", vlan=args.vlan, spoofchk=spoof)
+        config["ipam"] = ipam
+    else:
+        # OVN-Kubernetes localnet: "name" is the physical network (bridge mapping); subnets give addresses.
+        config.update(
+            name=args.ovn_physical_network or args.name,
+            type="ovn-k8s-cni-overlay",
+            topology="localnet",
+            netAttachDefName=f"{args.namespace}/{args.name}",
+            vlanID=args.vlan,
+            mtu=args.mtu,
+        )
+        if args.ipam.type is IpamType.WHEREABOUTS:
+            config["subnets"] = args.ipam.range
+            config["excludeSubnets"] = ",".join(args.ipam.exclude) or None
+    return _clean(config)
+
+
+def _ipam_config(args: NetworkArgs) -> dict[str, Any]:
+    ipam = args.ipam
+    if ipam.type is IpamType.DHCP:
+        return {"type": "dhcp"}
+    if ipam.type is IpamType.STATIC:
+        addresses = [{"address": address, "gateway": ipam.gateway} for address in ipam.addresses]
+        routes = [{"dst": route.dst, "gw": route.gw} for route in ipam.routes]
+        return {"type": "static", "addresses": addresses, "routes": routes or None}
+    if ipam.type is IpamType.WHEREABOUTS:
+        return {"type": "whereabouts", "range": ipam.range, "exclude": list(ipam.exclude) or None}
+    return {}
+
+
+def compile_network(args: NetworkArgs, ctx: StackContext) -> list[Manifest]:
+    """One NetworkAttachmentDefinition; SR-IOV networks carry the device-plugin resource annotation."""
+    annotations = dict(args.annotations)
+    if args.type is NetworkType.SRIOV and args.sriov_resource_name:
+        annotations[SRIOV_RESOURCE_ANNOTATION] = args.sriov_resource_name
+    nad = {
+        "apiVersion": NAD_API,
+        "kind": "NetworkAttachmentDefinition",
+        "metadata": _metadata(
+            args.name,
+            args.namespace,
+            ctx,
+            component=args.name,
+            kind=ComponentKind.NETWORK,
+            labels=args.labels,
+            annotations=annotations,
+        ),
+        "spec": {"config": canonical_json(network_cni_config(args))},
+    }
+    return [nad]
+
+
+# --- Disk -----------------------------------------------------------------------------------------
+
+
+def _source(source: object) -> dict[str, Any]:
+    if isinstance(source, HttpSource):
+        return {
+            "http": {
+                "url": source.url,
+                "certConfigMap": source.cert_config_map,
+                "secretRef": source.secret_ref,
+            }
+        }
+    if isinstance(source, RegistrySource):
+        pull = source.pull_method.value if source.pull_method is not None else None
+        return {
+            "registry": {
+                "url": source.url,
+                "pullMethod": pull,
+                "certConfigMap": source.cert_config_map,
+                "secretRef": source.secret_ref,
+            }
+        }
+    if isinstance(source, PvcCloneSource):
+        return {"pvc": {"namespace": source.namespace, "name": source.name}}
+    if isinstance(source, UploadSource):
+        return {"upload": {}}
+    if isinstance(source, BlankSource):
+        return {"blank": {}}
+    raise TypeError(f"no DataVolume source for {type(source).__name__}")
+
+
+def _data_volume(
+    metadata: Manifest, source: object, size: str, storage: Mapping[str, Any], preallocation: bool | None
+) -> Manifest:
+    return _clean(
+        {
+            "apiVersion": CDI_API,
+            "kind": "DataVolume",
+            "metadata": metadata,
+            "spec": {
+                "source": _source(source),
+                # The storage API (not pvc) lets CDI fill access and volume modes from the StorageProfile.
+                "storage": {"resources": {"requests": {"storage": size}}, **storage},
+                "preallocation": preallocation,
+            },
+        }
+    )
+
+
+def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
+    """A DataVolume (storage API), or a PersistentVolumeClaim for ``pvc_only``/``PlainPvc`` disks.
+
+    No ``cdi.kubevirt.io/storage.bind.immediate.requested``: with WaitForFirstConsumer storage it would bind
+    the volume before the scheduler knows where the VM runs, pinning the VM to that node's topology.
+    """
+    annotations = dict(args.annotations)
+    if args.allow_data_loss:
+        annotations[ALLOW_DATA_LOSS_ANNOTATION] = "true"
+    metadata = _metadata(
+        args.name,
+        args.namespace,
+        ctx,
+        component=args.name,
+        kind=ComponentKind.DISK,
+        labels=args.labels,
+        annotations=annotations,
+    )
+    access = [mode.value for mode in args.access_modes] or None
+    volume_mode = args.volume_mode.value if args.volume_mode is not None else None
+    if args.is_plain_pvc:
+        pvc = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": metadata,
+            "spec": {
+                "accessModes": access or ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": args.size}},
+                "storageClassName": args.storage_class,
+                "volumeMode": volume_mode,
+            },
+        }
+        return [_clean(pvc)]
+    storage = {"storageClassName": args.storage_class, "accessModes": access, "volumeMode": volume_mode}
+    return [_data_volume(metadata, args.source, args.size, storage, args.preallocation)]
+
+
+def _root_data_volume(vm: VirtualMachineArgs, root: RootDisk, ctx: StackContext) -> Manifest:
+    annotations = {ALLOW_DATA_LOSS_ANNOTATION: "true"} if root.allow_data_loss else None
+    name = root_disk_name(vm.name)
+    metadata = _metadata(
+        name,
+        vm.namespace,
+        ctx,
+        component=vm.name,
+        kind=ComponentKind.VM,
+        labels=None,
+        annotations=annotations,
+    )
+    storage = {
+        "storageClassName": root.storage_class,
+        "accessModes": [mode.value for mode in root.access_modes] or None,
+        "volumeMode": root.volume_mode.value if root.volume_mode is not None else None,
+    }
+    image: ImageSource = root.image
+    return _data_volume(metadata, image, root.size, storage, None)
+
+
+# --- Virtual machine ------------------------------------------------------------------------------
+
+
+def _disk_device(attachment: DiskAttachment) -> dict[str, Any]:
+    return {
+        "name": attachment.disk,
+        "disk": {"bus": attachment.bus.value, "readonly": attachment.read_only or None},
+        "bootOrder": attachment.boot_order,
+        "cache": attachment.cache.value if attachment.cache is not None else None,
+    }
+
+
+def _disk_volume(attachment: DiskAttachment) -> dict[str, Any]:
+    hotpluggable = attachment.hotpluggable or None
+    if attachment.kind is AttachmentKind.PVC:
+        return {
+            "name": attachment.disk,
+            "persistentVolumeClaim": {
+                "claimName": attachment.disk,
+                "readOnly": attachment.read_only or None,
+                "hotpluggable": hotpluggable,
+            },
+        }
+    return {"name": attachment.disk, "dataVolume": {"name": attachment.disk, "hotpluggable": hotpluggable}}
+
+
+def _storage(args: VirtualMachineArgs) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Devices and volumes in a fixed order: root disk, attached disks, CD-ROMs, cloud-init."""
+    disks: list[dict[str, Any]] = []
+    volumes: list[dict[str, Any]] = []
+    if args.root_disk is not None:
+        disks.append({"name": ROOT_DEVICE, "disk": {"bus": args.root_disk.bus.value}, "bootOrder": 1})
+        volumes.append({"name": ROOT_DEVICE, "dataVolume": {"name": root_disk_name(args.name)}})
+    for attachment in args.disks:
+        disks.append(_disk_device(attachment))
+        volumes.append(_disk_volume(attachment))
+    for cdrom in args.cdroms:
+        disks.append({"name": cdrom.name, "cdrom": {"bus": cdrom.bus.value}, "bootOrder": cdrom.boot_order})
+        if cdrom.disk is not None:
+            volumes.append({"name": cdrom.name, "dataVolume": {"name": cdrom.disk}})
+    if args.cloud_init is not None:
+        disks.append({"name": CLOUD_INIT_DEVICE, "disk": {"bus": "virtio"}})
+        volumes.append({"name": CLOUD_INIT_DEVICE, **_cloud_init_volume(args.name, args.cloud_init)})
+    return disks, volumes
+
+
+def _cloud_init_volume(vm_name: str, cloud_init: CloudInit) -> dict[str, Any]:
+    """Only references to the Secret: cloud-init data never appears inline in the VM."""
+    secret = {"name": cloud_init_secret_name(vm_name)}
+    source = {
+        "secretRef": secret if cloud_init.user_data is not None else None,
+        "networkDataSecretRef": secret if cloud_init.network_data is not None else None,
+    }
+    key = "cloudInitConfigDrive" if cloud_init.kind is CloudInitKind.CONFIGDRIVE else "cloudInitNoCloud"
+    return {key: source}
+
+
+def _interface(nic: Nic) -> dict[str, Any]:
+    ports = [{"name": p.name, "port": p.port, "protocol": p.protocol.value} for p in nic.ports] or None
+    return {
+        "name": nic.name,
+        nic.binding.value: {},
+        "model": nic.model.value if nic.model is not None else None,
+        "macAddress": nic.mac_address,
+        "ports": ports,
+    }
+
+
+def _network(nic: Nic) -> dict[str, Any]:
+    if nic.network is None:
+        return {"name": nic.name, "pod": {}}
+    return {"name": nic.name, "multus": {"networkName": nic.network}}
+
+
+def _domain(args: VirtualMachineArgs) -> dict[str, Any]:
+    disks, _ = _storage(args)
+    devices: dict[str, Any] = {
+        "disks": disks or None,
+        "interfaces": [_interface(nic) for nic in args.nics] or None,
+        # With no NICs KubeVirt would add a pod NIC of its own; an empty list means "no network".
+        "autoattachPodInterface": False if not args.nics else None,
+        "tpm": {"persistent": args.tpm.persistent or None} if args.tpm is not None else None,
+    }
+    domain: dict[str, Any] = {"devices": devices}
+    if args.cpu is not None:
+        cpu = args.cpu
+        domain["cpu"] = {
+            "sockets": cpu.sockets,
+            "cores": cpu.cores,
+            "threads": cpu.threads,
+            "maxSockets": cpu.max_sockets,
+            "model": cpu.model,
+            "dedicatedCpuPlacement": cpu.dedicated or None,
+        }
+    if args.memory is not None:
+        domain["memory"] = {"guest": args.memory.guest, "maxGuest": args.memory.max_guest}
+    if args.resources is not None:
+        domain["resources"] = {
+            "requests": dict(sorted(args.resources.requests.items())) or None,
+            "limits": dict(sorted(args.resources.limits.items())) or None,
+        }
+    firmware = args.firmware
+    if firmware.kind is FirmwareKind.UEFI:
+        # KubeVirt turns secure boot on by default under EFI: say false explicitly when it is not wanted.
+        efi = {"secureBoot": firmware.secure_boot, "persistent": firmware.persistent_efi or None}
+        domain["firmware"] = {"bootloader": {"efi": efi}}
+    if firmware.secure_boot:
+        # Secure boot needs SMM (pkg/virt-api/webhooks/validating-webhook/admitters/vmi-create-admitter.go).
+        domain["features"] = {"smm": {"enabled": True}}
+    if args.machine_type is not None:
+        domain["machine"] = {"type": args.machine_type}
+    return domain
+
+
+def _access_credentials(args: VirtualMachineArgs, ssh: SshKeys) -> list[dict[str, Any]]:
+    secret_name = ssh.secret_name or ssh_keys_secret_name(args.name)
+    if ssh.propagation is SshPropagation.GUEST_AGENT:
+        method: dict[str, Any] = {"qemuGuestAgent": {"users": sorted(ssh.users)}}
+    elif args.cloud_init is not None and args.cloud_init.kind is CloudInitKind.CONFIGDRIVE:
+        method = {"configDrive": {}}
+    else:
+        method = {"noCloud": {}}
+    return [
+        {"sshPublicKey": {"source": {"secret": {"secretName": secret_name}}, "propagationMethod": method}}
+    ]
+
+
+def vm_readiness_annotations(args: VirtualMachineArgs) -> dict[str, str]:
+    """pulumi-kubernetes await hints: wait for Ready/AgentConnected, or skip when the VM will not start."""
+    if args.wait_for is WaitFor.NONE or args.run_strategy in NOT_STARTED_BY_US:
+        return {SKIP_AWAIT_ANNOTATION: "true"}
+    return {
+        WAIT_FOR_ANNOTATION: WAIT_CONDITIONS[args.wait_for],
+        TIMEOUT_ANNOTATION: str(args.wait_timeout_seconds),
+    }
+
+
+def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
+    annotations = dict(args.annotations)
+    annotations.update(vm_readiness_annotations(args))
+    _, volumes = _storage(args)
+    template_spec: dict[str, Any] = {
+        "domain": _domain(args),
+        "networks": [_network(nic) for nic in args.nics] or None,
+        "volumes": volumes or None,
+        "evictionStrategy": args.eviction_strategy.value,
+        "hostname": args.hostname,
+        "nodeSelector": dict(sorted(args.node_selector.items())) or None,
+        "affinity": dict(args.affinity) if args.affinity else None,
+        "tolerations": [dict(t) for t in args.tolerations] or None,
+        "accessCredentials": _access_credentials(args, args.ssh_keys) if args.ssh_keys is not None else None,
+    }
+    spec: dict[str, Any] = {
+        "runStrategy": args.run_strategy.value,
+        "instancetype": (
+            {"kind": args.instancetype.kind.value, "name": args.instancetype.name}
+            if args.instancetype is not None
+            else None
+        ),
+        "preference": (
+            {"kind": args.preference.kind.value, "name": args.preference.name}
+            if args.preference is not None
+            else None
+        ),
+        "template": {"metadata": {"labels": {VM_LABEL_KEY: args.name}}, "spec": template_spec},
+    }
+    return _clean(
+        {
+            "apiVersion": KUBEVIRT_API,
+            "kind": "VirtualMachine",
+            "metadata": _metadata(
+                args.name,
+                args.namespace,
+                ctx,
+                component=args.name,
+                kind=ComponentKind.VM,
+                labels=args.labels,
+                annotations=annotations,
+            ),
+            "spec": spec,
+        }
+    )
+
+
+def _secret(name: str, args: VirtualMachineArgs, ctx: StackContext, values: Mapping[str, object]) -> Manifest:
+    """A Secret whose ``stringData`` values pass through as given (they may be opaque secret Outputs)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _metadata(name, args.namespace, ctx, component=args.name, kind=ComponentKind.VM),
+        "type": "Opaque",
+        "stringData": {key: values[key] for key in sorted(values) if values[key] is not None},
+    }
+
+
+def _service(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
+    assert args.service is not None
+    ports = [
+        {
+            "name": port.name,
+            "port": port.port,
+            "targetPort": port.target_port if port.target_port is not None else port.port,
+            "protocol": port.protocol.value,
+            "nodePort": port.node_port,
+        }
+        for port in args.service.ports
+    ]
+    return _clean(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": _metadata(args.name, args.namespace, ctx, component=args.name, kind=ComponentKind.VM),
+            "spec": {"type": args.service.type.value, "selector": {VM_LABEL_KEY: args.name}, "ports": ports},
+        }
+    )
+
+
+def compile_vm(args: VirtualMachineArgs, ctx: StackContext) -> list[Manifest]:
+    """The VirtualMachine plus what it owns: cloud-init and SSH-key Secrets, root-disk DataVolume, Service."""
+    manifests = [_virtual_machine(args, ctx)]
+    if args.cloud_init is not None:
+        values = {
+            CLOUD_INIT_USER_KEY: args.cloud_init.user_data,
+            CLOUD_INIT_NETWORK_KEY: args.cloud_init.network_data,
+        }
+        manifests.append(_secret(cloud_init_secret_name(args.name), args, ctx, values))
+    if args.ssh_keys is not None and args.ssh_keys.keys:
+        keys = {f"key{index + 1}": key.strip() for index, key in enumerate(args.ssh_keys.keys)}
+        manifests.append(_secret(ssh_keys_secret_name(args.name), args, ctx, keys))
+    if args.root_disk is not None:
+        manifests.append(_root_data_volume(args, args.root_disk, ctx))
+    if args.service is not None:
+        manifests.append(_service(args, ctx))
+    return sort_manifests(manifests)
+
+
+# --- Fleet ----------------------------------------------------------------------------------------
+
+
+def compile_fleet(fleet: FleetArgs, ctx: StackContext) -> list[Manifest]:
+    """Every object of the fleet, in apply order (see ``manifests.sort_manifests``)."""
+    manifests: list[Manifest] = []
+    for namespace in fleet.namespaces:
+        manifests += compile_namespace(namespace, ctx)
+    for network in fleet.networks:
+        manifests += compile_network(network, ctx)
+    for disk in fleet.disks:
+        manifests += compile_disk(disk, ctx)
+    for vm in fleet.vms:
+        manifests += compile_vm(vm, ctx)
+    return sort_manifests(manifests)

@@ -1,0 +1,174 @@
+"""Offline validation of compiled objects against the upstream STRICT JSON Schemas of the API bundle.
+
+Strict schemas reject unknown fields, like ``kubectl --validate=strict``: a typo in the compiler fails here,
+not at ``pulumi up``. Secret, Service, PersistentVolumeClaim and Namespace get a minimal structural check.
+Compiled validators are cached per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from pulumi_kubevirt import paths
+from pulumi_kubevirt.bundle import BundleMissingError, bundle_dir
+from pulumi_kubevirt.errors import Problem
+
+__all__ = [
+    "UPSTREAM_SCHEMAS",
+    "BundleMissingError",
+    "validate_against_upstream",
+    "validate_all_against_upstream",
+]
+
+UPSTREAM_SCHEMAS: dict[str, tuple[str, ...]] = {
+    "VirtualMachine": ("kubevirt-virtualmachine.json", "kubevirt-virtualmachine.webhook-overlay.json"),
+    "DataVolume": ("cdi-datavolume.json",),
+    "NetworkAttachmentDefinition": ("nad.json",),
+}
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+@functools.cache
+def _validator(file_name: str) -> Draft202012Validator:
+    path = bundle_dir() / "schemas" / file_name
+    if not path.is_file():
+        raise BundleMissingError(f"The upstream schema {path} is missing; the API bundle is incomplete.")
+    with path.open(encoding="utf-8") as handle:
+        schema = json.load(handle)
+    return Draft202012Validator(schema)
+
+
+def _object_path(manifest: Mapping[str, Any], location: Iterable[Any]) -> str:
+    """Our path syntax for a place inside a manifest; list items with a name are addressed by it."""
+    segments: list[paths.Segment] = []
+    node: Any = manifest
+    for part in location:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            name = item.get("name") if isinstance(item, Mapping) else None
+            segments.append(paths.Named(str(name)) if isinstance(name, str) else paths.Index(part))
+            node = item
+        else:
+            segments.append(paths.Key(str(part)))
+            node = node.get(part) if isinstance(node, Mapping) else None
+    return paths.format_path(segments) or "(object)"
+
+
+def _display(manifest: Mapping[str, Any]) -> str:
+    metadata = manifest.get("metadata") or {}
+    where = "/".join(str(x) for x in (metadata.get("namespace"), metadata.get("name")) if x)
+    return f"{manifest.get('kind', '?')} {where}"
+
+
+def _schema_problems(manifest: Mapping[str, Any], files: tuple[str, ...]) -> list[Problem]:
+    problems: list[Problem] = []
+    for file_name in files:
+        for error in _validator(file_name).iter_errors(manifest):
+            problems.append(
+                Problem(
+                    f"{_display(manifest)}: {_object_path(manifest, error.absolute_path)}",
+                    f"the upstream schema ({file_name}) rejects it: {error.message}",
+                    "this is a pulumi-kubevirt compiler bug if the input validated; please report it",
+                )
+            )
+    return problems
+
+
+def _structural(
+    manifest: Mapping[str, Any], api_version: str, checks: Iterable[Callable[[Mapping[str, Any]], str | None]]
+) -> list[Problem]:
+    where = _display(manifest)
+    problems: list[Problem] = []
+    if manifest.get("apiVersion") != api_version:
+        problems.append(
+            Problem(f"{where}: apiVersion", f"expected {api_version}", f"set apiVersion: {api_version}")
+        )
+    metadata = manifest.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    if not isinstance(name, str) or len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+        problems.append(
+            Problem(f"{where}: metadata.name", f"{name!r} is not a valid name", "use a DNS subdomain")
+        )
+    for check in checks:
+        message = check(manifest)
+        if message:
+            problems.append(Problem(f"{where}: spec", message, "fix the compiler"))
+    return problems
+
+
+def _secret_check(manifest: Mapping[str, Any]) -> str | None:
+    allowed = {"apiVersion", "kind", "metadata", "type", "data", "stringData", "immutable"}
+    unknown = sorted(set(manifest) - allowed)
+    return f"unknown Secret field {unknown[0]!r}" if unknown else None
+
+
+def _service_check(manifest: Mapping[str, Any]) -> str | None:
+    spec = manifest.get("spec") or {}
+    ports = spec.get("ports") or []
+    if not ports:
+        return "a Service needs ports"
+    for port in ports:
+        number = port.get("port")
+        if not isinstance(number, int) or not 1 <= number <= 65535:
+            return f"port {number!r} is out of range"
+    if spec.get("type") not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
+        return f"unknown Service type {spec.get('type')!r}"
+    return None
+
+
+def _pvc_check(manifest: Mapping[str, Any]) -> str | None:
+    spec = manifest.get("spec") or {}
+    storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    if not storage:
+        return "a PersistentVolumeClaim needs resources.requests.storage"
+    if not spec.get("accessModes"):
+        return "a PersistentVolumeClaim needs accessModes"
+    return None
+
+
+def _namespace_check(manifest: Mapping[str, Any]) -> str | None:
+    name = (manifest.get("metadata") or {}).get("name", "")
+    return (
+        None
+        if _DNS_LABEL.match(str(name)) and len(str(name)) <= 63
+        else "a namespace name must be a DNS label"
+    )
+
+
+_CORE_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "Secret": _secret_check,
+    "Service": _service_check,
+    "PersistentVolumeClaim": _pvc_check,
+    "Namespace": _namespace_check,
+}
+
+
+def validate_against_upstream(manifest: Mapping[str, Any]) -> list[Problem]:
+    """Problems the API server (or kubectl --validate=strict) would find; BundleMissingError without data."""
+    kind = str(manifest.get("kind", ""))
+    if kind in UPSTREAM_SCHEMAS:
+        return _schema_problems(manifest, UPSTREAM_SCHEMAS[kind])
+    if kind in _CORE_CHECKS:
+        return _structural(manifest, "v1", [_CORE_CHECKS[kind]])
+    return [
+        Problem(
+            f"{_display(manifest)}: kind",
+            f"no schema for kind {kind!r}",
+            "add the kind to pulumi_kubevirt.schemas",
+        )
+    ]
+
+
+def validate_all_against_upstream(manifests: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """Every problem in every manifest."""
+    problems: list[Problem] = []
+    for manifest in manifests:
+        problems += validate_against_upstream(manifest)
+    return problems
