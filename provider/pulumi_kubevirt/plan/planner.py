@@ -1,0 +1,299 @@
+"""Desired manifests x live state x cluster facts -> ``Plan``. Pure: no I/O, no clock.
+
+Per object: normalise, prune live to the desired field set, diff, classify each change with the policy table,
+then aggregate (action, most severe impact, notes, errors). Objects of this stack that are no longer desired
+are deleted. Order follows the apply: networks, secrets, disks, VMs, services; deletes in reverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_kubevirt.labels import stack_labels
+from pulumi_kubevirt.plan.diff import diff
+from pulumi_kubevirt.plan.facts import ClusterFacts, VmFacts, pvc_key, vmi_key
+from pulumi_kubevirt.plan.model import (
+    Action,
+    FieldChange,
+    Impact,
+    Plan,
+    PlanError,
+    ResourcePlan,
+    max_impact,
+)
+from pulumi_kubevirt.plan.normalise import comparable_live, normalise
+from pulumi_kubevirt.plan.policy import (
+    DV,
+    PVC,
+    SECRET,
+    VM,
+    RuleContext,
+    SecretUse,
+    classify,
+    is_sensitive,
+)
+from pulumi_kubevirt.plan.state import LiveState, ObjectKey
+
+KIND_RANK: Mapping[str, int] = {
+    "Namespace": 0,
+    "NetworkAttachmentDefinition": 1,
+    "ConfigMap": 2,
+    "Secret": 2,
+    "PersistentVolumeClaim": 3,
+    "DataVolume": 3,
+    "VirtualMachine": 4,
+    "Service": 5,
+}
+"""Apply order (lightkube's kind rank): what a VM references exists before it; deletes run in reverse."""
+
+DATA_KINDS = frozenset({DV, PVC})
+NOT_PLANNED = frozenset({"VirtualMachineInstance"})
+UNMANAGED_NOTE = (
+    "exists, not managed by this stack: the apply adopts it (server-side apply takes the fields set)"
+)
+REDACTED = None
+
+
+def order_key(res: ResourcePlan) -> tuple[int, int, str, str, str]:
+    """Creates and updates by kind rank; deletes after them in reverse rank."""
+    rank = KIND_RANK.get(res.key.kind, 4)
+    if res.action is Action.DELETE:
+        return (1, -rank, res.key.namespace, res.key.kind, res.key.name)
+    return (0, rank, res.key.namespace, res.key.kind, res.key.name)
+
+
+def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project: str, stack: str) -> Plan:
+    """The plan that takes the cluster from ``live`` to ``desired`` for one stack."""
+    facts = ClusterFacts.from_live(live)
+    uses = secret_uses(desired)
+    resources: list[ResourcePlan] = []
+    errors: list[PlanError] = []
+    desired_keys: set[ObjectKey] = set()
+    for manifest in desired:
+        key = ObjectKey.of(manifest)
+        if key in desired_keys:
+            errors.append(
+                PlanError(
+                    "metadata.name",
+                    f"{key.display()} is declared twice: two resources would fight over one object.",
+                    "Give each resource a unique name.",
+                    "duplicate-object",
+                    "Duplicate object",
+                    key,
+                )
+            )
+            continue
+        desired_keys.add(key)
+        resources.append(_plan_object(key, manifest, live, facts, uses))
+    resources.extend(_deletions(live, desired_keys, project, stack, facts))
+    errors.extend(_cluster_errors(live))
+    return Plan(
+        resources=tuple(sorted(resources, key=order_key)),
+        cluster=live.cluster,
+        facts=facts.summary(),
+        errors=tuple(errors),
+    )
+
+
+def secret_uses(desired: Sequence[Mapping[str, Any]]) -> Mapping[tuple[str, str], SecretUse]:
+    """``(namespace, secret name)`` -> what the desired VMs use it for (cloud-init wins over credentials)."""
+    uses: dict[tuple[str, str], SecretUse] = {}
+    for manifest in desired:
+        if manifest.get("kind") != VM:
+            continue
+        namespace = str((manifest.get("metadata") or {}).get("namespace", ""))
+        tmpl = ((manifest.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for cred in tmpl.get("accessCredentials") or []:
+            for kind in ("sshPublicKey", "userPassword"):
+                name = ((((cred.get(kind) or {}).get("source") or {}).get("secret")) or {}).get("secretName")
+                if name:
+                    uses.setdefault((namespace, str(name)), SecretUse.ACCESS_CREDENTIALS)
+        for volume in tmpl.get("volumes") or []:
+            for source in ("cloudInitNoCloud", "cloudInitConfigDrive"):
+                cloud_init = volume.get(source) or {}
+                for ref in ("secretRef", "userDataSecretRef", "networkDataSecretRef"):
+                    name = (cloud_init.get(ref) or {}).get("name")
+                    if name:
+                        uses[(namespace, str(name))] = SecretUse.CLOUD_INIT
+    return uses
+
+
+def _storage_class(manifest: Mapping[str, Any], pvc: Mapping[str, Any] | None, facts: ClusterFacts) -> str:
+    spec = manifest.get("spec") or {}
+    for holder in (spec.get("storage"), spec.get("pvc"), spec, (pvc or {}).get("spec")):
+        if isinstance(holder, Mapping) and holder.get("storageClassName"):
+            return str(holder["storageClassName"])
+    return facts.default_storage_class
+
+
+def _context(
+    *,
+    key: ObjectKey,
+    want: Mapping[str, Any],
+    got: Mapping[str, Any],
+    live: LiveState,
+    facts: ClusterFacts,
+    uses: Mapping[tuple[str, str], SecretUse],
+) -> RuleContext:
+    if key.kind == VM:
+        vm = VmFacts.from_live(got, live.objects.get(vmi_key(key)), facts.max_hotplug_ratio)
+        return RuleContext(key.kind, facts, vm=vm, desired=want, live=got)
+    if key.kind in DATA_KINDS:
+        pvc = live.objects.get(pvc_key(key)) if key.kind == DV else got
+        return RuleContext(
+            key.kind, facts, desired=want, live=got, storage_class=_storage_class(want, pvc, facts)
+        )
+    use = uses.get((key.namespace, key.name), SecretUse.OTHER) if key.kind == SECRET else SecretUse.OTHER
+    return RuleContext(key.kind, facts, desired=want, live=got, secret_use=use)
+
+
+def _plan_object(
+    key: ObjectKey,
+    manifest: Mapping[str, Any],
+    live: LiveState,
+    facts: ClusterFacts,
+    uses: Mapping[tuple[str, str], SecretUse],
+) -> ResourcePlan:
+    want = normalise(manifest)
+    errors = _desired_errors(key, want)
+    current = live.objects.get(key)
+    if current is None:
+        return ResourcePlan(key, Action.CREATE, Impact.NONE, errors=errors)
+    managed = key not in live.unmanaged
+    notes: list[str] = [] if managed else [UNMANAGED_NOTE]
+    comparable, leaves = comparable_live(current, want)
+    if comparable == want:
+        return ResourcePlan(
+            key,
+            Action.NO_OP,
+            Impact.NONE,
+            errors=errors,
+            notes=tuple(notes),
+            unchanged_fields=leaves,
+            managed=managed,
+        )
+    ctx = _context(key=key, want=want, got=normalise(current), live=live, facts=facts, uses=uses)
+    changes: list[FieldChange] = []
+    error_list = list(errors)
+    replaces = False
+    for change in diff(comparable, want):
+        row, verdict = classify(change, ctx)
+        secret = is_sensitive(
+            key.kind, change.path, change.after if change.after is not None else change.before
+        )
+        changes.append(
+            FieldChange(
+                path=change.path,
+                before=REDACTED if secret else change.before,
+                after=REDACTED if secret else change.after,
+                impact=verdict.impact,
+                rule=row.id,
+                reason=verdict.reason,
+                source=row.source,
+                secret=secret,
+                op=change.op,
+            )
+        )
+        replaces = replaces or verdict.replaces
+        if verdict.note and verdict.note not in notes:
+            notes.append(verdict.note)
+        if verdict.error:
+            error_list.append(
+                PlanError(
+                    change.path, verdict.error, verdict.fix, row.id, "Change rejected by the API server", key
+                )
+            )
+    impact = max_impact(c.impact for c in changes)
+    if replaces:
+        impact = max(impact, Impact.REPLACE)
+    return ResourcePlan(
+        key=key,
+        action=Action.REPLACE if replaces else Action.UPDATE,
+        impact=impact,
+        changes=tuple(changes),
+        errors=tuple(error_list),
+        notes=tuple(notes),
+        unchanged_fields=max(leaves - len(changes), 0),
+        managed=managed,
+    )
+
+
+def _desired_errors(key: ObjectKey, want: Mapping[str, Any]) -> tuple[PlanError, ...]:
+    spec = want.get("spec") or {}
+    if key.kind == VM and "running" in spec and "runStrategy" in spec:
+        return (
+            PlanError(
+                "spec.running",
+                f"{key.display()} sets both spec.running and spec.runStrategy; KubeVirt rejects the pair.",
+                "Remove spec.running (deprecated) and keep spec.runStrategy.",
+                "vm-running-and-run-strategy",
+                "Invalid VirtualMachine",
+                key,
+            ),
+        )
+    return ()
+
+
+def _carries_stack_labels(obj: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    have = (obj.get("metadata") or {}).get("labels") or {}
+    return all(have.get(k) == v for k, v in labels.items())
+
+
+def _deletions(
+    live: LiveState, desired_keys: set[ObjectKey], project: str, stack: str, facts: ClusterFacts
+) -> list[ResourcePlan]:
+    labels = stack_labels(project, stack)
+    data_volumes = {(k.namespace, k.name) for k in (*desired_keys, *live.objects) if k.kind == DV}
+    out: list[ResourcePlan] = []
+    for key, obj in live.objects.items():
+        if key in desired_keys or key.kind in NOT_PLANNED or key in live.unmanaged:
+            continue
+        if key.kind == PVC and (key.namespace, key.name) in data_volumes:
+            continue
+        if not _carries_stack_labels(obj, labels):
+            continue
+        out.append(_deletion(key, obj, live, facts))
+    return out
+
+
+def _deletion(key: ObjectKey, obj: Mapping[str, Any], live: LiveState, facts: ClusterFacts) -> ResourcePlan:
+    if key.kind in DATA_KINDS:
+        return ResourcePlan(
+            key, Action.DELETE, Impact.DESTROYS_DATA, notes=("the disk and its data are deleted",)
+        )
+    if key.kind == VM:
+        vm = VmFacts.from_live(obj, live.objects.get(vmi_key(key)), facts.max_hotplug_ratio)
+        if vm.running:
+            return ResourcePlan(
+                key,
+                Action.DELETE,
+                Impact.RESTART,
+                notes=("the running guest is stopped and removed; its disks are separate objects",),
+            )
+        return ResourcePlan(key, Action.DELETE, Impact.NONE, notes=("the VM is not running",))
+    return ResourcePlan(key, Action.DELETE, Impact.LIVE)
+
+
+def _cluster_errors(live: LiveState) -> list[PlanError]:
+    errors = [
+        PlanError(
+            "",
+            f"The cluster does not serve {kind}: objects of this kind cannot be created.",
+            "Install the operator that provides it (KubeVirt, CDI or Multus) or remove those resources.",
+            "missing-kind",
+            "Missing API",
+        )
+        for kind in sorted(live.missing_kinds)
+    ]
+    errors.extend(
+        PlanError(
+            "metadata.namespace",
+            f"Namespace {namespace} does not exist: objects in it cannot be created.",
+            f"Create namespace {namespace} first, or set another namespace in the stack config.",
+            "missing-namespace",
+            "Missing namespace",
+        )
+        for namespace in sorted(live.missing_namespaces)
+    )
+    return errors
