@@ -1,0 +1,164 @@
+"""Which kinds the live reader lists, where they are served, and how it selects them: policy as data.
+
+Known kinds skip API discovery (no extra request); any other kind found in desired manifests is resolved once
+per group/version through discovery, so a kind nobody installed shows up as missing, never as an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class KindRef:
+    """Where a kind is served: enough to build its collection URL."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def collection_path(self, namespace: str = "") -> str:
+        """``/apis/kubevirt.io/v1/namespaces/prod/virtualmachines``; without a namespace: all of them."""
+        root = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if namespace and self.namespaced:
+            return f"{root}/namespaces/{namespace}/{self.plural}"
+        return f"{root}/{self.plural}"
+
+    def display(self) -> str:
+        """``VirtualMachine (kubevirt.io/v1)``."""
+        return f"{self.kind} ({self.api_version})"
+
+    def with_version(self, version: str) -> KindRef:
+        return replace(self, version=version)
+
+
+class Selection(StrEnum):
+    """How a kind's objects are picked out of a namespace."""
+
+    LABELLED = "labelled"
+    """LIST with the stack's label selector; one unfiltered LIST more only when a wanted name is missing."""
+    UNFILTERED = "unfiltered"
+    """LIST without a selector and keep only the names we need: others create these objects, unlabelled."""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownKind:
+    ref: KindRef
+    selection: Selection
+    reason: str
+    source: str
+
+
+VIRTUAL_MACHINE = KindRef("kubevirt.io", "v1", "VirtualMachine", "virtualmachines", True)
+VIRTUAL_MACHINE_INSTANCE = KindRef(
+    "kubevirt.io", "v1", "VirtualMachineInstance", "virtualmachineinstances", True
+)
+DATA_VOLUME = KindRef("cdi.kubevirt.io", "v1beta1", "DataVolume", "datavolumes", True)
+PERSISTENT_VOLUME_CLAIM = KindRef("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True)
+NETWORK_ATTACHMENT_DEFINITION = KindRef(
+    "k8s.cni.cncf.io", "v1", "NetworkAttachmentDefinition", "network-attachment-definitions", True
+)
+SECRET = KindRef("", "v1", "Secret", "secrets", True)
+SERVICE = KindRef("", "v1", "Service", "services", True)
+CONFIG_MAP = KindRef("", "v1", "ConfigMap", "configmaps", True)
+KUBEVIRT = KindRef("kubevirt.io", "v1", "KubeVirt", "kubevirts", True)
+STORAGE_CLASS = KindRef("storage.k8s.io", "v1", "StorageClass", "storageclasses", False)
+NAMESPACE = KindRef("", "v1", "Namespace", "namespaces", False)
+
+KNOWN_KINDS: tuple[KnownKind, ...] = (
+    KnownKind(
+        VIRTUAL_MACHINE,
+        Selection.LABELLED,
+        "compiled VMs carry the stack labels",
+        "crds/k8s-1.20/kubevirt.io_virtualmachines.yaml",
+    ),
+    KnownKind(
+        VIRTUAL_MACHINE_INSTANCE,
+        Selection.LABELLED,
+        "a VMI carries its VM's template labels; a VM whose VMI lacks them triggers the by-name fallback",
+        "kubevirt pkg/virt-controller/watch/vm/vm.go setupVMIFromVM (labels copied from the template)",
+    ),
+    KnownKind(
+        DATA_VOLUME,
+        Selection.LABELLED,
+        "disks are standalone DataVolumes that carry the stack labels",
+        "crds/k8s-1.20/cdi.kubevirt.io_datavolumes.yaml",
+    ),
+    KnownKind(
+        PERSISTENT_VOLUME_CLAIM,
+        Selection.UNFILTERED,
+        "CDI creates the PVC behind a DataVolume; we cannot rely on it carrying our labels",
+        "CDI pkg/controller/datavolume (PVC named after the DataVolume, owned by it)",
+    ),
+    KnownKind(
+        NETWORK_ATTACHMENT_DEFINITION,
+        Selection.LABELLED,
+        "compiled networks carry the stack labels",
+        "crds/k8s-1.20/k8s.cni.cncf.io_network-attachment-definitions.yaml",
+    ),
+    KnownKind(SECRET, Selection.LABELLED, "cloud-init secrets carry the stack labels", "core/v1 Secret"),
+    KnownKind(SERVICE, Selection.LABELLED, "exposure services carry the stack labels", "core/v1 Service"),
+    KnownKind(
+        CONFIG_MAP, Selection.LABELLED, "compiled config maps carry the stack labels", "core/v1 ConfigMap"
+    ),
+    KnownKind(
+        KUBEVIRT,
+        Selection.UNFILTERED,
+        "the KubeVirt CR belongs to the platform; its rollout strategy decides live updates",
+        "crds/k8s-1.20/kubevirt.io_kubevirts.yaml",
+    ),
+    KnownKind(
+        STORAGE_CLASS,
+        Selection.UNFILTERED,
+        "storage classes belong to the platform; expansion support decides disk growth",
+        "storage.k8s.io/v1 StorageClass allowVolumeExpansion",
+    ),
+    KnownKind(
+        NAMESPACE,
+        Selection.UNFILTERED,
+        "listed once anyway to find missing namespaces; ours are kept by name or by label",
+        "core/v1 Namespace",
+    ),
+)
+
+KNOWN_BY_GROUP_KIND: dict[tuple[str, str], KnownKind] = {(k.ref.group, k.ref.kind): k for k in KNOWN_KINDS}
+
+ALWAYS_PER_NAMESPACE: tuple[KindRef, ...] = (
+    VIRTUAL_MACHINE,
+    VIRTUAL_MACHINE_INSTANCE,
+    DATA_VOLUME,
+    PERSISTENT_VOLUME_CLAIM,
+    NETWORK_ATTACHMENT_DEFINITION,
+    SECRET,
+    SERVICE,
+)
+"""Read in every namespace the desired manifests mention, even when desired holds none of them (deletes)."""
+
+PROVIDERS: dict[str, str] = {
+    "kubevirt.io": "KubeVirt",
+    "instancetype.kubevirt.io": "KubeVirt",
+    "snapshot.kubevirt.io": "KubeVirt",
+    "pool.kubevirt.io": "KubeVirt",
+    "clone.kubevirt.io": "KubeVirt",
+    "export.kubevirt.io": "KubeVirt",
+    "migrations.kubevirt.io": "KubeVirt",
+    "cdi.kubevirt.io": "CDI (the Containerized Data Importer)",
+    "k8s.cni.cncf.io": "Multus (its NetworkAttachmentDefinition CRD)",
+}
+"""Who installs a group, for the hint in a missing-kind message."""
+
+
+def provider_of(group: str) -> str:
+    return PROVIDERS.get(group, "the operator that provides it")
+
+
+def selection_of(ref: KindRef) -> Selection:
+    known = KNOWN_BY_GROUP_KIND.get((ref.group, ref.kind))
+    return known.selection if known else Selection.LABELLED

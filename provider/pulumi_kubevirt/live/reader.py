@@ -1,0 +1,409 @@
+"""Read what the cluster holds for one stack: a fixed number of LISTs, however many VMs the stack has.
+
+Round trips: (1) discovery, only for kinds we do not know; (2) every LIST in parallel: per namespace the
+stack's kinds with the stack's label selector, PVCs unfiltered (CDI creates them unlabelled), and once the
+namespaces, the KubeVirt CR(s) and the storage classes; (3) only when a desired name is missing from a
+labelled LIST, one unfiltered LIST of that kind in that namespace, to find objects that exist under that name
+without our labels.
+
+Why an unfiltered LIST and not ``fieldSelector=metadata.name=X``: a field selector on ``metadata.name``
+takes one value, so finding k unlabelled names would take k requests; one LIST per kind and namespace keeps
+the count independent of the number of VMs, and it only happens while adopting or on a name clash.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_kubevirt.labels import stack_labels, stack_selector
+from pulumi_kubevirt.live import kinds
+from pulumi_kubevirt.live.kinds import KindRef, Selection
+from pulumi_kubevirt.live.kubeconfig import cluster_display_name
+from pulumi_kubevirt.live.transport import Answer, ApiReader, LiveReadError, ReadStats
+from pulumi_kubevirt.plan.state import LiveState, ObjectKey
+
+Manifest = Mapping[str, Any]
+GroupKind = tuple[str, str]
+
+MAX_PARALLEL_REQUESTS = 8
+"""Below the client's default connection pool (5 per core) so no request waits for a socket."""
+
+VMI_EXPECTED_STATES = frozenset(
+    {"Running", "Starting", "Migrating", "Paused", "Stopping", "Terminating", "Unknown"}
+)
+"""printableStatus values of a VM that has a VMI (source: kubevirt pkg/virt-controller/watch/vm/vm.go)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRead:
+    """The live state and what reading it cost."""
+
+    state: LiveState
+    stats: ReadStats
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class _ListTask:
+    ref: KindRef
+    namespace: str
+    labelled: bool
+
+    def query(self, selector: str) -> dict[str, str]:
+        return {"labelSelector": selector} if self.labelled else {}
+
+
+@dataclass(slots=True)
+class _Desired:
+    """Names the desired manifests want, by kind and namespace, and the versions they use."""
+
+    names: dict[GroupKind, dict[str, set[str]]] = field(default_factory=lambda: defaultdict(dict))
+    versions: dict[GroupKind, set[str]] = field(default_factory=lambda: defaultdict(set))
+    namespaces: set[str] = field(default_factory=set)
+    keys: set[ObjectKey] = field(default_factory=set)
+
+    def wanted(self, ref: KindRef, namespace: str) -> set[str]:
+        return self.names.get((ref.group, ref.kind), {}).get(namespace if ref.namespaced else "", set())
+
+
+def _index_desired(desired: Sequence[Manifest]) -> _Desired:
+    index = _Desired()
+    for position, manifest in enumerate(desired):
+        api_version = str(manifest.get("apiVersion", ""))
+        kind = str(manifest.get("kind", ""))
+        metadata = manifest.get("metadata") or {}
+        name = metadata.get("name")
+        if not api_version or not kind or not name:
+            raise ValueError(f"desired manifest #{position} lacks apiVersion, kind or metadata.name")
+        group, _, version = api_version.rpartition("/")
+        namespace = str(metadata.get("namespace") or "")
+        index.names[(group, kind)].setdefault(namespace, set()).add(str(name))
+        index.versions[(group, kind)].add(version)
+        index.keys.add(ObjectKey(group, kind, namespace, str(name)))
+        if namespace:
+            index.namespaces.add(namespace)
+    return index
+
+
+def _has_stack_labels(manifest: Manifest, labels: Mapping[str, str]) -> bool:
+    present = (manifest.get("metadata") or {}).get("labels") or {}
+    return all(present.get(k) == v for k, v in labels.items())
+
+
+def _parallel(
+    reader: ApiReader, calls: Sequence[tuple[str, Mapping[str, str]]]
+) -> list[Answer | LiveReadError]:
+    """Run GETs concurrently; a failed request becomes its error so every problem gets reported."""
+
+    def one(call: tuple[str, Mapping[str, str]]) -> Answer | LiveReadError:
+        try:
+            return reader.get(call[0], call[1] or None)
+        except LiveReadError as error:
+            return error
+
+    if len(calls) <= 1:
+        return [one(c) for c in calls]
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_REQUESTS, len(calls))) as pool:
+        return list(pool.map(one, calls))
+
+
+class _Read:
+    """One read in progress: collects objects, missing kinds and problems."""
+
+    def __init__(self, reader: ApiReader, desired: _Desired, project: str, stack: str) -> None:
+        self.reader = reader
+        self.desired = desired
+        self.labels = stack_labels(project, stack)
+        self.selector = stack_selector(project, stack)
+        self.missing_kinds: dict[str, str] = {}
+        self.problems: list[str] = []
+        self.objects: dict[ObjectKey, Manifest] = {}
+        self.unfiltered: dict[_ListTask, list[Manifest]] = {}
+
+    def resolve_kinds(self) -> dict[GroupKind, KindRef]:
+        """Known kinds from the table; the others through one discovery GET per group/version."""
+        resolved: dict[GroupKind, KindRef] = {}
+        to_discover: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for (group, kind), versions in sorted(self.desired.versions.items()):
+            known = kinds.KNOWN_BY_GROUP_KIND.get((group, kind))
+            if known is not None:
+                version = known.ref.version if known.ref.version in versions else min(versions)
+                resolved[(group, kind)] = known.ref.with_version(version)
+            else:
+                to_discover[(group, min(versions))].append(kind)
+        group_versions = sorted(to_discover)
+        paths: list[tuple[str, Mapping[str, str]]] = [
+            (f"/apis/{g}/{v}" if g else f"/api/{v}", {}) for g, v in group_versions
+        ]
+        for (group, version), answer in zip(group_versions, _parallel(self.reader, paths), strict=True):
+            for kind in to_discover[(group, version)]:
+                ref = self._from_discovery(group, version, kind, answer)
+                if ref is not None:
+                    resolved[(group, kind)] = ref
+        return resolved
+
+    def _from_discovery(
+        self, group: str, version: str, kind: str, answer: Answer | LiveReadError
+    ) -> KindRef | None:
+        api_version = f"{group}/{version}" if group else version
+        if isinstance(answer, LiveReadError):
+            self.problems.extend(answer.problems)
+            return None
+        if answer.status == 404:
+            self.missing_kinds[f"{kind} ({api_version})"] = (
+                f"{kind} ({api_version}): the cluster does not serve the API group version {api_version}. "
+                f"Install {kinds.provider_of(group)}, or fix the apiVersion in the code."
+            )
+            return None
+        if answer.body is None:
+            self._problem(f"GET discovery for {api_version}", answer)
+            return None
+        for resource in answer.body.get("resources") or []:
+            if resource.get("kind") == kind and "/" not in str(resource.get("name", "")):
+                return KindRef(group, version, kind, str(resource["name"]), bool(resource.get("namespaced")))
+        self.missing_kinds[f"{kind} ({api_version})"] = (
+            f"{kind} ({api_version}): the cluster serves {api_version} but has no kind {kind} in it. "
+            f"Install the {kinds.provider_of(group)} version that defines it, or fix the kind in the code."
+        )
+        return None
+
+    def _problem(self, what: str, answer: Answer) -> None:
+        if answer.status == 401:
+            hint = "The credentials were rejected: refresh them (log in again) or pick another context."
+        elif answer.status == 403:
+            hint = "The credentials lack permission: grant list on this resource, or use another context."
+        else:
+            hint = "Check the request and the API server's logs."
+        self.problems.append(f"{what} answered {answer.status}: {answer.message}. {hint}")
+
+    def list_tasks(self, refs: Mapping[GroupKind, KindRef]) -> list[_ListTask]:
+        namespaces = sorted(self.desired.namespaces)
+        tasks: set[_ListTask] = {
+            _ListTask(kinds.NAMESPACE, "", False),
+            _ListTask(kinds.KUBEVIRT, "", False),
+            _ListTask(kinds.STORAGE_CLASS, "", False),
+        }
+        per_namespace = {(r.group, r.kind): r for r in kinds.ALWAYS_PER_NAMESPACE}
+        cluster_scoped: dict[GroupKind, KindRef] = {}
+        for group_kind, ref in refs.items():
+            if ref.namespaced:
+                per_namespace[group_kind] = ref
+            else:
+                cluster_scoped[group_kind] = ref
+        for ref in per_namespace.values():
+            labelled = kinds.selection_of(ref) is Selection.LABELLED
+            tasks.update(_ListTask(ref, ns, labelled) for ns in namespaces)
+        for ref in cluster_scoped.values():
+            if (ref.group, ref.kind) in {(kinds.NAMESPACE.group, kinds.NAMESPACE.kind)}:
+                continue
+            tasks.add(_ListTask(ref, "", kinds.selection_of(ref) is Selection.LABELLED))
+        return sorted(tasks)
+
+    def run_lists(self, tasks: Sequence[_ListTask]) -> dict[_ListTask, list[Manifest]]:
+        calls = [(t.ref.collection_path(t.namespace), t.query(self.selector)) for t in tasks]
+        results: dict[_ListTask, list[Manifest]] = {}
+        for task, answer in zip(tasks, _parallel(self.reader, calls), strict=True):
+            items = self._items(task, answer)
+            if items is not None:
+                results[task] = items
+        return results
+
+    def _items(self, task: _ListTask, answer: Answer | LiveReadError) -> list[Manifest] | None:
+        if isinstance(answer, LiveReadError):
+            self.problems.extend(answer.problems)
+            return None
+        where = f"LIST {task.ref.collection_path(task.namespace)}"
+        if answer.status == 404:
+            ref = task.ref
+            self.missing_kinds.setdefault(
+                ref.display(),
+                f"{ref.display()}: the cluster does not serve this kind ({where} answered 404). "
+                f"Install {kinds.provider_of(ref.group)}, or fix the apiVersion in the code.",
+            )
+            return None
+        if answer.body is None:
+            self._problem(where, answer)
+            return None
+        list_api_version = str(answer.body.get("apiVersion") or task.ref.api_version)
+        items: list[Manifest] = []
+        for item in answer.body.get("items") or []:
+            item.setdefault("apiVersion", list_api_version)
+            item.setdefault("kind", task.ref.kind)
+            items.append(item)
+        return items
+
+    def keep(self, items: Iterable[Manifest], names: set[str] | None = None, labelled: bool = False) -> None:
+        """Hold every item, or only those named in ``names`` (or, with ``labelled``, carrying our labels)."""
+        for item in items:
+            if (
+                names is None
+                or item["metadata"]["name"] in names
+                or (labelled and _has_stack_labels(item, self.labels))
+            ):
+                self.objects[ObjectKey.of(item)] = item
+
+    def present(self) -> dict[tuple[str, str, str], set[str]]:
+        """Names held so far, by (group, kind, namespace)."""
+        found: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        for key in self.objects:
+            found[(key.group, key.kind, key.namespace)].add(key.name)
+        return found
+
+
+def _expects_vmi(vm: Manifest) -> bool:
+    status = vm.get("status") or {}
+    return status.get("created") is True or status.get("printableStatus") in VMI_EXPECTED_STATES
+
+
+def _claims_of_vm(vm: Manifest) -> set[str]:
+    """PVCs a VM's volumes use: ``persistentVolumeClaim.claimName`` and ``dataVolume.name`` (same name)."""
+    claims: set[str] = set()
+    volumes = (((vm.get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes") or []
+    for volume in volumes:
+        pvc = volume.get("persistentVolumeClaim") or {}
+        dv = volume.get("dataVolume") or {}
+        for name in (pvc.get("claimName"), dv.get("name")):
+            if name:
+                claims.add(str(name))
+    return claims
+
+
+def read_live_with_stats(
+    api_client: Any,
+    desired: Sequence[Manifest],
+    *,
+    project: str,
+    stack: str,
+    timeout_s: float = 60.0,
+    namespaces: Iterable[str] = (),
+    cluster: str | None = None,
+) -> LiveRead:
+    """Like ``read_live``, and also say what it cost (requests, retries, bytes, seconds)."""
+    started = time.monotonic()
+    reader = ApiReader(api_client, deadline=started + timeout_s)
+    index = _index_desired(desired)
+    index.namespaces.update(n for n in namespaces if n)
+    read = _Read(reader, index, project, stack)
+
+    refs = read.resolve_kinds()
+    tasks = read.list_tasks(refs)
+    first = read.run_lists(tasks)
+
+    namespace_list = first.get(_ListTask(kinds.NAMESPACE, "", False))
+    kubevirt_items = first.get(_ListTask(kinds.KUBEVIRT, "", False))
+    storage_items = first.get(_ListTask(kinds.STORAGE_CLASS, "", False), [])
+
+    for task, items in first.items():
+        if task.labelled:
+            read.keep(items)
+        else:
+            read.unfiltered[task] = items
+            read.keep(items, index.wanted(task.ref, task.namespace), labelled=True)
+
+    present = read.present()
+    vm_ref, vmi_ref = kinds.VIRTUAL_MACHINE, kinds.VIRTUAL_MACHINE_INSTANCE
+    fallback: set[_ListTask] = set()
+    for task in first:
+        in_scope = (task.ref.group, task.ref.kind, task.namespace if task.ref.namespaced else "")
+        if task.labelled and index.wanted(task.ref, task.namespace) - present.get(in_scope, set()):
+            fallback.add(_ListTask(task.ref, task.namespace, False))
+    for key, vm in read.objects.items():
+        is_vm = (key.group, key.kind) == (vm_ref.group, vm_ref.kind)
+        vmis = present.get((vmi_ref.group, vmi_ref.kind, key.namespace), set())
+        if is_vm and _expects_vmi(vm) and key.name not in vmis:
+            fallback.add(_ListTask(vmi_ref, key.namespace, False))
+    for task in list(fallback):
+        if task.ref == vm_ref:
+            fallback.add(_ListTask(vmi_ref, task.namespace, False))
+
+    second = read.run_lists(sorted(fallback))
+    for task, items in second.items():
+        if task.ref != vmi_ref:
+            read.keep(items, index.wanted(task.ref, task.namespace))
+    present = read.present()
+    for task, items in second.items():
+        if task.ref == vmi_ref:
+            vms = present.get((vm_ref.group, vm_ref.kind, task.namespace), set())
+            read.keep(items, vms | index.wanted(vmi_ref, task.namespace))
+
+    pvc_ref = kinds.PERSISTENT_VOLUME_CLAIM
+    claims: dict[str, set[str]] = defaultdict(set)
+    for key, manifest in [*read.objects.items(), *((ObjectKey.of(m), m) for m in desired)]:
+        if key.group == kinds.DATA_VOLUME.group and key.kind == kinds.DATA_VOLUME.kind:
+            claims[key.namespace].add(key.name)
+        elif key.group == kinds.VIRTUAL_MACHINE.group and key.kind == kinds.VIRTUAL_MACHINE.kind:
+            claims[key.namespace].update(_claims_of_vm(manifest))
+    for task, items in read.unfiltered.items():
+        if task.ref == pvc_ref:
+            read.keep(items, claims.get(task.namespace, set()))
+
+    if read.problems:
+        raise LiveReadError("Could not read the cluster", sorted(set(read.problems)))
+
+    missing_namespaces: tuple[str, ...] = ()
+    if namespace_list is not None:
+        existing = {str(ns["metadata"]["name"]) for ns in namespace_list}
+        missing_namespaces = tuple(sorted(index.namespaces - existing))
+
+    kubevirt = None
+    if kubevirt_items:
+        ranked = sorted(
+            kubevirt_items,
+            key=lambda m: (
+                bool(m["metadata"].get("deletionTimestamp")),
+                m["metadata"].get("namespace", ""),
+                m["metadata"]["name"],
+            ),
+        )
+        kubevirt = ranked[0]
+
+    unmanaged = frozenset(
+        key
+        for key in index.keys
+        if key in read.objects and not _has_stack_labels(read.objects[key], read.labels)
+    )
+    state = LiveState(
+        objects=dict(sorted(read.objects.items())),
+        kubevirt=kubevirt,
+        storage_classes={str(sc["metadata"]["name"]): sc for sc in sorted(storage_items, key=_name)},
+        unmanaged=unmanaged,
+        missing_kinds=tuple(message for _, message in sorted(read.missing_kinds.items())),
+        missing_namespaces=missing_namespaces,
+        cluster=cluster if cluster is not None else cluster_display_name(api_client),
+    )
+    return LiveRead(state, reader.stats(time.monotonic() - started))
+
+
+def _name(manifest: Manifest) -> str:
+    return str(manifest["metadata"]["name"])
+
+
+def read_live(
+    api_client: Any,
+    desired: Sequence[Manifest],
+    *,
+    project: str,
+    stack: str,
+    timeout_s: float = 60.0,
+    namespaces: Iterable[str] = (),
+    cluster: str | None = None,
+) -> LiveState:
+    """The stack's live objects, the ones desired names clash with, and the cluster facts the plan needs.
+
+    ``namespaces`` adds namespaces to read beyond those the desired manifests mention (e.g. from the last
+    applied state, so objects whose namespace left the code are still seen). Raises ``LiveReadError`` with
+    every problem when the cluster cannot be read; a missing kind or namespace is recorded, not raised.
+    """
+    return read_live_with_stats(
+        api_client,
+        desired,
+        project=project,
+        stack=stack,
+        timeout_s=timeout_s,
+        namespaces=namespaces,
+        cluster=cluster,
+    ).state
