@@ -81,9 +81,10 @@ KNOWN_KINDS: tuple[KnownKind, ...] = (
     ),
     KnownKind(
         VIRTUAL_MACHINE_INSTANCE,
-        Selection.LABELLED,
-        "a VMI carries its VM's template labels; a VM whose VMI lacks them triggers the by-name fallback",
-        "kubevirt pkg/virt-controller/watch/vm/vm.go setupVMIFromVM (labels copied from the template)",
+        Selection.UNFILTERED,
+        "a VMI carries its VM's template labels, and compiled templates carry only pulumi-kubevirt/vm (stack "
+        "labels there would restart guests when they change); adopted VMs carry none: keep VMIs by VM name",
+        "kubevirt pkg/virt-controller/watch/vm/vm.go setupVMIFromVM; compile.py template labels",
     ),
     KnownKind(
         DATA_VOLUME,

@@ -4,7 +4,7 @@ Round trips: (1) discovery, only for kinds we do not know; (2) every LIST in par
 stack's kinds with the stack's label selector, PVCs unfiltered (CDI creates them unlabelled), and once the
 namespaces, the KubeVirt CR(s) and the storage classes; (3) only when a desired name is missing from a
 labelled LIST, one unfiltered LIST of that kind in that namespace, to find objects that exist under that name
-without our labels.
+without our labels. VMIs and PVCs are listed unfiltered and kept by the names of the stack's VMs and disks.
 
 Why an unfiltered LIST and not ``fieldSelector=metadata.name=X``: a field selector on ``metadata.name``
 takes one value, so finding k unlabelled names would take k requests; one LIST per kind and namespace keeps
@@ -33,18 +33,15 @@ GroupKind = tuple[str, str]
 MAX_PARALLEL_REQUESTS = 8
 """Below the client's default connection pool (5 per core) so no request waits for a socket."""
 
-VMI_EXPECTED_STATES = frozenset(
-    {"Running", "Starting", "Migrating", "Paused", "Stopping", "Terminating", "Unknown"}
-)
-"""printableStatus values of a VM that has a VMI (source: kubevirt pkg/virt-controller/watch/vm/vm.go)."""
-
 
 @dataclass(frozen=True, slots=True)
 class LiveRead:
-    """The live state and what reading it cost."""
+    """The live state, what reading it cost, and a sentence per missing kind (``LiveState.missing_kinds``
+    holds the kinds as ``VirtualMachine (kubevirt.io/v1)``; ``notes`` says how each was found missing)."""
 
     state: LiveState
     stats: ReadStats
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -254,11 +251,6 @@ class _Read:
         return found
 
 
-def _expects_vmi(vm: Manifest) -> bool:
-    status = vm.get("status") or {}
-    return status.get("created") is True or status.get("printableStatus") in VMI_EXPECTED_STATES
-
-
 def _claims_of_vm(vm: Manifest) -> set[str]:
     """PVCs a VM's volumes use: ``persistentVolumeClaim.claimName`` and ``dataVolume.name`` (same name)."""
     claims: set[str] = set()
@@ -305,30 +297,25 @@ def read_live_with_stats(
             read.keep(items, index.wanted(task.ref, task.namespace), labelled=True)
 
     present = read.present()
-    vm_ref, vmi_ref = kinds.VIRTUAL_MACHINE, kinds.VIRTUAL_MACHINE_INSTANCE
     fallback: set[_ListTask] = set()
     for task in first:
         in_scope = (task.ref.group, task.ref.kind, task.namespace if task.ref.namespaced else "")
         if task.labelled and index.wanted(task.ref, task.namespace) - present.get(in_scope, set()):
             fallback.add(_ListTask(task.ref, task.namespace, False))
-    for key, vm in read.objects.items():
-        is_vm = (key.group, key.kind) == (vm_ref.group, vm_ref.kind)
-        vmis = present.get((vmi_ref.group, vmi_ref.kind, key.namespace), set())
-        if is_vm and _expects_vmi(vm) and key.name not in vmis:
-            fallback.add(_ListTask(vmi_ref, key.namespace, False))
-    for task in list(fallback):
-        if task.ref == vm_ref:
-            fallback.add(_ListTask(vmi_ref, task.namespace, False))
+    missing_namespaces: tuple[str, ...] = ()
+    if namespace_list is not None:
+        existing = {str(ns["metadata"]["name"]) for ns in namespace_list}
+        missing_namespaces = tuple(sorted(index.namespaces - existing))
+    fallback = {task for task in fallback if task.namespace not in missing_namespaces}
+    for task, items in read.run_lists(sorted(fallback)).items():
+        read.keep(items, index.wanted(task.ref, task.namespace))
 
-    second = read.run_lists(sorted(fallback))
-    for task, items in second.items():
-        if task.ref != vmi_ref:
-            read.keep(items, index.wanted(task.ref, task.namespace))
     present = read.present()
-    for task, items in second.items():
+    vm_ref, vmi_ref = kinds.VIRTUAL_MACHINE, kinds.VIRTUAL_MACHINE_INSTANCE
+    for task, items in read.unfiltered.items():
         if task.ref == vmi_ref:
             vms = present.get((vm_ref.group, vm_ref.kind, task.namespace), set())
-            read.keep(items, vms | index.wanted(vmi_ref, task.namespace))
+            read.keep(items, vms)
 
     pvc_ref = kinds.PERSISTENT_VOLUME_CLAIM
     claims: dict[str, set[str]] = defaultdict(set)
@@ -343,11 +330,6 @@ def read_live_with_stats(
 
     if read.problems:
         raise LiveReadError("Could not read the cluster", sorted(set(read.problems)))
-
-    missing_namespaces: tuple[str, ...] = ()
-    if namespace_list is not None:
-        existing = {str(ns["metadata"]["name"]) for ns in namespace_list}
-        missing_namespaces = tuple(sorted(index.namespaces - existing))
 
     kubevirt = None
     if kubevirt_items:
@@ -371,11 +353,12 @@ def read_live_with_stats(
         kubevirt=kubevirt,
         storage_classes={str(sc["metadata"]["name"]): sc for sc in sorted(storage_items, key=_name)},
         unmanaged=unmanaged,
-        missing_kinds=tuple(message for _, message in sorted(read.missing_kinds.items())),
+        missing_kinds=tuple(sorted(read.missing_kinds)),
         missing_namespaces=missing_namespaces,
         cluster=cluster if cluster is not None else cluster_display_name(api_client),
     )
-    return LiveRead(state, reader.stats(time.monotonic() - started))
+    notes = tuple(message for _, message in sorted(read.missing_kinds.items()))
+    return LiveRead(state, reader.stats(time.monotonic() - started), notes)
 
 
 def _name(manifest: Manifest) -> str:
