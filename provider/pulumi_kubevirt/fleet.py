@@ -1,0 +1,512 @@
+"""Config-driven input: the ``kubevirt:fleet`` stack config (snake_case) to validated ``FleetArgs``.
+
+Order: the JSON Schema in ``schemas/fleet.schema.json`` checks the shape (unknown keys get a "did you mean"),
+then the dataclasses are built with fleet ``defaults`` applied, then ``validate.validate_fleet`` checks
+meaning.
+Every problem from every stage that could run is raised together in one ValidationError.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaError
+from referencing import Registry, Resource
+
+from pulumi_kubevirt import paths
+from pulumi_kubevirt.bundle import SCHEMAS_DIR
+from pulumi_kubevirt.errors import Problem, ValidationError
+from pulumi_kubevirt.quantity import suggest_quantity
+from pulumi_kubevirt.spec import (
+    AccessMode,
+    AttachmentKind,
+    BlankSource,
+    CacheMode,
+    Cdrom,
+    CdromBus,
+    CloudInit,
+    CloudInitKind,
+    Cpu,
+    DiskArgs,
+    DiskAttachment,
+    DiskBus,
+    DiskSource,
+    EvictionStrategy,
+    Firmware,
+    FirmwareKind,
+    FleetArgs,
+    FleetDefaults,
+    HttpSource,
+    ImageSource,
+    InstancetypeKind,
+    InstancetypeRef,
+    Ipam,
+    IpamType,
+    MacvlanMode,
+    Memory,
+    NetworkArgs,
+    NetworkType,
+    Nic,
+    NicBinding,
+    NicModel,
+    NicPort,
+    PlainPvc,
+    PreferenceKind,
+    PreferenceRef,
+    Protocol,
+    PullMethod,
+    PvcCloneSource,
+    RegistrySource,
+    Resources,
+    RootDisk,
+    Route,
+    RunStrategy,
+    ServiceExposure,
+    ServicePort,
+    ServiceType,
+    SshKeys,
+    SshPropagation,
+    Tpm,
+    UploadSource,
+    VirtualMachineArgs,
+    VolumeMode,
+    WaitFor,
+)
+from pulumi_kubevirt.validate import validate_fleet
+
+SCHEMA_FILES = ("fleet", "virtualmachine", "disk", "network")
+TITLE = "The fleet configuration (kubevirt:fleet) is not valid"
+
+
+@functools.cache
+def fleet_validator() -> Draft202012Validator:
+    """The fleet schema with its per-resource schemas registered for ``$ref``."""
+    documents = {}
+    for name in SCHEMA_FILES:
+        with (SCHEMAS_DIR / f"{name}.schema.json").open(encoding="utf-8") as handle:
+            documents[name] = json.load(handle)
+    registry: Registry[Any] = Registry().with_resources(
+        (doc["$id"], Resource.from_contents(doc)) for doc in documents.values()
+    )
+    return Draft202012Validator(documents["fleet"], registry=registry)
+
+
+# --- Schema errors as Problems --------------------------------------------------------------------
+
+
+def _schema_problems(config: Mapping[str, Any], path: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in fleet_validator().iter_errors(config):
+        problems += _problems_from(error, path)
+    return problems
+
+
+def _location(path: str, parts: Sequence[Any]) -> str:
+    return paths.join(path, *[p if isinstance(p, int) else str(p) for p in parts]) if parts else path
+
+
+def _problems_from(error: SchemaError, path: str) -> list[Problem]:
+    where = _location(path, list(error.absolute_path))
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    value = error.instance
+    if error.validator == "additionalProperties" and isinstance(value, Mapping):
+        allowed = sorted(schema.get("properties", {}))
+        problems = []
+        for key in sorted(set(value) - set(allowed)):
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            fix = (
+                f"did you mean {close[0]!r}?" if close else f"remove it; known keys are {', '.join(allowed)}"
+            )
+            problems.append(Problem(paths.join(where, str(key)), f"unknown key {key!r}", fix))
+        return problems
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if isinstance(value, Mapping) and k not in value]
+        return [Problem(paths.join(where, k), f"{k} is required here", f"add {k}") for k in missing]
+    if error.validator == "pattern" and _is_quantity_rule(schema):
+        return [Problem(where, f'"{value}" is not a Kubernetes quantity', suggest_quantity(str(value)))]
+    if error.validator == "pattern":
+        return [
+            Problem(
+                where,
+                f"{value!r} is not a valid name",
+                "use lowercase letters, digits and '-', starting and ending with a letter or digit",
+            )
+        ]
+    if error.validator == "enum":
+        allowed_values = ", ".join(str(v) for v in error.validator_value)
+        close = difflib.get_close_matches(str(value), [str(v) for v in error.validator_value], n=1)
+        fix = f"did you mean {close[0]!r}?" if close else f"use one of {allowed_values}"
+        return [Problem(where, f"{value!r} is not one of {allowed_values}", fix)]
+    if error.validator == "type":
+        expected = error.validator_value
+        names = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        return [Problem(where, f"{value!r} is not of type {names}", f"write a {names} here")]
+    if error.validator in ("minProperties", "maxProperties") and isinstance(value, Mapping):
+        options = ", ".join(sorted(schema.get("properties", {})))
+        found = ", ".join(sorted(value)) or "none"
+        return [Problem(where, f"exactly one of {options} is needed, found {found}", "keep exactly one")]
+    if error.validator in ("minimum", "maximum"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        bounds = f"from {low} to {high}" if low is not None and high is not None else f"of at least {low}"
+        if low is None:
+            bounds = f"of at most {high}"
+        return [Problem(where, f"{value!r} is out of range", f"use a number {bounds}")]
+    if error.validator == "not" and isinstance(value, Mapping) and {"vcpus", "sockets"} <= set(value):
+        return [
+            Problem(where, "vcpus and sockets are both set", "set vcpus, or sockets with cores and threads")
+        ]
+    return [Problem(where, error.message, "see schemas/fleet.schema.json for the expected shape")]
+
+
+def _is_quantity_rule(schema: Mapping[str, Any]) -> bool:
+    return "Ki|Mi|Gi" in str(schema.get("pattern", ""))
+
+
+# --- Building the dataclasses ---------------------------------------------------------------------
+
+
+def _defaults(config: Mapping[str, Any]) -> FleetDefaults:
+    raw = config.get("defaults") or {}
+    return FleetDefaults(
+        namespace=raw.get("namespace"),
+        storage_class=raw.get("storage_class"),
+        run_strategy=RunStrategy(raw["run_strategy"]) if "run_strategy" in raw else None,
+        eviction_strategy=EvictionStrategy(raw["eviction_strategy"]) if "eviction_strategy" in raw else None,
+        wait_for=WaitFor(raw["wait_for"]) if "wait_for" in raw else None,
+        wait_timeout_seconds=raw.get("wait_timeout_seconds"),
+        labels=dict(raw.get("labels") or {}),
+    )
+
+
+def _namespace(raw: Mapping[str, Any], defaults: FleetDefaults, where: str, problems: list[Problem]) -> str:
+    namespace = raw.get("namespace") or defaults.namespace
+    if namespace is None:
+        problems.append(
+            Problem(
+                paths.join(where, "namespace"), "no namespace is set", "set namespace, or defaults.namespace"
+            )
+        )
+        return "default"
+    return str(namespace)
+
+
+def _labels(raw: Mapping[str, Any], defaults: FleetDefaults) -> dict[str, str]:
+    merged = dict(defaults.labels)
+    merged.update(raw.get("labels") or {})
+    return merged
+
+
+def _str_or_url(raw: Any) -> Mapping[str, Any]:
+    return {"url": raw} if isinstance(raw, str) else raw
+
+
+def _image(raw: Mapping[str, Any]) -> ImageSource:
+    if "http" in raw:
+        http = _str_or_url(raw["http"])
+        return HttpSource(http["url"], http.get("cert_config_map"), http.get("secret_ref"))
+    if "registry" in raw:
+        reg = _str_or_url(raw["registry"])
+        pull = PullMethod(reg["pull_method"]) if "pull_method" in reg else None
+        return RegistrySource(reg["url"], pull, reg.get("cert_config_map"), reg.get("secret_ref"))
+    pvc = raw["pvc"]
+    return PvcCloneSource(pvc["namespace"], pvc["name"])
+
+
+def _disk_source(raw: Mapping[str, Any] | None) -> DiskSource | None:
+    if not raw:
+        return None
+    if "blank" in raw:
+        return BlankSource()
+    if "upload" in raw:
+        return UploadSource()
+    if "plain_pvc" in raw:
+        return PlainPvc()
+    return _image(raw)
+
+
+def _access_modes(raw: Mapping[str, Any]) -> tuple[AccessMode, ...]:
+    return tuple(AccessMode(mode) for mode in raw.get("access_modes") or ())
+
+
+def _volume_mode(raw: Mapping[str, Any]) -> VolumeMode | None:
+    return VolumeMode(raw["volume_mode"]) if "volume_mode" in raw else None
+
+
+def _network(
+    name: str, raw: Mapping[str, Any], defaults: FleetDefaults, where: str, problems: list[Problem]
+) -> NetworkArgs:
+    ipam_raw = raw.get("ipam") or {}
+    ipam = Ipam(
+        type=IpamType(ipam_raw.get("type", "none")),
+        addresses=tuple(ipam_raw.get("addresses") or ()),
+        routes=tuple(Route(r["dst"], r.get("gw")) for r in ipam_raw.get("routes") or ()),
+        gateway=ipam_raw.get("gateway"),
+        range=ipam_raw.get("range"),
+        exclude=tuple(ipam_raw.get("exclude") or ()),
+    )
+    return NetworkArgs(
+        namespace=_namespace(raw, defaults, where, problems),
+        name=name,
+        type=NetworkType(raw.get("type", "bridge")),
+        bridge=raw.get("bridge"),
+        vlan=raw.get("vlan"),
+        mtu=raw.get("mtu"),
+        mac_spoof_check=raw.get("mac_spoof_check"),
+        macvlan_master=raw.get("macvlan_master"),
+        macvlan_mode=MacvlanMode(raw["macvlan_mode"]) if "macvlan_mode" in raw else None,
+        sriov_resource_name=raw.get("sriov_resource_name"),
+        ovn_physical_network=raw.get("ovn_physical_network"),
+        ipam=ipam,
+        labels=_labels(raw, defaults),
+        annotations=dict(raw.get("annotations") or {}),
+    )
+
+
+def _disk(
+    name: str, raw: Mapping[str, Any], defaults: FleetDefaults, where: str, problems: list[Problem]
+) -> DiskArgs:
+    return DiskArgs(
+        namespace=_namespace(raw, defaults, where, problems),
+        name=name,
+        size=str(raw["size"]),
+        source=_disk_source(raw.get("source")),
+        pvc_only=bool(raw.get("pvc_only", False)),
+        storage_class=raw.get("storage_class", defaults.storage_class),
+        access_modes=_access_modes(raw),
+        volume_mode=_volume_mode(raw),
+        preallocation=raw.get("preallocation"),
+        allow_data_loss=bool(raw.get("allow_data_loss", False)),
+        labels=_labels(raw, defaults),
+        annotations=dict(raw.get("annotations") or {}),
+    )
+
+
+def _cpu(raw: Mapping[str, Any] | None) -> Cpu | None:
+    if raw is None:
+        return None
+    common = {
+        "max_sockets": raw.get("max_sockets"),
+        "model": raw.get("model"),
+        "dedicated": raw.get("dedicated", False),
+    }
+    if "vcpus" in raw:
+        return Cpu.vcpus(raw["vcpus"], **common)
+    return Cpu(raw.get("sockets", 1), raw.get("cores", 1), raw.get("threads", 1), **common)
+
+
+def _memory(raw: Any) -> Memory | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str | int):
+        return Memory(str(raw))
+    return Memory(str(raw["guest"]), str(raw["max_guest"]) if "max_guest" in raw else None)
+
+
+def _attachment(raw: Any, disks: Mapping[tuple[str, str], DiskArgs], namespace: str) -> DiskAttachment:
+    entry: Mapping[str, Any] = {"disk": raw} if isinstance(raw, str) else raw
+    disk = disks.get((namespace, entry["disk"]))
+    if "kind" in entry:
+        kind = AttachmentKind(entry["kind"])
+    else:
+        kind = AttachmentKind.PVC if disk is not None and disk.is_plain_pvc else AttachmentKind.DATAVOLUME
+    return DiskAttachment(
+        disk=entry["disk"],
+        bus=DiskBus(entry.get("bus", "virtio")),
+        boot_order=entry.get("boot_order"),
+        cache=CacheMode(entry["cache"]) if "cache" in entry else None,
+        read_only=bool(entry.get("read_only", False)),
+        hotpluggable=bool(entry.get("hotpluggable", False)),
+        kind=kind,
+    )
+
+
+def _ref(raw: Any, kind_type: type[InstancetypeKind] | type[PreferenceKind]) -> tuple[str, Any]:
+    entry: Mapping[str, Any] = {"name": raw} if isinstance(raw, str) else raw
+    return entry["name"], kind_type(entry["kind"]) if "kind" in entry else None
+
+
+def _vm(
+    name: str,
+    raw: Mapping[str, Any],
+    defaults: FleetDefaults,
+    disks: Mapping[tuple[str, str], DiskArgs],
+    *,
+    where: str,
+    problems: list[Problem],
+) -> VirtualMachineArgs:
+    namespace = _namespace(raw, defaults, where, problems)
+    instancetype = preference = None
+    if "instancetype" in raw:
+        it_name, it_kind = _ref(raw["instancetype"], InstancetypeKind)
+        instancetype = InstancetypeRef(it_name, it_kind or InstancetypeKind.CLUSTER)
+    if "preference" in raw:
+        pref_name, pref_kind = _ref(raw["preference"], PreferenceKind)
+        preference = PreferenceRef(pref_name, pref_kind or PreferenceKind.CLUSTER)
+    resources = None
+    if "resources" in raw:
+        res = raw["resources"]
+        resources = Resources(
+            {k: str(v) for k, v in (res.get("requests") or {}).items()},
+            {k: str(v) for k, v in (res.get("limits") or {}).items()},
+        )
+    fw = raw.get("firmware") or {}
+    tpm_raw = raw.get("tpm")
+    tpm = None
+    if tpm_raw is True or isinstance(tpm_raw, Mapping):
+        tpm = Tpm(
+            persistent=bool(tpm_raw.get("persistent", False)) if isinstance(tpm_raw, Mapping) else False
+        )
+    root = raw.get("root_disk")
+    root_disk = None
+    if root is not None:
+        root_disk = RootDisk(
+            image=_image(root["image"]),
+            size=str(root["size"]),
+            storage_class=root.get("storage_class", defaults.storage_class),
+            access_modes=_access_modes(root),
+            volume_mode=_volume_mode(root),
+            bus=DiskBus(root.get("bus", "virtio")),
+            allow_data_loss=bool(root.get("allow_data_loss", False)),
+        )
+    nics = None
+    if "nics" in raw:
+        nics = tuple(
+            Nic(
+                name=n["name"],
+                network=n.get("network"),
+                binding=NicBinding(n.get("binding", "masquerade")),
+                model=NicModel(n["model"]) if "model" in n else None,
+                mac_address=n.get("mac_address"),
+                ports=tuple(
+                    NicPort(p["port"], p.get("name"), Protocol(p.get("protocol", "TCP")))
+                    for p in n.get("ports") or ()
+                ),
+            )
+            for n in raw["nics"]
+        )
+    ci = raw.get("cloud_init")
+    cloud_init = None
+    if ci is not None:
+        cloud_init = CloudInit(
+            ci.get("user_data"), ci.get("network_data"), CloudInitKind(ci.get("kind", "nocloud"))
+        )
+    ssh = raw.get("ssh_keys")
+    ssh_keys = None
+    if ssh is not None:
+        ssh_keys = SshKeys(
+            keys=tuple(ssh.get("keys") or ()),
+            secret_name=ssh.get("secret_name"),
+            propagation=SshPropagation(ssh.get("propagation", "cloud-init")),
+            users=tuple(ssh.get("users") or ()),
+        )
+    svc = raw.get("service")
+    service = None
+    if svc is not None:
+        service = ServiceExposure(
+            ServiceType(svc.get("type", "ClusterIP")),
+            tuple(
+                ServicePort(
+                    p["name"],
+                    p["port"],
+                    p.get("target_port"),
+                    Protocol(p.get("protocol", "TCP")),
+                    p.get("node_port"),
+                )
+                for p in svc.get("ports") or ()
+            ),
+        )
+    optional: dict[str, Any] = {}
+    if nics is not None:
+        optional["nics"] = nics
+    return VirtualMachineArgs(
+        namespace=namespace,
+        name=name,
+        labels=_labels(raw, defaults),
+        annotations=dict(raw.get("annotations") or {}),
+        instancetype=instancetype,
+        preference=preference,
+        cpu=_cpu(raw.get("cpu")),
+        memory=_memory(raw.get("memory")),
+        resources=resources,
+        firmware=Firmware(
+            FirmwareKind(fw.get("kind", "bios")),
+            bool(fw.get("secure_boot", False)),
+            bool(fw.get("persistent_efi", False)),
+        ),
+        tpm=tpm,
+        machine_type=raw.get("machine_type"),
+        run_strategy=RunStrategy(raw.get("run_strategy") or defaults.run_strategy or RunStrategy.ALWAYS),
+        eviction_strategy=EvictionStrategy(
+            raw.get("eviction_strategy")
+            or defaults.eviction_strategy
+            or EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE
+        ),
+        disks=tuple(_attachment(d, disks, namespace) for d in raw.get("disks") or ()),
+        cdroms=tuple(
+            Cdrom(c["name"], c.get("disk"), CdromBus(c.get("bus", "sata")), c.get("boot_order"))
+            for c in raw.get("cdroms") or ()
+        ),
+        root_disk=root_disk,
+        cloud_init=cloud_init,
+        ssh_keys=ssh_keys,
+        node_selector=dict(raw.get("node_selector") or {}),
+        affinity=raw.get("affinity"),
+        tolerations=tuple(raw.get("tolerations") or ()),
+        hostname=raw.get("hostname"),
+        service=service,
+        wait_for=WaitFor(raw.get("wait_for") or defaults.wait_for or WaitFor.RUNNING),
+        wait_timeout_seconds=int(raw.get("wait_timeout_seconds") or defaults.wait_timeout_seconds or 600),
+        **optional,
+    )
+
+
+def build_fleet(config: Mapping[str, Any], path: str = "fleet") -> tuple[FleetArgs, list[Problem]]:
+    """Dataclasses from schema-valid config, with defaults applied, and problems found while building."""
+    problems: list[Problem] = []
+    defaults = _defaults(config)
+    networks = tuple(
+        _network(name, raw, defaults, paths.join(path, "networks", name), problems)
+        for name, raw in sorted((config.get("networks") or {}).items())
+    )
+    disks = tuple(
+        _disk(name, raw, defaults, paths.join(path, "disks", name), problems)
+        for name, raw in sorted((config.get("disks") or {}).items())
+    )
+    by_key = {(d.namespace, d.name): d for d in disks}
+    vms = tuple(
+        _vm(name, raw, defaults, by_key, where=paths.join(path, "vms", name), problems=problems)
+        for name, raw in sorted((config.get("vms") or {}).items())
+    )
+    fleet = FleetArgs(
+        namespaces=tuple(config.get("namespaces") or ()),
+        networks=networks,
+        disks=disks,
+        vms=vms,
+        defaults=defaults,
+    )
+    return fleet, problems
+
+
+def load_fleet(config: Mapping[str, Any], path: str = "fleet") -> FleetArgs:
+    """Validate ``kubevirt:fleet`` config and return the fleet; raise ValidationError with every problem."""
+    if not isinstance(config, Mapping):
+        problem = Problem(
+            path, "the fleet config is not a mapping", "write namespaces, networks, disks and vms"
+        )
+        raise ValidationError([problem], TITLE)
+    problems = _schema_problems(config, path)
+    if problems:
+        raise ValidationError(problems, TITLE)
+    fleet, problems = build_fleet(config, path)
+    problems += validate_fleet(fleet, path)
+    if problems:
+        raise ValidationError(problems, TITLE)
+    return fleet
+
+
+__all__ = ["build_fleet", "fleet_validator", "load_fleet"]
