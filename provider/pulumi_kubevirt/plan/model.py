@@ -104,6 +104,7 @@ class FieldChange:
     source: str
     secret: bool = False
     op: ChangeOp = ChangeOp.CHANGE
+    forces_replacement: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,12 +55,17 @@ UNMANAGED_NOTE = (
 REDACTED = None
 
 
-def order_key(res: ResourcePlan) -> tuple[int, int, str, str, str]:
+def order_key_for(key: ObjectKey, *, deleting: bool = False) -> tuple[int, int, str, str, str]:
     """Creates and updates by kind rank; deletes after them in reverse rank."""
-    rank = KIND_RANK.get(res.key.kind, 4)
-    if res.action is Action.DELETE:
-        return (1, -rank, res.key.namespace, res.key.kind, res.key.name)
-    return (0, rank, res.key.namespace, res.key.kind, res.key.name)
+    rank = KIND_RANK.get(key.kind, 4)
+    if deleting:
+        return (1, -rank, key.namespace, key.kind, key.name)
+    return (0, rank, key.namespace, key.kind, key.name)
+
+
+def order_key(res: ResourcePlan) -> tuple[int, int, str, str, str]:
+    """Apply order of a resource plan."""
+    return order_key_for(res.key, deleting=res.action is Action.DELETE)
 
 
 def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project: str, stack: str) -> Plan:
@@ -193,6 +198,7 @@ def _plan_object(
                 source=row.source,
                 secret=secret,
                 op=change.op,
+                forces_replacement=verdict.replaces,
             )
         )
         replaces = replaces or verdict.replaces

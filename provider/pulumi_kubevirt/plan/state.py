@@ -14,7 +14,7 @@ Manifest = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True, order=True)
 class ObjectKey:
-    """An object's identity: API group (``""`` for core), kind, namespace (``""`` if cluster-scoped) and name."""
+    """An object's identity: API group (``""`` for core), kind, namespace (``""`` if cluster-scoped), name."""
 
     group: str
     kind: str
@@ -26,7 +26,8 @@ class ObjectKey:
         api_version = str(manifest.get("apiVersion", ""))
         group = api_version.rpartition("/")[0]
         metadata = manifest.get("metadata") or {}
-        return cls(group, str(manifest.get("kind", "")), str(metadata.get("namespace", "")), str(metadata["name"]))
+        kind = str(manifest.get("kind", ""))
+        return cls(group, kind, str(metadata.get("namespace", "")), str(metadata["name"]))
 
     def display(self) -> str:
         """``VirtualMachine prod/web``."""
