@@ -145,7 +145,7 @@ def _problems_from(error: SchemaError, path: str) -> list[Problem]:
     if error.validator == "type":
         expected = error.validator_value
         names = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        return [Problem(where, f"{value!r} is not of type {names}", f"write a {names} here")]
+        return [Problem(where, f"{value!r} is not of type {names}", f"write a value of type {names} here")]
     if error.validator in ("minProperties", "maxProperties") and isinstance(value, Mapping):
         options = ", ".join(sorted(schema.get("properties", {})))
         found = ", ".join(sorted(value)) or "none"
