@@ -178,7 +178,7 @@ def _plan_object(
             unchanged_fields=leaves,
             managed=managed,
         )
-    ctx = _context(key=key, want=want, got=normalise(current), live=live, facts=facts, uses=uses)
+    ctx = _context(key=key, want=want, got=current, live=live, facts=facts, uses=uses)
     changes: list[FieldChange] = []
     error_list = list(errors)
     replaces = False

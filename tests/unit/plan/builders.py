@@ -1,7 +1,7 @@
 """Small realistic manifests for plan tests: what the compiler emits, and what the API server gives back.
 
-The VM is modelled on the upstream ``vm-alpine-datavolume`` sample (kubevirt v1.9.0 examples), with its disk as a
-standalone DataVolume as our compiler emits it.
+The VM is modelled on the upstream ``vm-alpine-datavolume`` sample (kubevirt v1.9.0 examples), with its disk
+as a standalone DataVolume as our compiler emits it.
 """
 
 from __future__ import annotations
@@ -80,7 +80,10 @@ def vm(
 
 
 def data_volume(
-    name: str = "web-root", *, size: str = "10Gi", url: str = "https://images.example/alpine-3.20.qcow2",
+    name: str = "web-root",
+    *,
+    size: str = "10Gi",
+    url: str = "https://images.example/alpine-3.20.qcow2",
     storage_class: str = "standard",
 ) -> Manifest:
     return {
@@ -98,7 +101,9 @@ def data_volume(
     }
 
 
-def secret(name: str = "web-cloud-init", *, user_data: str = "#cloud-config\npassword: hunter2-s3cret\n") -> Manifest:
+def secret(
+    name: str = "web-cloud-init", *, user_data: str = "#cloud-config\npassword: hunter2-s3cret\n"
+) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -139,16 +144,19 @@ def fields_v1(value: Any) -> dict[str, Any]:
         if isinstance(sub, Mapping):
             out[f"f:{key}"] = fields_v1(sub)
         elif isinstance(sub, list) and sub and all(isinstance(i, Mapping) and "name" in i for i in sub):
-            out[f"f:{key}"] = {
-                f'k:{{"name":"{item["name"]}"}}': {".": {}, **fields_v1(item)} for item in sub
-            }
+            out[f"f:{key}"] = {f'k:{{"name":"{item["name"]}"}}': {".": {}, **fields_v1(item)} for item in sub}
         else:
             out[f"f:{key}"] = {}
     return out
 
 
-def managed_entry(manifest: Mapping[str, Any], manager: str = OUR_MANAGER, *, time: str = APPLIED_AT,
-                  operation: str = "Apply") -> dict[str, Any]:
+def managed_entry(
+    manifest: Mapping[str, Any],
+    manager: str = OUR_MANAGER,
+    *,
+    time: str = APPLIED_AT,
+    operation: str = "Apply",
+) -> dict[str, Any]:
     body = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
     meta = dict(body.get("metadata") or {})
     for drop in ("name", "namespace"):
@@ -172,7 +180,7 @@ def _respell(value: str) -> str:
 
 
 def live(manifest: Mapping[str, Any], *, extra_managers: Iterable[Mapping[str, Any]] = ()) -> Manifest:
-    """What the API server returns after our apply: server metadata, status, platform defaults, respelt sizes."""
+    """What the API server returns after our apply: server metadata, status, defaults, sizes respelt."""
     obj: Manifest = copy.deepcopy(dict(manifest))
     meta = obj["metadata"]
     meta.update(
@@ -192,8 +200,11 @@ def live(manifest: Mapping[str, Any], *, extra_managers: Iterable[Mapping[str, A
         spec["domain"]["firmware"] = {"uuid": "5d307ca9-b3ef-428c-8861-06e72d69f223", "serial": "abc-123"}
         spec["domain"]["machine"] = {"type": "q35"}
         spec["domain"]["memory"]["guest"] = _respell(spec["domain"]["memory"]["guest"])
-        obj["status"] = {"printableStatus": "Running", "ready": True, "conditions": [{"type": "Ready",
-                                                                                        "status": "True"}]}
+        obj["status"] = {
+            "printableStatus": "Running",
+            "ready": True,
+            "conditions": [{"type": "Ready", "status": "True"}],
+        }
     elif kind == "DataVolume":
         requests = obj["spec"]["storage"]["resources"]["requests"]
         requests["storage"] = _respell(requests["storage"])
@@ -202,14 +213,24 @@ def live(manifest: Mapping[str, Any], *, extra_managers: Iterable[Mapping[str, A
         data = {k: base64.b64encode(v.encode()).decode() for k, v in obj.pop("stringData", {}).items()}
         obj["data"] = data
     elif kind == "Service":
-        obj["spec"].update(clusterIP="10.96.12.7", clusterIPs=["10.96.12.7"], type="ClusterIP",
-                           sessionAffinity="None", ipFamilies=["IPv4"])
+        obj["spec"].update(
+            clusterIP="10.96.12.7",
+            clusterIPs=["10.96.12.7"],
+            type="ClusterIP",
+            sessionAffinity="None",
+            ipFamilies=["IPv4"],
+        )
         obj["status"] = {"loadBalancer": {}}
     return obj
 
 
-def vmi(vm_manifest: Mapping[str, Any], *, max_sockets: int | None = None, phase: str = "Running",
-        migratable: bool = True) -> Manifest:
+def vmi(
+    vm_manifest: Mapping[str, Any],
+    *,
+    max_sockets: int | None = None,
+    phase: str = "Running",
+    migratable: bool = True,
+) -> Manifest:
     """The running VMI behind a VM: its CPU and memory with the hot-plug limits KubeVirt computed."""
     domain = vm_manifest["spec"]["template"]["spec"]["domain"]
     cpu = dict(domain["cpu"])
