@@ -1,15 +1,92 @@
-"""``kvplan render`` and ``kvplan validate`` (owned by the components/render work)."""
+"""``kvplan render`` and ``kvplan validate``: what a program would apply, and whether the API would accept it.
+
+Both run the program under Pulumi's mock runtime (no CLI, backend or cluster). Output never carries a secret.
+Exit codes: 0 fine, 1 an error or an invalid object; messages go to stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
+
+EXIT_OK = 0
+EXIT_ERROR = 1
 
 
 def register(sub: Any) -> None:
     """Add the render and validate subcommands."""
-    del sub
+    render = sub.add_parser(
+        "render",
+        help="print the Kubernetes objects a Pulumi program would apply, secrets redacted",
+        description="Run PROGRAM_DIR for STACK under Pulumi's mock runtime and print its objects as YAML.",
+    )
+    _add_program_arguments(render)
+    render.add_argument(
+        "-o", "--output", metavar="FILE", type=Path, help="write the YAML to FILE, not stdout"
+    )
+    render.set_defaults(handler=run_render)
+
+    validate = sub.add_parser(
+        "validate",
+        help="render a program and check every object against the upstream KubeVirt/CDI/Multus schemas",
+        description="Exit 0 when every object is valid, 1 with every problem listed otherwise.",
+    )
+    _add_program_arguments(validate)
+    validate.set_defaults(handler=run_validate)
 
 
-def _unused(args: argparse.Namespace) -> int:  # placeholder removed when the commands land
-    return 1
+def _add_program_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("program_dir", metavar="PROGRAM_DIR", type=Path, help="directory holding Pulumi.yaml")
+    parser.add_argument("-s", "--stack", required=True, help="stack name: reads Pulumi.<STACK>.yaml")
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from pulumi_kubevirt.render import RenderError, render_program
+
+    try:
+        result = render_program(args.program_dir, args.stack)
+        text = result.to_yaml()
+    except RenderError as error:
+        return _fail(str(error))
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        return _fail(
+            f"Cannot write the output.\n{args.output}: {error.strerror}. Choose a writable path for -o."
+        )
+    return EXIT_OK
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from pulumi_kubevirt.render import RenderError, render_program
+    from pulumi_kubevirt.schemas import validate_against_upstream
+
+    try:
+        result = render_program(args.program_dir, args.stack)
+    except RenderError as error:
+        return _fail(str(error))
+    # The redacted form is validated so that no problem message can quote a secret value.
+    lines: list[str] = []
+    shown = result.redacted()
+    for manifest in shown:
+        lines.extend(f"  {problem.line()}" for problem in validate_against_upstream(manifest))
+    count = len(shown)
+    if lines:
+        noun = "problem" if len(lines) == 1 else "problems"
+        title = f"Stack {args.stack}: {len(lines)} {noun} against the upstream schemas in {count} objects:"
+        hint = (
+            "Fix each field named above in the program or its stack config, then run kvplan validate again."
+        )
+        return _fail("\n".join([title, *lines, hint]))
+    sys.stdout.write(f"Stack {args.stack}: all {count} objects are valid against the upstream schemas.\n")
+    return EXIT_OK
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    return EXIT_ERROR

@@ -1,0 +1,462 @@
+"""Run a Pulumi program under Pulumi's mock runtime and collect the Kubernetes objects it would apply.
+
+No Pulumi CLI, backend or cluster: the program's ``__main__`` runs in this process against a recording
+resource monitor, with the stack's config read from ``Pulumi.<stack>.yaml``. What pulumi-kubernetes would send
+to the API server is exactly the inputs each ``kubernetes:*`` resource registers, so those are the manifests.
+
+``secure:`` config values are ciphertext without the CLI: they become :data:`SECURE_PLACEHOLDER` and are
+marked secret. Values a program marks secret stay real in :attr:`RenderResult.manifests` (the plan engine
+compares them) and are replaced in :meth:`RenderResult.redacted`, which is all the CLI ever prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime import stack as runtime_stack
+
+from pulumi_kubevirt import manifests as manifest_tools
+from pulumi_kubevirt.errors import ValidationError
+
+SECURE_PLACEHOLDER = "kvplan-redacted-secure-config"
+"""What a program reads for a ``secure:`` config value: the real value needs the Pulumi CLI to decrypt."""
+
+REDACTED = manifest_tools.REDACTED
+"""What output shows instead of a value the program marked secret (the same mark as Secret data)."""
+
+_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_KUBERNETES_TYPE_PREFIX = "kubernetes:"
+_PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+_STACK_TYPE = "pulumi:pulumi:Stack"
+
+Manifest = dict[str, Any]
+
+
+class RenderError(Exception):
+    """The program could not be rendered; ``str()`` is a message for users (a title, then sentences)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceOptionsRecord:
+    """The resource options one registration carried, as the engine would receive them (URNs, not objects)."""
+
+    parent: str = ""
+    depends_on: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
+    protect: bool = False
+    delete_before_replace: bool = False
+    provider: str = ""
+    additional_secret_outputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedResource:
+    """One resource the program registered: a component, a provider or a Kubernetes object."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: Mapping[str, Any]
+    secret_keys: frozenset[str]
+    options: ResourceOptionsRecord
+
+    @property
+    def is_kubernetes_object(self) -> bool:
+        return self.custom and self.type.startswith(_KUBERNETES_TYPE_PREFIX)
+
+    @property
+    def provider_urn(self) -> str:
+        """The URN part of the provider reference (``urn::id``)."""
+        return self.options.provider.rpartition("::")[0] if self.options.provider else ""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    """The objects a program would apply, the resources and options behind them, and its stack outputs."""
+
+    project: str
+    stack: str
+    manifests: tuple[Manifest, ...]
+    resources: tuple[RenderedResource, ...]
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    secret_outputs: frozenset[str] = frozenset()
+
+    def redacted(self) -> tuple[Manifest, ...]:
+        """The manifests with every secret value replaced: safe to print, log or store."""
+        by_identity = {_identity(resource.inputs): resource for resource in self.resources}
+        out: list[Manifest] = []
+        for manifest in self.manifests:
+            resource = by_identity.get(_identity(manifest))
+            hidden = resource.secret_keys if resource is not None else frozenset()
+            masked = {key: (_mask(value) if key in hidden else value) for key, value in manifest.items()}
+            out.extend(_scrub_placeholders(clean) for clean in manifest_tools.redact_secrets([masked]))
+        return tuple(out)
+
+    def redacted_outputs(self) -> dict[str, Any]:
+        """Stack outputs with secret ones replaced."""
+        return {
+            key: (_mask(value) if key in self.secret_outputs else _scrub_placeholders(value))
+            for key, value in sorted(self.outputs.items())
+        }
+
+    def to_yaml(self) -> str:
+        """Multi-document YAML of the redacted manifests, in the stable apply order."""
+        return manifest_tools.dump_yaml(list(self.redacted()))
+
+    def by_type(self, type_token: str) -> tuple[RenderedResource, ...]:
+        return tuple(resource for resource in self.resources if resource.type == type_token)
+
+    def resource(self, urn_suffix: str) -> RenderedResource:
+        """The one resource whose URN ends with ``urn_suffix``, e.g. ``core/v1:Secret::dev/web-cloudinit``."""
+        matches = [resource for resource in self.resources if resource.urn.endswith(urn_suffix)]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources match {urn_suffix!r}")
+        return matches[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramLocation:
+    """Where a program lives and which config a stack gives it."""
+
+    project: str
+    project_dir: Path
+    main: Path
+    config: Mapping[str, str]
+    secret_keys: tuple[str, ...]
+
+
+def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
+    """Read ``Pulumi.yaml`` (following ``main:``) and ``Pulumi.<stack>.yaml`` into runtime config strings."""
+    project_file = _project_file(program_dir.resolve())
+    project_dir = project_file.parent
+    project_doc = _load_yaml(project_file)
+    if not isinstance(project_doc, dict) or not isinstance(project_doc.get("name"), str):
+        raise RenderError(
+            f"Cannot read the Pulumi project.\n{project_file} has no project `name`. "
+            "Add a line `name: <project>` to it."
+        )
+    project = project_doc["name"]
+    main_value = project_doc.get("main")
+    main = (project_dir / str(main_value)).resolve() if main_value else project_dir
+    if not (main.is_file() or (main / "__main__.py").is_file()):
+        raise RenderError(
+            f"Cannot find the Pulumi program.\n{project_file} points `main` at {main}, "
+            "which has no __main__.py. Fix `main:` or add the program there."
+        )
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        listed = ", ".join(known) if known else "none"
+        raise RenderError(
+            f"Unknown stack {stack!r}.\nThere is no {stack_file.name} in {project_dir} "
+            f"(stacks found: {listed}). Pass one of those to --stack or create the stack file."
+        )
+    config: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    _collect_project_defaults(project, project_doc.get("config"), config)
+    stack_doc = _load_yaml(stack_file) or {}
+    if not isinstance(stack_doc, dict):
+        raise RenderError(f"Cannot read the stack file.\n{stack_file} is not a YAML mapping. Make it one.")
+    stack_config = stack_doc.get("config") or {}
+    if not isinstance(stack_config, dict):
+        raise RenderError(
+            f"Cannot read the stack file.\n`config` in {stack_file} is not a mapping. "
+            "Write it as `key: value` lines."
+        )
+    for raw_key, raw_value in stack_config.items():
+        key = _full_key(project, str(raw_key))
+        value, is_secret = _replace_secure(raw_value)
+        config[key] = _config_string(value)
+        if is_secret:
+            secret_keys.add(key)
+    return ProgramLocation(project, project_dir, main, config, tuple(sorted(secret_keys)))
+
+
+def render_program(program_dir: Path, stack: str) -> RenderResult:
+    """Run ``program_dir``'s program for ``stack`` under the mock runtime; collect what it would apply."""
+    location = locate_program(Path(program_dir), stack)
+    recorder = _Recorder()
+    with _isolated_runtime(location, stack, recorder) as loop:
+        outputs, secret_outputs = _run_program(loop, location)
+    resources = tuple(recorder.resources)
+    collected = [dict(resource.inputs) for resource in resources if resource.is_kubernetes_object]
+    ordered = tuple(dict(manifest) for manifest in manifest_tools.sort_manifests(collected))
+    return RenderResult(location.project, stack, ordered, resources, outputs, secret_outputs)
+
+
+# --- the mock runtime -----------------------------------------------------------------------------
+
+
+class _RecordingMonitor(mocks.MockMonitor):  # type: ignore[misc]
+    """The stock mock monitor, plus a record of every registration's inputs and options."""
+
+    def __init__(self, recorder: _Recorder) -> None:
+        super().__init__(_ApplyLikeMocks())
+        self.recorder = recorder
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != _STACK_TYPE:
+            self.recorder.record(request, response.urn, rpc.deserialize_properties(request.object))
+        return response
+
+
+class _ApplyLikeMocks(mocks.Mocks):  # type: ignore[misc]
+    """Outputs equal inputs, as after a server-side apply that changed nothing; IDs are ``namespace/name``."""
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        metadata = state.get("metadata")
+        if isinstance(metadata, dict) and "name" in metadata:
+            namespace = metadata.get("namespace")
+            resource_id = f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+        else:
+            resource_id = f"{args.name}-id"
+        return resource_id, state
+
+    def call(self, args: Any) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.resources: list[RenderedResource] = []
+
+    def record(self, request: Any, urn: str, raw_inputs: Mapping[str, Any]) -> None:
+        secret_keys = frozenset(key for key, value in raw_inputs.items() if _is_secret(value))
+        inputs = {key: _plain(value) for key, value in raw_inputs.items()}
+        inputs = {key: value for key, value in inputs.items() if value is not None}
+        options = ResourceOptionsRecord(
+            parent=request.parent,
+            depends_on=tuple(request.dependencies),
+            replace_on_changes=tuple(request.replaceOnChanges),
+            ignore_changes=tuple(request.ignoreChanges),
+            protect=bool(request.protect),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            provider=request.provider,
+            additional_secret_outputs=tuple(request.additionalSecretOutputs),
+        )
+        self.resources.append(
+            RenderedResource(
+                urn, request.type, request.name, bool(request.custom), inputs, secret_keys, options
+            )
+        )
+
+
+@contextlib.contextmanager
+def _isolated_runtime(location: ProgramLocation, stack: str, recorder: _Recorder) -> Iterator[Any]:
+    """A fresh event loop, settings and config for one run; everything is reset afterwards."""
+    previous_cwd = Path.cwd()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    settings.reset_options(project=location.project, stack=stack)
+    runtime_config.set_all_config(dict(location.config), list(location.secret_keys))
+    monitor = _RecordingMonitor(recorder)
+    features = monitor.GetDeploymentInfo(None).supportedFeatures  # type: ignore[no-untyped-call]
+    settings.configure(
+        mocks.MockSettings(  # type: ignore[no-untyped-call]
+            monitor=monitor,
+            monitor_features=set(features),
+            engine=mocks.MockEngine(None),
+            project=location.project,
+            stack=stack,
+            dry_run=False,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    try:
+        os.chdir(location.main if location.main.is_dir() else location.main.parent)
+        yield loop
+    finally:
+        os.chdir(previous_cwd)
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(None)
+        settings.reset_options()
+        runtime_config.set_all_config({}, [])
+
+
+def _run_program(
+    loop: asyncio.AbstractEventLoop, location: ProgramLocation
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """Run ``__main__`` as the Python language host does, then resolve the stack outputs it exported."""
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    main = str(location.main)
+    added_path = str(location.main if location.main.is_dir() else location.main.parent)
+    roots: list[Any] = []
+
+    def program() -> None:
+        runpy.run_path(main, run_name="__main__")
+        roots.append(settings.get_root_resource())
+
+    sys.path.insert(0, added_path)
+    try:
+        loop.run_until_complete(runtime_stack.run_in_stack(program))
+        exported: Mapping[str, Any] = getattr(roots[0], "outputs", {}) if roots else {}
+        return loop.run_until_complete(_resolve_outputs(exported))
+    except (pulumi.RunError, ValidationError) as error:
+        raise RenderError(str(error)) from None
+    except Exception as error:
+        raise RenderError(_unexpected(error, location)) from None
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(added_path)
+
+
+async def _resolve_outputs(exported: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    values: dict[str, Any] = {}
+    secret: set[str] = set()
+    for key, value in exported.items():
+        output = pulumi.Output.from_input(value)
+        values[key] = _plain(await output.future())
+        if await output.is_secret():
+            secret.add(key)
+    return values, frozenset(secret)
+
+
+def _unexpected(error: BaseException, location: ProgramLocation) -> str:
+    """Name the failing line of the user's program (not our internals) without a traceback."""
+    where = ""
+    trace = error.__traceback__
+    program_root = str(location.project_dir)
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if filename.startswith(program_root) and "site-packages" not in filename:
+            where = f" at {filename}:{trace.tb_lineno}"
+        trace = trace.tb_next
+    return (
+        f"The Pulumi program failed.\nRunning {location.main} raised {type(error).__name__}{where}: {error}. "
+        "Fix the program there; if the line is inside pulumi-kubevirt, report it as a bug."
+    )
+
+
+# --- config ---------------------------------------------------------------------------------------
+
+
+def _project_file(program_dir: Path) -> Path:
+    for name in ("Pulumi.yaml", "Pulumi.yml"):
+        candidate = program_dir / name
+        if candidate.is_file():
+            return candidate
+    raise RenderError(
+        f"Not a Pulumi project.\n{program_dir} has no Pulumi.yaml. "
+        "Pass the directory that holds Pulumi.yaml and the Pulumi.<stack>.yaml files."
+    )
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise RenderError(
+            f"Cannot read {path.name}.\n{path}{where} is not valid YAML: {getattr(error, 'problem', error)}. "
+            "Fix the YAML syntax there."
+        ) from None
+
+
+def _full_key(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _collect_project_defaults(project: str, declared: Any, config: dict[str, str]) -> None:
+    """``config:`` in Pulumi.yaml: ``key: value`` or ``key: {default: value}`` become defaults."""
+    if not isinstance(declared, dict):
+        return
+    for raw_key, raw_value in declared.items():
+        value = raw_value.get("default") if isinstance(raw_value, dict) else raw_value
+        if value is not None and not (isinstance(raw_value, dict) and "default" not in raw_value):
+            config[_full_key(project, str(raw_key))] = _config_string(value)
+
+
+def _replace_secure(value: Any) -> tuple[Any, bool]:
+    """Swap each ``{secure: ...}`` for the placeholder; say whether there was one (the key is then secret)."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECURE_PLACEHOLDER, True
+        found = False
+        replaced: dict[str, Any] = {}
+        for key, item in value.items():
+            replaced[key], item_secret = _replace_secure(item)
+            found = found or item_secret
+        return replaced, found
+    if isinstance(value, list):
+        items = [_replace_secure(item) for item in value]
+        return [item for item, _ in items], any(secret for _, secret in items)
+    return value, False
+
+
+def _config_string(value: Any) -> str:
+    """Config reaches a program as strings; structured values as JSON, as the Pulumi CLI passes them."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG
+
+
+def _plain(value: Any) -> Any:
+    """Unwrap secrets, drop nulls, and give back integers that protobuf turned into floats."""
+    if _is_secret(value):
+        return _plain(value.get("value"))
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    return REDACTED
+
+
+def _scrub_placeholders(value: Any) -> Any:
+    """A secure value read as plain config could land anywhere: hide any string that carries one."""
+    if isinstance(value, dict):
+        return {key: _scrub_placeholders(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_placeholders(item) for item in value]
+    if isinstance(value, str) and SECURE_PLACEHOLDER in value:
+        return REDACTED
+    return value
+
+
+def _identity(manifest: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    metadata = manifest.get("metadata") or {}
+    return (
+        str(manifest.get("apiVersion", "")),
+        str(manifest.get("kind", "")),
+        str(metadata.get("namespace", "")) if isinstance(metadata, dict) else "",
+        str(metadata.get("name", "")) if isinstance(metadata, dict) else "",
+    )
