@@ -67,7 +67,17 @@ def _display(manifest: Mapping[str, Any]) -> str:
     return f"{manifest.get('kind', '?')} {where}"
 
 
+def _without_nulls(value: Any) -> Any:
+    """The API server drops nulls of non-nullable fields before it validates; so do we."""
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def _schema_problems(manifest: Mapping[str, Any], files: tuple[str, ...]) -> list[Problem]:
+    manifest = _without_nulls(manifest)
     problems: list[Problem] = []
     for file_name in files:
         for error in _validator(file_name).iter_errors(manifest):
@@ -99,7 +109,7 @@ def _structural(
     for check in checks:
         message = check(manifest)
         if message:
-            problems.append(Problem(f"{where}: spec", message, "fix the compiler"))
+            problems.append(Problem(where, message, "a pulumi-kubevirt compiler bug; please report it"))
     return problems
 
 
