@@ -81,6 +81,8 @@ from pulumi_kubevirt.validate import validate_fleet
 
 SCHEMA_FILES = ("fleet", "virtualmachine", "disk", "network")
 TITLE = "The fleet configuration (kubevirt:fleet) is not valid"
+# Values under these keys are secrets: errors name the path but never show the value.
+SECRET_KEYS = frozenset({"user_data", "network_data"})
 
 
 @functools.cache
@@ -114,6 +116,7 @@ def _problems_from(error: SchemaError, path: str) -> list[Problem]:
     where = _location(path, list(error.absolute_path))
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     value = error.instance
+    shown = "this value" if SECRET_KEYS & {str(p) for p in error.absolute_path} else repr(value)
     if error.validator == "additionalProperties" and isinstance(value, Mapping):
         allowed = sorted(schema.get("properties", {}))
         problems = []
@@ -145,7 +148,7 @@ def _problems_from(error: SchemaError, path: str) -> list[Problem]:
     if error.validator == "type":
         expected = error.validator_value
         names = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        return [Problem(where, f"{value!r} is not of type {names}", f"write a value of type {names} here")]
+        return [Problem(where, f"{shown} is not of type {names}", f"write a value of type {names} here")]
     if error.validator in ("minProperties", "maxProperties") and isinstance(value, Mapping):
         options = ", ".join(sorted(schema.get("properties", {})))
         found = ", ".join(sorted(value)) or "none"

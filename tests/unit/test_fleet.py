@@ -1,0 +1,257 @@
+"""The fleet loader: stack config (snake_case) to FleetArgs, with shorthands and fleet defaults applied."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pulumi_kubevirt.bundle import SCHEMAS_DIR
+from pulumi_kubevirt.errors import ValidationError
+from pulumi_kubevirt.fleet import load_fleet
+from pulumi_kubevirt.spec import (
+    AttachmentKind,
+    BlankSource,
+    Cpu,
+    DiskArgs,
+    EvictionStrategy,
+    HttpSource,
+    InstancetypeKind,
+    InstancetypeRef,
+    Memory,
+    Nic,
+    PlainPvc,
+    PreferenceKind,
+    PreferenceRef,
+    RegistrySource,
+    RunStrategy,
+    Tpm,
+    VirtualMachineArgs,
+    WaitFor,
+)
+
+
+def one_vm(vm: dict[str, Any], **fleet: Any) -> VirtualMachineArgs:
+    config = {"defaults": {"namespace": "web"}, "vms": {"web": vm}, **fleet}
+    return load_fleet(config).vms[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"vcpus": 4}, Cpu(sockets=4)),
+        ({"vcpus": 2, "max_sockets": 8}, Cpu(sockets=2, max_sockets=8)),
+        ({"sockets": 1, "cores": 4, "threads": 2}, Cpu(sockets=1, cores=4, threads=2)),
+        (
+            {"vcpus": 2, "dedicated": True, "model": "host-passthrough"},
+            Cpu(2, dedicated=True, model="host-passthrough"),
+        ),
+    ],
+    ids=["vcpus", "vcpus-hotplug", "topology", "dedicated-model"],
+)
+def test_cpu_forms(raw: dict[str, Any], expected: Cpu) -> None:
+    assert one_vm({"cpu": raw, "memory": "1Gi"}).cpu == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("4Gi", Memory("4Gi")),
+        (1073741824, Memory("1073741824")),
+        ({"guest": "2Gi", "max_guest": "8Gi"}, Memory("2Gi", "8Gi")),
+    ],
+    ids=["string", "integer-bytes", "hotplug"],
+)
+def test_memory_forms(raw: Any, expected: Memory) -> None:
+    assert one_vm({"memory": raw}).memory == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "instancetype", "preference"),
+    [
+        (
+            {"instancetype": "u1.medium", "preference": "fedora"},
+            InstancetypeRef("u1.medium"),
+            PreferenceRef("fedora"),
+        ),
+        (
+            {
+                "instancetype": {"name": "small", "kind": "VirtualMachineInstancetype"},
+                "preference": {"name": "mine", "kind": "VirtualMachinePreference"},
+            },
+            InstancetypeRef("small", InstancetypeKind.NAMESPACED),
+            PreferenceRef("mine", PreferenceKind.NAMESPACED),
+        ),
+    ],
+    ids=["cluster-shorthand", "namespaced"],
+)
+def test_instancetype_forms(
+    raw: dict[str, Any], instancetype: InstancetypeRef, preference: PreferenceRef
+) -> None:
+    vm = one_vm(raw)
+    assert (vm.instancetype, vm.preference) == (instancetype, preference)
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ({"http": "https://img/x.qcow2"}, HttpSource("https://img/x.qcow2")),
+        (
+            {"http": {"url": "https://img/x.qcow2", "cert_config_map": "ca"}},
+            HttpSource("https://img/x.qcow2", "ca"),
+        ),
+        (
+            {"registry": "docker://quay.io/containerdisks/fedora:40"},
+            RegistrySource("docker://quay.io/containerdisks/fedora:40"),
+        ),
+    ],
+    ids=["http-shorthand", "http-object", "registry-shorthand"],
+)
+def test_image_shorthands(image: dict[str, Any], expected: object) -> None:
+    vm = one_vm({"memory": "1Gi", "root_disk": {"image": image, "size": "10Gi"}})
+    assert vm.root_disk is not None
+    assert vm.root_disk.image == expected
+
+
+def test_defaults_apply_to_members_that_set_nothing() -> None:
+    fleet = load_fleet(
+        {
+            "defaults": {
+                "namespace": "prod",
+                "storage_class": "fast",
+                "run_strategy": "Halted",
+                "eviction_strategy": "LiveMigrate",
+                "wait_for": "agent",
+                "wait_timeout_seconds": 1200,
+                "labels": {"team": "db"},
+            },
+            "disks": {"data": {"size": "1Gi", "source": {"blank": {}}}},
+            "vms": {
+                "a": {"memory": "1Gi", "root_disk": {"image": {"http": "https://i/x.img"}, "size": "5Gi"}},
+                "b": {
+                    "namespace": "other",
+                    "memory": "1Gi",
+                    "run_strategy": "Always",
+                    "wait_for": "none",
+                    "labels": {"team": "web"},
+                },
+            },
+        }
+    )
+    a, b = fleet.vms
+    assert (a.namespace, a.run_strategy, a.eviction_strategy, a.wait_for, a.wait_timeout_seconds) == (
+        "prod",
+        RunStrategy.HALTED,
+        EvictionStrategy.LIVE_MIGRATE,
+        WaitFor.AGENT,
+        1200,
+    )
+    assert a.root_disk is not None
+    assert a.root_disk.storage_class == "fast"
+    assert dict(a.labels) == {"team": "db"}
+    assert (b.namespace, b.run_strategy, b.wait_for, dict(b.labels)) == (
+        "other",
+        RunStrategy.ALWAYS,
+        WaitFor.NONE,
+        {"team": "web"},
+    )
+    assert fleet.disks[0] == DiskArgs(
+        namespace="prod",
+        name="data",
+        size="1Gi",
+        source=BlankSource(),
+        storage_class="fast",
+        labels={"team": "db"},
+    )
+
+
+def test_attachment_kind_follows_the_disk() -> None:
+    fleet = load_fleet(
+        {
+            "defaults": {"namespace": "web"},
+            "disks": {
+                "cdi": {"size": "1Gi", "source": {"blank": {}}},
+                "plain": {"size": "1Gi", "pvc_only": True},
+                "plain2": {"size": "1Gi", "source": {"plain_pvc": {}}},
+            },
+            "vms": {
+                "web": {"memory": "1Gi", "disks": ["cdi", "plain", {"disk": "plain2", "read_only": True}]}
+            },
+        }
+    )
+    assert [a.kind for a in fleet.vms[0].disks] == [
+        AttachmentKind.DATAVOLUME,
+        AttachmentKind.PVC,
+        AttachmentKind.PVC,
+    ]
+    assert fleet.disks[2].source == PlainPvc()
+
+
+def test_default_nic_unless_nics_given() -> None:
+    assert one_vm({"memory": "1Gi"}).nics == (Nic("default"),)
+    assert one_vm({"memory": "1Gi", "nics": []}).nics == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(True, Tpm()), ({"persistent": True}, Tpm(True)), (False, None)]
+)
+def test_tpm_forms(raw: Any, expected: Tpm | None) -> None:
+    assert one_vm({"memory": "1Gi", "tpm": raw}).tpm == expected
+
+
+def test_members_are_sorted_by_name() -> None:
+    fleet = load_fleet(
+        {"defaults": {"namespace": "w"}, "vms": {"b": {"memory": "1Gi"}, "a": {"memory": "1Gi"}}}
+    )
+    assert [vm.name for vm in fleet.vms] == ["a", "b"]
+
+
+def test_not_a_mapping() -> None:
+    with pytest.raises(ValidationError) as raised:
+        load_fleet(["web"])  # type: ignore[arg-type]
+    assert raised.value.problems[0].path == "fleet"
+
+
+def test_secret_config_values_never_reach_the_error() -> None:
+    with pytest.raises(ValidationError) as raised:
+        load_fleet(
+            {
+                "defaults": {"namespace": "web"},
+                "vms": {
+                    "web": {
+                        "memory": "1Gi",
+                        "cloud_init": {"user_data": "password: hunter2", "kind": "nocloudd"},
+                    }
+                },
+            }
+        )
+    assert "hunter2" not in str(raised.value)
+    assert "fleet.vms.web.cloud_init.kind" in str(raised.value)
+
+
+def test_per_resource_schemas_are_referenced_by_the_fleet_schema() -> None:
+    fleet = json.loads((SCHEMAS_DIR / "fleet.schema.json").read_text())
+    refs = {
+        name: fleet["properties"][name]["additionalProperties"]["$ref"]
+        for name in ("vms", "disks", "networks")
+    }
+    assert refs == {
+        "vms": "virtualmachine.schema.json",
+        "disks": "disk.schema.json",
+        "networks": "network.schema.json",
+    }
+    for name in refs.values():
+        assert json.loads((SCHEMAS_DIR / name).read_text())["$schema"].endswith("2020-12/schema")
+
+
+def test_a_mistyped_secret_is_not_echoed() -> None:
+    with pytest.raises(ValidationError) as raised:
+        load_fleet(
+            {
+                "defaults": {"namespace": "w"},
+                "vms": {"web": {"memory": "1Gi", "cloud_init": {"user_data": 987654}}},
+            }
+        )
+    assert "987654" not in str(raised.value)
+    assert "fleet.vms.web.cloud_init.user_data: this value is not of type string" in str(raised.value)
