@@ -18,7 +18,7 @@ import logging
 import os
 import runpy
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,13 +192,55 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
 def render_program(program_dir: Path, stack: str) -> RenderResult:
     """Run ``program_dir``'s program for ``stack`` under the mock runtime; collect what it would apply."""
     location = locate_program(Path(program_dir), stack)
+    main = str(location.main)
+    program_dir_on_path = str(location.main if location.main.is_dir() else location.main.parent)
+
+    def program() -> None:
+        sys.path.insert(0, program_dir_on_path)
+        try:
+            runpy.run_path(main, run_name="__main__")
+        finally:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(program_dir_on_path)
+
+    return run_with_mocks(
+        program,
+        project=location.project,
+        stack=stack,
+        config=location.config,
+        secret_keys=location.secret_keys,
+        workdir=Path(program_dir_on_path),
+        program_root=location.project_dir,
+        description=str(location.main),
+    )
+
+
+def run_with_mocks(
+    program: Callable[[], object],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+    workdir: Path | None = None,
+    program_root: Path | None = None,
+    description: str = "the Pulumi program",
+) -> RenderResult:
+    """Run ``program`` as a Pulumi program (own event loop, settings and config; all reset afterwards).
+
+    ``config`` maps full keys (``kubevirt:fleet``) to the strings the CLI would pass; ``secret_keys`` are
+    the secret ones. A RunError or ValidationError comes back as a RenderError with its message alone.
+    """
     recorder = _Recorder()
-    with _isolated_runtime(location, stack, recorder) as loop:
-        outputs, secret_outputs = _run_program(loop, location)
+    runtime = _isolated_runtime(
+        project, stack, config=dict(config or {}), secret_keys=secret_keys, recorder=recorder, workdir=workdir
+    )
+    with runtime as loop:
+        outputs, secret_outputs = _run_in_stack(loop, program, program_root, description)
     resources = tuple(recorder.resources)
     collected = [dict(resource.inputs) for resource in resources if resource.is_kubernetes_object]
     ordered = tuple(dict(manifest) for manifest in manifest_tools.sort_manifests(collected))
-    return RenderResult(location.project, stack, ordered, resources, outputs, secret_outputs)
+    return RenderResult(project, stack, ordered, resources, outputs, secret_outputs)
 
 
 # --- the mock runtime -----------------------------------------------------------------------------
@@ -261,13 +303,21 @@ class _Recorder:
 
 
 @contextlib.contextmanager
-def _isolated_runtime(location: ProgramLocation, stack: str, recorder: _Recorder) -> Iterator[Any]:
+def _isolated_runtime(
+    project: str,
+    stack: str,
+    *,
+    config: dict[str, str],
+    secret_keys: Sequence[str],
+    recorder: _Recorder,
+    workdir: Path | None,
+) -> Iterator[asyncio.AbstractEventLoop]:
     """A fresh event loop, settings and config for one run; everything is reset afterwards."""
     previous_cwd = Path.cwd()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    settings.reset_options(project=location.project, stack=stack)
-    runtime_config.set_all_config(dict(location.config), list(location.secret_keys))
+    settings.reset_options(project=project, stack=stack)
+    runtime_config.set_all_config(config, list(secret_keys))
     monitor = _RecordingMonitor(recorder)
     features = monitor.GetDeploymentInfo(None).supportedFeatures  # type: ignore[no-untyped-call]
     settings.configure(
@@ -275,7 +325,7 @@ def _isolated_runtime(location: ProgramLocation, stack: str, recorder: _Recorder
             monitor=monitor,
             monitor_features=set(features),
             engine=mocks.MockEngine(None),
-            project=location.project,
+            project=project,
             stack=stack,
             dry_run=False,
             organization="organization",
@@ -283,7 +333,8 @@ def _isolated_runtime(location: ProgramLocation, stack: str, recorder: _Recorder
         )
     )
     try:
-        os.chdir(location.main if location.main.is_dir() else location.main.parent)
+        if workdir is not None:
+            os.chdir(workdir)
         yield loop
     finally:
         os.chdir(previous_cwd)
@@ -295,31 +346,28 @@ def _isolated_runtime(location: ProgramLocation, stack: str, recorder: _Recorder
         runtime_config.set_all_config({}, [])
 
 
-def _run_program(
-    loop: asyncio.AbstractEventLoop, location: ProgramLocation
+def _run_in_stack(
+    loop: asyncio.AbstractEventLoop,
+    program: Callable[[], object],
+    program_root: Path | None,
+    description: str,
 ) -> tuple[dict[str, Any], frozenset[str]]:
-    """Run ``__main__`` as the Python language host does, then resolve the stack outputs it exported."""
+    """Run ``program`` inside a Stack as the Python language host does, then resolve its stack outputs."""
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-    main = str(location.main)
-    added_path = str(location.main if location.main.is_dir() else location.main.parent)
     roots: list[Any] = []
 
-    def program() -> None:
-        runpy.run_path(main, run_name="__main__")
+    def in_stack() -> None:
+        program()
         roots.append(settings.get_root_resource())
 
-    sys.path.insert(0, added_path)
     try:
-        loop.run_until_complete(runtime_stack.run_in_stack(program))
+        loop.run_until_complete(runtime_stack.run_in_stack(in_stack))
         exported: Mapping[str, Any] = getattr(roots[0], "outputs", {}) if roots else {}
         return loop.run_until_complete(_resolve_outputs(exported))
     except (pulumi.RunError, ValidationError) as error:
         raise RenderError(str(error)) from None
     except Exception as error:
-        raise RenderError(_unexpected(error, location)) from None
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(added_path)
+        raise RenderError(_unexpected(error, program_root, description)) from None
 
 
 async def _resolve_outputs(exported: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
@@ -333,18 +381,18 @@ async def _resolve_outputs(exported: Mapping[str, Any]) -> tuple[dict[str, Any],
     return values, frozenset(secret)
 
 
-def _unexpected(error: BaseException, location: ProgramLocation) -> str:
+def _unexpected(error: BaseException, program_root: Path | None, description: str) -> str:
     """Name the failing line of the user's program (not our internals) without a traceback."""
     where = ""
     trace = error.__traceback__
-    program_root = str(location.project_dir)
     while trace is not None:
         filename = trace.tb_frame.f_code.co_filename
-        if filename.startswith(program_root) and "site-packages" not in filename:
+        inside = program_root is not None and filename.startswith(str(program_root))
+        if inside and "site-packages" not in filename:
             where = f" at {filename}:{trace.tb_lineno}"
         trace = trace.tb_next
     return (
-        f"The Pulumi program failed.\nRunning {location.main} raised {type(error).__name__}{where}: {error}. "
+        f"The Pulumi program failed.\nRunning {description} raised {type(error).__name__}{where}: {error}. "
         "Fix the program there; if the line is inside pulumi-kubevirt, report it as a bug."
     )
 
