@@ -1,10 +1,325 @@
-"""``kvplan plan``, ``kvplan drift`` and ``kvplan show`` (owned by the plan work)."""
+"""``kvplan plan``, ``drift`` and ``show``: what an apply would do, what drifted, a saved plan again.
+
+Desired state comes from rendering the program exactly as ``kvplan render`` does (in-memory secret values,
+so Secrets compare); live state from one read of the cluster (``read_live``). Output never carries a secret
+value: the planner and the drift detector redact them before any renderer sees them.
+
+Exit codes: 0 no changes / no drift, 1 error (bad input, unreachable cluster, a change the API would reject),
+2 changes (``plan --detailed-exitcode``) or drift, 3 a ``--fail-on`` gate tripped.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import enum
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from pulumi_kubevirt.plan.model import DriftFinding, DriftKind, Impact, Plan
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_GATE = 3
+
+DEFAULT_TIMEOUT_S = 60.0
+
+
+class OutputFormat(enum.StrEnum):
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+class Gate(enum.StrEnum):
+    """``--fail-on`` thresholds: the plan fails the gate when its most severe impact reaches this one."""
+
+    RESTART = "restart"
+    REPLACE = "replace"
+    DESTROYS_DATA = "destroys-data"
+
+    @property
+    def impact(self) -> Impact:
+        return Impact(self.value)
+
+
+class CommandError(Exception):
+    """A problem the user must fix; ``str()`` is the whole message (a title line, then sentences)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """Desired manifests and the live state read for them, with the names the stack goes by."""
+
+    project: str
+    stack: str
+    desired: tuple[Mapping[str, Any], ...]
+    live: Any
 
 
 def register(sub: Any) -> None:
     """Add the plan, drift and show subcommands."""
-    del sub
+    plan = sub.add_parser(
+        "plan",
+        help="what applying the program would do to each object and to the running guests",
+        description=(
+            "Render PROGRAM_DIR for STACK, read the cluster, and print what an apply would change: the "
+            "action per object and its impact on running VMs (none, no-effect, live, live-migration, "
+            "restart, replace, destroys-data). Exit 0 no changes, 1 error, 2 changes (--detailed-exitcode), "
+            "3 a --fail-on gate tripped."
+        ),
+    )
+    _add_cluster_arguments(plan)
+    plan.add_argument(
+        "--format",
+        choices=[f.value for f in OutputFormat],
+        default=OutputFormat.TEXT.value,
+        help="output form",
+    )
+    plan.add_argument(
+        "--out", metavar="PLAN.json", type=Path, help="also write the plan as JSON to this file"
+    )
+    plan.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when the plan has changes (0 when it has none)",
+    )
+    plan.add_argument(
+        "--fail-on",
+        choices=[g.value for g in Gate],
+        help="exit 3 when any change has this impact or a more severe one",
+    )
+    plan.add_argument("--verbose", action="store_true", help="list unchanged objects and each rule's source")
+    plan.set_defaults(handler=run_plan)
+
+    drift = sub.add_parser(
+        "drift",
+        help="fields the code owns that differ in the cluster, and which field manager changed them",
+        description=(
+            "Compare the live objects with the rendered program on the fields the code declares. Fields "
+            "KubeVirt writes itself are never drift (--verbose lists them). "
+            "Exit 0 no drift, 1 error, 2 drift."
+        ),
+    )
+    _add_cluster_arguments(drift)
+    drift.add_argument(
+        "--format",
+        choices=[f.value for f in OutputFormat],
+        default=OutputFormat.TEXT.value,
+        help="output form",
+    )
+    drift.add_argument("--verbose", action="store_true", help="also list the fields the platform wrote")
+    drift.set_defaults(handler=run_drift)
+
+    show = sub.add_parser(
+        "show",
+        help="print a plan (or drift report) saved as JSON again",
+        description="Re-render a JSON document written by `kvplan plan --out` or `--format json`.",
+    )
+    show.add_argument("document", metavar="PLAN.json", type=Path, help="a saved plan or drift report")
+    show.add_argument(
+        "--format",
+        choices=[OutputFormat.TEXT.value, OutputFormat.MARKDOWN.value],
+        default=OutputFormat.TEXT.value,
+        help="output form",
+    )
+    show.add_argument("--verbose", action="store_true", help="list unchanged objects and each rule's source")
+    show.set_defaults(handler=run_show)
+
+
+def _add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("program_dir", metavar="PROGRAM_DIR", type=Path, help="directory holding Pulumi.yaml")
+    parser.add_argument("-s", "--stack", required=True, help="stack name: reads Pulumi.<STACK>.yaml")
+    parser.add_argument(
+        "--kubeconfig", metavar="FILE", help="kubeconfig file (default: KUBECONFIG, ~/.kube/config)"
+    )
+    parser.add_argument("--context", metavar="NAME", help="kubeconfig context (default: its current-context)")
+    parser.add_argument(
+        "--namespace",
+        metavar="NS",
+        action="append",
+        default=[],
+        help="also read this namespace (repeatable): finds the stack's objects whose namespace left the code",
+    )
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"time limit for reading the cluster, retries included (default {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from pulumi_kubevirt.plan.planner import make_plan
+    from pulumi_kubevirt.plan.render_json import plan_to_json
+
+    try:
+        observed = observe(args)
+    except CommandError as error:
+        return _fail(str(error))
+    plan = make_plan(observed.desired, observed.live, project=observed.project, stack=observed.stack)
+    document = json_text(plan_to_json(plan))
+    if args.out is not None:
+        try:
+            args.out.write_text(document, encoding="utf-8")
+        except OSError as error:
+            return _fail(
+                f"Cannot write the plan.\n{args.out}: {error.strerror}. Choose a writable path for --out."
+            )
+    fmt = OutputFormat(args.format)
+    sys.stdout.write(
+        document if fmt is OutputFormat.JSON else render_plan(plan, fmt, args.verbose, sys.stdout)
+    )
+    return plan_exit_code(
+        plan, detailed=args.detailed_exitcode, gate=Gate(args.fail_on) if args.fail_on else None
+    )
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    from pulumi_kubevirt.plan.drift import detect_drift
+    from pulumi_kubevirt.plan.render_json import drift_to_json
+
+    try:
+        observed = observe(args)
+    except CommandError as error:
+        return _fail(str(error))
+    findings = detect_drift(observed.desired, observed.live)
+    cluster = str(observed.live.cluster)
+    fmt = OutputFormat(args.format)
+    if fmt is OutputFormat.JSON:
+        sys.stdout.write(json_text(drift_to_json(listed_findings(findings, args.verbose), cluster=cluster)))
+    else:
+        sys.stdout.write(render_drift(findings, cluster, fmt, args.verbose, sys.stdout))
+    return drift_exit_code(findings)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from pulumi_kubevirt.plan.render_json import PLAN_SCHEMA, PlanFormatError, drift_from_json, plan_from_json
+
+    path: Path = args.document
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        return _fail(
+            f"Cannot read the saved plan.\n{path}: {error.strerror}. "
+            "Pass a file written by kvplan plan --out."
+        )
+    except (ValueError, UnicodeDecodeError):
+        return _fail(
+            f"The saved plan is not JSON.\n{path} cannot be parsed. Pass a file written by kvplan plan --out."
+        )
+    fmt = OutputFormat(args.format)
+    try:
+        if isinstance(data, dict) and data.get("schema") == PLAN_SCHEMA:
+            sys.stdout.write(render_plan(plan_from_json(data), fmt, args.verbose, sys.stdout))
+        else:
+            findings = drift_from_json(data)
+            cluster = str(data.get("cluster", "")) if isinstance(data, dict) else ""
+            sys.stdout.write(render_drift(findings, cluster, fmt, args.verbose, sys.stdout))
+    except PlanFormatError as error:
+        return _fail(f"Cannot show {path}.\n{error} Pass a file written by kvplan plan --out.")
+    return EXIT_OK
+
+
+# --- shared steps ---------------------------------------------------------------------------------
+
+
+def observe(args: argparse.Namespace) -> Observed:
+    """Render the program, connect to the cluster and read it once. Raises ``CommandError`` for the user."""
+    from pulumi_kubevirt.live import KubeConfigError, LiveReadError, load_kube_config, read_live
+    from pulumi_kubevirt.render import RenderError, render_program
+
+    try:
+        rendered = render_program(args.program_dir, args.stack)
+    except RenderError as error:
+        raise CommandError(str(error)) from None
+    try:
+        api = load_kube_config(args.kubeconfig, args.context)
+    except KubeConfigError as error:
+        raise CommandError(str(error)) from None
+    try:
+        live = read_live(
+            api,
+            rendered.manifests,
+            project=rendered.project,
+            stack=rendered.stack,
+            timeout_s=args.timeout,
+            namespaces=tuple(args.namespace),
+        )
+    except LiveReadError as error:
+        raise CommandError(str(error)) from None
+    finally:
+        api.close()  # type: ignore[no-untyped-call]
+    return Observed(rendered.project, rendered.stack, tuple(rendered.manifests), live)
+
+
+def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def render_plan(plan: Plan, fmt: OutputFormat, verbose: bool, stream: TextIO) -> str:
+    from pulumi_kubevirt.plan.render_json import plan_to_json
+    from pulumi_kubevirt.plan.render_markdown import render_markdown
+    from pulumi_kubevirt.plan.render_text import render_text
+
+    if fmt is OutputFormat.MARKDOWN:
+        return render_markdown(plan)
+    if fmt is OutputFormat.JSON:
+        return json_text(plan_to_json(plan))
+    return render_text(plan, color=use_colour(stream), verbose=verbose)
+
+
+def render_drift(
+    findings: Sequence[DriftFinding], cluster: str, fmt: OutputFormat, verbose: bool, stream: TextIO
+) -> str:
+    from pulumi_kubevirt.plan.render_markdown import render_drift_markdown
+    from pulumi_kubevirt.plan.render_text import render_drift_text
+
+    if fmt is OutputFormat.MARKDOWN:
+        return render_drift_markdown(listed_findings(findings, verbose), cluster=cluster)
+    return render_drift_text(findings, cluster=cluster, color=use_colour(stream), verbose=verbose)
+
+
+def listed_findings(findings: Sequence[DriftFinding], verbose: bool) -> tuple[DriftFinding, ...]:
+    """Platform-written fields are listed only on request (the text renderer counts the hidden ones)."""
+    return tuple(f for f in findings if verbose or f.kind is not DriftKind.PLATFORM)
+
+
+def plan_exit_code(plan: Plan, *, detailed: bool, gate: Gate | None) -> int:
+    """1 when the API would reject a change, 3 when the gate trips, 2 for changes (if asked), else 0."""
+    if plan.all_errors:
+        return EXIT_ERROR
+    if gate is not None and plan.has_changes and plan.max_impact >= gate.impact:
+        return EXIT_GATE
+    if detailed and plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+def drift_exit_code(findings: Sequence[DriftFinding]) -> int:
+    """2 when a field we own drifted or an object is gone; platform-written fields never count."""
+    return EXIT_CHANGES if any(f.kind is not DriftKind.PLATFORM for f in findings) else EXIT_OK
+
+
+def json_text(document: Mapping[str, Any]) -> str:
+    """Stable JSON: sorted keys, two-space indent, a final newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    return EXIT_ERROR
