@@ -112,7 +112,7 @@ def object_drift(
 ) -> list[DriftFinding]:
     """Modified findings on the desired field set, then platform-written fields."""
     want = normalise(manifest)
-    comparable, _ = comparable_live(current, want)
+    comparable = comparable_live(current, want)
     table = ownership(current)
     out: list[DriftFinding] = []
     if comparable != want:

@@ -121,7 +121,10 @@ class PlanError:
 
 @dataclass(frozen=True, slots=True)
 class ResourcePlan:
-    """The plan for one object: action, the most severe impact of its changes, and each change."""
+    """The plan for one object: action, the most severe impact of its changes, and each change.
+
+    ``unchanged_fields`` is counted only for objects that change (it is shown as "N unchanged fields hidden").
+    """
 
     key: ObjectKey
     action: Action

@@ -12,7 +12,7 @@ import binascii
 import enum
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,14 +194,17 @@ def platform_field(kind: str, path: str) -> PlatformField | None:
 
 def is_keyed_list(value: list[Any]) -> bool:
     """Lists of objects that all carry a ``name`` are keyed by it (disks, interfaces, volumes, ports...)."""
-    return bool(value) and all(isinstance(item, dict) and "name" in item for item in value)
+    for item in value:
+        if type(item) is not dict or "name" not in item:
+            return False
+    return bool(value)
 
 
 def strip_server_fields(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """A shallow copy without status and server metadata (the rest is shared, never mutated)."""
     out = {k: v for k, v in manifest.items() if k not in _DROPPED_TOP}
     metadata = manifest.get("metadata")
-    if isinstance(metadata, Mapping):
+    if type(metadata) is dict:
         out["metadata"] = {k: v for k, v in metadata.items() if k not in _DROPPED_META}
     return out
 
@@ -263,78 +266,77 @@ def parse_fields_v1(fields: Mapping[str, Any]) -> OwnedTree:
     return tree
 
 
-def owned_by(managed_fields: Any, prefix: str = OUR_MANAGER_PREFIX) -> OwnedTree | None:
-    """The merged field set of every manager whose name starts with ``prefix`` (None when there is none)."""
-    if not isinstance(managed_fields, list):
+def owned_by(managed_fields: Any, prefix: str = OUR_MANAGER_PREFIX) -> RawFields | None:
+    """The raw ``fieldsV1`` of every manager whose name starts with ``prefix``, merged (None when none).
+
+    Kept raw (``f:spec``, ``k:{"name":"root"}``): parsing costs more than the whole no-op plan of an object.
+    """
+    if type(managed_fields) is not list:
         return None
-    merged: OwnedTree | None = None
+    merged: RawFields | None = None
     for entry in managed_fields:
-        if not isinstance(entry, Mapping) or not str(entry.get("manager", "")).startswith(prefix):
+        if type(entry) is not dict or not str(entry.get("manager", "")).startswith(prefix):
             continue
-        tree = parse_fields_v1(entry.get("fieldsV1") or {})
-        merged = tree if merged is None else _merge(merged, tree)
+        fields = entry.get("fieldsV1") or {}
+        merged = fields if merged is None else _merge(merged, fields)
     return merged
 
 
-def _merge(a: OwnedTree, b: OwnedTree) -> OwnedTree:
+RawFields = dict[str, Any]
+"""``fieldsV1`` as the API server returns it."""
+
+
+def _merge(a: dict[Any, Any], b: dict[Any, Any]) -> dict[Any, Any]:
     out = dict(a)
     for key, sub in b.items():
         out[key] = _merge(out[key], sub) if key in out else sub
     return out
 
 
-def iter_owned_paths(tree: OwnedTree, base: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every node of a parsed field set as a tuple of keys (``("name", x)`` for keyed items)."""
-    for key, sub in tree.items():
-        path = (*base, key)
-        yield path
-        yield from iter_owned_paths(sub, path)
-
-
-def prune(live: Any, desired: Any, owned: OwnedTree | None = None) -> tuple[Any, int]:
-    """Live restricted to the desired field set, and how many desired leaves it covers.
+def prune(live: Any, desired: Any, owned: RawFields | None = None) -> Any:
+    """Live restricted to the desired field set.
 
     Keyed lists keep every live item (an item we no longer declare is a removal), each pruned to the desired
     item of the same name; other lists are atomic. Quantities equal by value take the desired spelling, so a
     plain ``==`` afterwards finds only real differences. Keys we owned before (``owned``) stay, as removals.
+    This is the engine's hot loop: exact ``type`` checks, no allocation for lists that are not keyed.
     """
-    if isinstance(desired, dict):
-        if not isinstance(live, dict):
-            return live, _leaves(desired)
+    if type(desired) is dict:
+        if type(live) is not dict:
+            return live
         out: dict[str, Any] = {}
-        count = 0
         for key, want in desired.items():
             if key in live:
-                sub_owned = owned.get(key) if owned else None
-                got, n = prune(live[key], want, sub_owned)
-                if key in QUANTITY_KEYS and got != want and quantities_equal(got, want):
-                    got = want
+                got = live[key]
+                if got != want:
+                    got = prune(got, want, owned.get("f:" + key) if owned else None)
+                    if key in QUANTITY_KEYS and got != want and quantities_equal(got, want):
+                        got = want
                 out[key] = got
-                count += n
-            else:
-                count += _leaves(want)
         if owned:
-            for key in owned:
-                if isinstance(key, str) and key not in desired and key in live:
+            for raw in owned:
+                key = raw[2:]
+                if raw[:2] == "f:" and key not in desired and key in live:
                     out[key] = live[key]
-        return out, count
-    if isinstance(desired, list) and isinstance(live, list) and is_keyed_list(desired):
+        return out
+    if type(desired) is list and type(live) is list and is_keyed_list(desired):
         wanted = {item["name"]: item for item in desired}
         items: list[Any] = []
-        count = 0
-        seen: set[str] = set()
         for item in live:
-            name = item.get("name") if isinstance(item, dict) else None
+            name = item.get("name") if type(item) is dict else None
             if name in wanted:
-                got, n = prune(item, wanted[name], owned.get(("name", name)) if owned else None)
-                items.append(got)
-                count += n
-                seen.add(str(name))
+                want = wanted[name]
+                sub_owned = owned.get(f'k:{{"name":"{name}"}}') if owned else None
+                items.append(item if item == want else prune(item, want, sub_owned))
             else:
                 items.append(item)
-        count += sum(_leaves(v) for k, v in wanted.items() if k not in seen)
-        return items, count
-    return live, 1
+        return items
+    return live
+
+
+def count_leaves(value: Any) -> int:
+    """How many fields a manifest declares (scalars and atomic lists), for ``(N unchanged fields hidden)``."""
+    return _leaves(value)
 
 
 def _leaves(value: Any) -> int:
@@ -386,9 +388,9 @@ def neutralise_unplugged(kind: str, live: dict[str, Any], desired: Mapping[str, 
     return out
 
 
-def comparable_live(live: Mapping[str, Any], desired: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
-    """Live normalised, platform-neutralised and pruned to the desired field set; with the leaf count."""
+def comparable_live(live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """Live normalised, platform-neutralised and pruned to the desired field set."""
     owned = owned_by((live.get("metadata") or {}).get("managedFields"))
     flat = neutralise_unplugged(str(desired.get("kind", "")), normalise(live), desired)
-    pruned, count = prune(flat, desired, owned)
-    return pruned, count
+    pruned: dict[str, Any] = prune(flat, desired, owned)
+    return pruned

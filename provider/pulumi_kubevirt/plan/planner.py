@@ -22,7 +22,7 @@ from pulumi_kubevirt.plan.model import (
     ResourcePlan,
     max_impact,
 )
-from pulumi_kubevirt.plan.normalise import comparable_live, normalise
+from pulumi_kubevirt.plan.normalise import comparable_live, count_leaves, normalise
 from pulumi_kubevirt.plan.policy import (
     DV,
     PVC,
@@ -167,7 +167,7 @@ def _plan_object(
         return ResourcePlan(key, Action.CREATE, Impact.NONE, errors=errors)
     managed = key not in live.unmanaged
     notes: list[str] = [] if managed else [UNMANAGED_NOTE]
-    comparable, leaves = comparable_live(current, want)
+    comparable = comparable_live(current, want)
     if comparable == want:
         return ResourcePlan(
             key,
@@ -175,7 +175,7 @@ def _plan_object(
             Impact.NONE,
             errors=errors,
             notes=tuple(notes),
-            unchanged_fields=leaves,
+            unchanged_fields=0,
             managed=managed,
         )
     ctx = _context(key=key, want=want, got=current, live=live, facts=facts, uses=uses)
@@ -220,7 +220,7 @@ def _plan_object(
         changes=tuple(changes),
         errors=tuple(error_list),
         notes=tuple(notes),
-        unchanged_fields=max(leaves - len(changes), 0),
+        unchanged_fields=max(count_leaves(want) - len(changes), 0),
         managed=managed,
     )
 
