@@ -1,7 +1,8 @@
 """The KubeVirt/CDI simulator, told as a user's story against the real kube-apiserver.
 
-A user applies a VM, its disk and its cloud-init Secret the way pulumi-kubernetes does (server-side apply under the
-``pulumi-kubernetes`` field manager); the simulator plays KubeVirt and CDI; the tests read back what a user would see.
+A user applies a VM, its disk and its cloud-init Secret the way pulumi-kubernetes does (server-side apply
+under the ``pulumi-kubernetes`` field manager); the simulator plays KubeVirt and CDI; the tests read back what
+a user would see.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import copy
 import ipaddress
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kubernetes import client
@@ -24,7 +25,7 @@ KUBEVIRT_FIRMWARE_NAMESPACE = uuid.UUID("6a1a24a1-4061-4607-8bf4-a3963d0c5895")
 Obj = dict[str, Any]
 
 
-# The user's side: server-side apply, reads ---------------------------------------------------------------------
+# The user's side: server-side apply, reads ------------------------------------------------------------------
 
 
 def _custom(api_client: client.ApiClient) -> client.CustomObjectsApi:
@@ -63,7 +64,9 @@ def apply(api_client: client.ApiClient, namespace: str, manifest: Obj, manager: 
 def get(api_client: client.ApiClient, kind: str, namespace: str, name: str) -> Obj | None:
     group, version, plural = _PLURALS[kind]
     try:
-        found: Obj = _custom(api_client).get_namespaced_custom_object(group, version, namespace, plural, name)
+        found = cast(
+            Obj, _custom(api_client).get_namespaced_custom_object(group, version, namespace, plural, name)
+        )
     except ApiException as error:
         if error.status == 404:
             return None
@@ -79,8 +82,7 @@ def must_get(api_client: client.ApiClient, kind: str, namespace: str, name: str)
 
 def pvc(api_client: client.ApiClient, namespace: str, name: str) -> Obj:
     model = client.CoreV1Api(api_client).read_namespaced_persistent_volume_claim(name, namespace)
-    plain: Obj = api_client.sanitize_for_serialization(model)
-    return plain
+    return cast(Obj, api_client.sanitize_for_serialization(model))  # type: ignore[no-untyped-call]
 
 
 def conditions(obj: Obj) -> dict[str, Obj]:
@@ -96,7 +98,7 @@ def managers_of(obj: Obj, field_key: str) -> set[str]:
     }
 
 
-# The user's objects --------------------------------------------------------------------------------------------
+# The user's objects -----------------------------------------------------------------------------------------
 
 
 def cloud_init_secret(name: str) -> Obj:
@@ -189,7 +191,9 @@ def web_vm(api_client: client.ApiClient, namespace: str, simulator: Simulator) -
 def rollout(api_client: client.ApiClient) -> Iterator[Any]:
     """Set the cluster-wide vmRolloutStrategy for one test, and put the KubeVirt CR back afterwards."""
     custom = _custom(api_client)
-    original = custom.get_namespaced_custom_object("kubevirt.io", "v1", "kubevirt", "kubevirts", "kubevirt")
+    original = cast(
+        Obj, custom.get_namespaced_custom_object("kubevirt.io", "v1", "kubevirt", "kubevirts", "kubevirt")
+    )
     configuration = copy.deepcopy(original["spec"].get("configuration", {}))
 
     def set_strategy(strategy: str) -> None:
@@ -209,7 +213,7 @@ def rollout(api_client: client.ApiClient) -> Iterator[Any]:
     )
 
 
-# Stories -------------------------------------------------------------------------------------------------------
+# Stories ----------------------------------------------------------------------------------------------------
 
 
 def test_a_vm_with_an_imported_disk_comes_up_running_with_an_ip(
@@ -403,6 +407,7 @@ def test_run_strategy_decides_what_follows_a_guest_shutdown(
     api_client: client.ApiClient,
     namespace: str,
     simulator: Simulator,
+    *,
     strategy: str,
     guest_failed: bool,
     comes_back: bool,
@@ -514,6 +519,7 @@ def test_live_update_still_restarts_what_it_cannot_propagate(
     namespace: str,
     simulator: Simulator,
     rollout: Any,
+    *,
     change: Obj,
     message_part: str,
 ) -> None:
@@ -573,6 +579,7 @@ def test_vm_failure_modes(
     api_client: client.ApiClient,
     namespace: str,
     simulator: Simulator,
+    *,
     mode: FailureMode,
     printable: str,
     vmi_phase: str,
@@ -586,7 +593,8 @@ def test_vm_failure_modes(
     assert vmi["status"]["phase"] == vmi_phase
     interfaces = vmi["status"].get("interfaces", [])
     if mode == FailureMode.NO_IP:
-        assert interfaces and all("ipAddress" not in item for item in interfaces)
+        assert interfaces
+        assert all("ipAddress" not in item for item in interfaces)
         assert vm["status"]["ready"] is True
     if mode == FailureMode.NO_AGENT:
         assert "AgentConnected" not in conditions(vm)
