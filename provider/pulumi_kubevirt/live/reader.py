@@ -118,6 +118,7 @@ class _Read:
         self.selector = stack_selector(project, stack)
         self.missing_kinds: dict[str, str] = {}
         self.problems: list[str] = []
+        self.failures: list[LiveReadError] = []
         self.objects: dict[ObjectKey, Manifest] = {}
         self.unfiltered: dict[_ListTask, list[Manifest]] = {}
 
@@ -148,7 +149,7 @@ class _Read:
     ) -> KindRef | None:
         api_version = f"{group}/{version}" if group else version
         if isinstance(answer, LiveReadError):
-            self.problems.extend(answer.problems)
+            self.failures.append(answer)
             return None
         if answer.status == 404:
             self.missing_kinds[f"{kind} ({api_version})"] = (
@@ -167,6 +168,21 @@ class _Read:
             f"Install the {kinds.provider_of(group)} version that defines it, or fix the kind in the code."
         )
         return None
+
+    def raise_if_failed(self) -> None:
+        """One error with every problem; requests that failed the same way are summed up, not repeated."""
+        if not self.failures and not self.problems:
+            return
+        by_title: dict[str, list[str]] = defaultdict(list)
+        for failure in self.failures:
+            by_title[failure.title].extend(failure.problems)
+        summary: list[str] = []
+        for lines in by_title.values():
+            first, others = sorted(lines)[0], len(lines) - 1
+            summary.append(first + (f" {others} other request(s) failed the same way." if others else ""))
+        titles = sorted(by_title)
+        title = titles[0] if len(titles) == 1 and not self.problems else "Could not read the cluster"
+        raise LiveReadError(title, sorted(summary) + sorted(set(self.problems)))
 
     def _problem(self, what: str, answer: Answer) -> None:
         if answer.status == 401:
@@ -211,7 +227,7 @@ class _Read:
 
     def _items(self, task: _ListTask, answer: Answer | LiveReadError) -> list[Manifest] | None:
         if isinstance(answer, LiveReadError):
-            self.problems.extend(answer.problems)
+            self.failures.append(answer)
             return None
         where = f"LIST {task.ref.collection_path(task.namespace)}"
         if answer.status == 404:
@@ -282,8 +298,9 @@ def read_live_with_stats(
     read = _Read(reader, index, project, stack)
 
     refs = read.resolve_kinds()
-    tasks = read.list_tasks(refs)
-    first = read.run_lists(tasks)
+    read.raise_if_failed()
+    first = read.run_lists(read.list_tasks(refs))
+    read.raise_if_failed()
 
     namespace_list = first.get(_ListTask(kinds.NAMESPACE, "", False))
     kubevirt_items = first.get(_ListTask(kinds.KUBEVIRT, "", False))
@@ -328,8 +345,7 @@ def read_live_with_stats(
         if task.ref == pvc_ref:
             read.keep(items, claims.get(task.namespace, set()))
 
-    if read.problems:
-        raise LiveReadError("Could not read the cluster", sorted(set(read.problems)))
+    read.raise_if_failed()
 
     kubevirt = None
     if kubevirt_items:

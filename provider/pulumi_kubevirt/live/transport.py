@@ -1,7 +1,9 @@
 """GET JSON from the API server: raw bytes through the client's connection pool, bounded retries, counted.
 
 Why raw: ``json.loads`` on the response body skips the client's model deserialisation (bench/README.md has the
-measured difference) and keeps objects exactly as the API returned them.
+measured difference) and keeps objects exactly as the API returned them. Why the client's urllib3 pool
+directly rather than ``ApiClient.call_api``: the pool's default ``Retry`` silently repeats 429/503 answers and
+sleeps for any ``Retry-After``; here every attempt is counted and every wait fits in the read's deadline.
 """
 
 from __future__ import annotations
@@ -137,6 +139,15 @@ class ApiReader:
             attempts += 1
             try:
                 status, reason, headers, data = self._send(path, query, remaining)
+            except urllib3.exceptions.SSLError:
+                self._record(shown, 0, attempts, 0, started)
+                raise LiveReadError(
+                    "The Kubernetes API server's certificate was not accepted",
+                    [
+                        f"GET {shown} on {cluster_display_name(self._api)}: the TLS handshake failed. Check "
+                        "the certificate-authority of the kubeconfig cluster entry (and the server address)."
+                    ],
+                ) from None
             except (urllib3.exceptions.HTTPError, OSError) as error:
                 connection_failures += 1
                 last_status = 0
@@ -168,7 +179,7 @@ class ApiReader:
     def _send(
         self, path: str, query: Mapping[str, str] | None, remaining: float
     ) -> tuple[int, str, Mapping[str, str], bytes]:
-        method, url, headers, body, post = self._api.param_serialize(
+        method, url, headers, _, _ = self._api.param_serialize(
             method="GET",
             resource_path=path,
             query_params=sorted(query.items()) if query else None,
@@ -176,9 +187,15 @@ class ApiReader:
             auth_settings=["BearerToken"],
         )
         timeout = min(remaining, PER_REQUEST_READ_TIMEOUT_S)
-        response = self._api.call_api(method, url, headers, body, post, _request_timeout=(timeout, timeout))
-        data = response.read()
-        return int(response.status), str(response.reason or ""), response.headers, bytes(data or b"")
+        response = self._api.rest_client.pool_manager.request(
+            method,
+            url,
+            headers=headers,
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            retries=False,
+            preload_content=True,
+        )
+        return int(response.status), str(response.reason or ""), response.headers, bytes(response.data or b"")
 
     def _record(self, path: str, status: int, attempts: int, size: int, started: float) -> None:
         with self._lock:
