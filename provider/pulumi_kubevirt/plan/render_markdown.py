@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pulumi_kubevirt.plan.model import Action, DriftFinding, DriftKind, FieldChange, Plan, ResourcePlan
+from pulumi_kubevirt.plan.normalise import PLATFORM_FIELDS, SERVER_METADATA
+from pulumi_kubevirt.plan.policy import POLICY
 from pulumi_kubevirt.plan.render_common import (
     SENSITIVE,
     SENSITIVE_DRIFT,
@@ -126,3 +128,27 @@ def _drift_row(f: DriftFinding) -> str:
     return (
         f"| {f.kind} | {_code(f.key.display())} | {path} | {desired} | {live} | {manager} | {f.time or '—'} |"
     )
+
+
+def render_policy_reference() -> str:
+    """The policy and platform tables as Markdown, for ``docs/plan.md`` (a test keeps the two in sync)."""
+    lines = ["| Rule | Kind | Path | Impact | Why | Upstream source |", "|---|---|---|---|---|---|"]
+    for row in POLICY:
+        decided = str(row.impact) if row.impact is not None else f"rule `{row.rule}`"
+        if row.replaces:
+            decided += ", forces replacement"
+        cells = (f"`{row.id}`", row.kind, _code(row.pattern), decided, _cell(row.reason), _cell(row.source))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| Platform-written field | Kind | Treatment | Why | Upstream source |",
+        "|---|---|---|---|---|",
+    ]
+    for field in PLATFORM_FIELDS:
+        lines.append(
+            f"| {_code(field.pattern)} | {field.kind} | {field.treatment} | {_cell(field.reason)} | "
+            f"{_cell(field.source)} |"
+        )
+    lines += ["", "| Dropped before comparing | Why | Source |", "|---|---|---|"]
+    lines += [f"| {_code(f.path)} | {_cell(f.reason)} | {_cell(f.source)} |" for f in SERVER_METADATA]
+    return "\n".join(lines) + "\n"

@@ -19,7 +19,11 @@ from pulumi_kubevirt.plan.render_json import (
     plan_from_json,
     plan_to_json,
 )
-from pulumi_kubevirt.plan.render_markdown import render_drift_markdown, render_markdown
+from pulumi_kubevirt.plan.render_markdown import (
+    render_drift_markdown,
+    render_markdown,
+    render_policy_reference,
+)
 from pulumi_kubevirt.plan.render_text import render_drift_text, render_text
 
 from . import builders as b
@@ -174,3 +178,8 @@ def test_drift_names_the_manager_and_time() -> None:
     assert 'spec.runStrategy "Always" -> "Halted", changed by virtctl at 2026-11-27T10:02:00Z' in text
     assert "firmware.uuid" not in text
     assert "firmware.uuid" in render_drift_text(drift_findings(), cluster="prod-east", verbose=True)
+
+
+def test_docs_policy_reference_is_in_sync() -> None:
+    doc = (REPO / "docs" / "plan.md").read_text()
+    assert doc.endswith(render_policy_reference()), "regenerate the policy table at the end of docs/plan.md"
