@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 import pulumi_kubernetes as k8s
 
+import pulumi
 from pulumi_kubevirt import paths
 from pulumi_kubevirt.compile import (
     CLOUD_INIT_USER_KEY,
@@ -156,6 +156,17 @@ def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.Provider
     return None
 
 
+def _inherited_depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
+    """The component's own ``depends_on``: Pulumi does not pass it to children, so we do."""
+    if opts is None or opts.depends_on is None:
+        return []
+    if isinstance(opts.depends_on, pulumi.Resource):
+        return [opts.depends_on]
+    if isinstance(opts.depends_on, Sequence):
+        return [dependency for dependency in opts.depends_on if isinstance(dependency, pulumi.Resource)]
+    return []
+
+
 class ObservedCustomResource(k8s.apiextensions.CustomResource):  # type: ignore[misc]
     """A pulumi-kubernetes CustomResource that also keeps the ``status`` output of the live object.
 
@@ -268,7 +279,7 @@ class Network(pulumi.ComponentResource):
         self.args = args
         provider = _kubernetes_provider(opts)
         self.kubernetes_objects: tuple[pulumi.CustomResource, ...] = tuple(
-            kubernetes_child(self, manifest, provider=provider)
+            kubernetes_child(self, manifest, provider=provider, depends_on=_inherited_depends_on(opts))
             for manifest in compile_network(args, stack_context())
         )
         self.network_name = pulumi.Output.from_input(args.name)
@@ -302,6 +313,7 @@ class Disk(pulumi.ComponentResource):
                 self,
                 manifest,
                 provider=provider,
+                depends_on=_inherited_depends_on(opts),
                 protect=holds_disk_data(manifest) and not args.allow_data_loss,
             )
             for manifest in manifests
@@ -351,20 +363,25 @@ class VirtualMachine(pulumi.ComponentResource):
         provider = _kubernetes_provider(opts)
         manifests = compile_vm(args, stack_context())
         root_allows_loss = args.root_disk is not None and args.root_disk.allow_data_loss
+        inherited = _inherited_depends_on(opts)
         owned: dict[str, pulumi.CustomResource] = {}
         for manifest in manifests:
             if manifest["kind"] in ("VirtualMachine", "Service"):
                 continue
             owned[child_name(manifest)] = kubernetes_child(
-                self, manifest, provider=provider, protect=holds_disk_data(manifest) and not root_allows_loss
+                self,
+                manifest,
+                provider=provider,
+                depends_on=inherited,
+                protect=holds_disk_data(manifest) and not root_allows_loss,
             )
         vm_manifest = next(m for m in manifests if m["kind"] == "VirtualMachine")
         # Disks, networks and the VM's own Secrets and root disk exist before the VM that mounts them.
-        used: list[pulumi.Resource] = [*networks, *disks, *owned.values()]
+        used: list[pulumi.Resource] = [*inherited, *networks, *disks, *owned.values()]
         self.vm = kubernetes_child(self, vm_manifest, provider=provider, depends_on=used)
         service_manifest = next((m for m in manifests if m["kind"] == "Service"), None)
         self.service = (
-            kubernetes_child(self, service_manifest, provider=provider)
+            kubernetes_child(self, service_manifest, provider=provider, depends_on=inherited)
             if service_manifest is not None
             else None
         )

@@ -1,0 +1,450 @@
+"""Mock-runtime tests of the Pulumi components: children, options, secrets, outputs and validation errors.
+
+Each test runs a small program through ``render.run_with_mocks``: a fresh event loop, ``reset_options``,
+``set_all_config`` and a recording mock monitor per run. Outputs are collected with ``Output.all(...).apply``
+and asserted once the run (which waits for every output) is over.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pulumi_kubernetes as k8s
+import pytest
+
+import pulumi
+from pulumi_kubevirt.compile import compile_disk, compile_network, compile_vm
+from pulumi_kubevirt.components import (
+    IMMUTABLE_FIELDS,
+    Disk,
+    Fleet,
+    Network,
+    VirtualMachine,
+    fleet_from_config,
+)
+from pulumi_kubevirt.render import REDACTED, RenderedResource, RenderError, RenderResult, run_with_mocks
+from pulumi_kubevirt.spec import (
+    BlankSource,
+    CloudInit,
+    DiskArgs,
+    DiskAttachment,
+    FleetArgs,
+    Memory,
+    NetworkArgs,
+    Nic,
+    NicBinding,
+    RegistrySource,
+    RootDisk,
+    ServiceExposure,
+    ServicePort,
+    SshKeys,
+    StackContext,
+    VirtualMachineArgs,
+)
+
+PROJECT, STACK = "shop", "test"
+CTX = StackContext(PROJECT, STACK)
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ8r0CkVdXZ0n1q6Y4kq6v1o1b1x3rT0e1J6M2b1Zq9X ops@shop"
+USER_DATA = "#cloud-config\npassword: hunter2-not-for-output\n"
+
+
+def run(program: Callable[[], object], config: dict[str, str] | None = None, secrets: tuple[str, ...] = ()):
+    return run_with_mocks(program, project=PROJECT, stack=STACK, config=config, secret_keys=secrets)
+
+
+def data_disk(name: str = "data", *, allow_data_loss: bool = False, namespace: str = "dev") -> DiskArgs:
+    return DiskArgs(
+        namespace=namespace, name=name, size="10Gi", source=BlankSource(), allow_data_loss=allow_data_loss
+    )
+
+
+def vlan(namespace: str = "dev") -> NetworkArgs:
+    return NetworkArgs(namespace=namespace, name="vlan", bridge="br1", vlan=120)
+
+
+def web_vm(**changes: Any) -> VirtualMachineArgs:
+    fields: dict[str, Any] = {
+        "namespace": "dev",
+        "name": "web",
+        "memory": Memory("2Gi"),
+        "root_disk": RootDisk(image=RegistrySource("docker://quay.io/containerdisks/fedora:40"), size="12Gi"),
+        "cloud_init": CloudInit(user_data=USER_DATA),
+        "ssh_keys": SshKeys(keys=(SSH_KEY,)),
+        "service": ServiceExposure(ports=(ServicePort("http", 80),)),
+    }
+    fields.update(changes)
+    return VirtualMachineArgs(**fields)
+
+
+def db_vm() -> VirtualMachineArgs:
+    return VirtualMachineArgs(
+        namespace="dev",
+        name="db",
+        memory=Memory("4Gi"),
+        disks=(DiskAttachment("data"),),
+        nics=(Nic("default"), Nic("storage", network="vlan", binding=NicBinding.BRIDGE)),
+    )
+
+
+def child(result: RenderResult, type_token: str, name: str) -> RenderedResource:
+    (found,) = [r for r in result.by_type(type_token) if r.name == name]
+    return found
+
+
+component = child
+
+
+def short(urns: tuple[str, ...]) -> set[str]:
+    """``type::name`` of each URN, without the parent chain."""
+    return {f"{urn.split('::')[2].split('$')[-1]}::{urn.split('::')[3]}" for urn in urns}
+
+
+# --- children -------------------------------------------------------------------------------------
+
+
+def test_vm_children_are_the_compiled_objects_parented_to_the_component() -> None:
+    result = run(lambda: VirtualMachine("web", web_vm()))
+    vm = component(result, "kubevirt:index:VirtualMachine", "web")
+    kubernetes = [r for r in result.resources if r.is_kubernetes_object]
+    assert sorted((r.type, r.name) for r in kubernetes) == [
+        ("kubernetes:cdi.kubevirt.io/v1beta1:DataVolume", "dev/web-root"),
+        ("kubernetes:core/v1:Secret", "dev/web-cloudinit"),
+        ("kubernetes:core/v1:Secret", "dev/web-ssh-keys"),
+        ("kubernetes:core/v1:Service", "dev/web"),
+        ("kubernetes:kubevirt.io/v1:VirtualMachine", "dev/web"),
+    ]
+    assert {r.options.parent for r in kubernetes} == {vm.urn}
+    assert list(result.manifests) == compile_vm(web_vm(), CTX)
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        pytest.param(
+            lambda: Disk("data", data_disk()),
+            lambda: compile_disk(data_disk(), CTX),
+            id="disk-datavolume",
+        ),
+        pytest.param(
+            lambda: Disk("scratch", DiskArgs(namespace="dev", name="scratch", size="1Gi", pvc_only=True)),
+            lambda: compile_disk(DiskArgs(namespace="dev", name="scratch", size="1Gi", pvc_only=True), CTX),
+            id="disk-plain-pvc",
+        ),
+        pytest.param(lambda: Network("vlan", vlan()), lambda: compile_network(vlan(), CTX), id="network-nad"),
+    ],
+)
+def test_disk_and_network_carry_exactly_the_compiled_manifest(
+    build: Callable[[], object], expected: Callable[[], list[dict[str, Any]]]
+) -> None:
+    assert list(run(build).manifests) == expected()
+
+
+# --- resource options -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_token", "name", "replace_on_changes"),
+    [
+        pytest.param(
+            "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume", "dev/web-root", ("spec",), id="datavolume"
+        ),
+        pytest.param("kubernetes:core/v1:Secret", "dev/web-cloudinit", ("type",), id="secret"),
+        pytest.param(
+            "kubernetes:core/v1:Service", "dev/web", ("spec.clusterIP", "spec.clusterIPs"), id="service"
+        ),
+        pytest.param("kubernetes:kubevirt.io/v1:VirtualMachine", "dev/web", (), id="virtualmachine"),
+    ],
+)
+def test_replace_on_changes_follows_the_immutable_fields_table(
+    type_token: str, name: str, replace_on_changes: tuple[str, ...]
+) -> None:
+    result = run(lambda: VirtualMachine("web", web_vm()))
+    options = child(result, type_token, name).options
+    assert options.replace_on_changes == replace_on_changes
+    assert options.delete_before_replace, "explicitly named objects must be deleted before they are replaced"
+
+
+def test_pvc_replaces_on_immutable_spec_fields_but_not_on_storage_size() -> None:
+    pvc_disk = DiskArgs(namespace="dev", name="scratch", size="1Gi", pvc_only=True)
+    result = run(lambda: Disk("scratch", pvc_disk))
+    options = child(result, "kubernetes:core/v1:PersistentVolumeClaim", "dev/scratch").options
+    assert "spec.storageClassName" in options.replace_on_changes
+    assert "spec.accessModes" in options.replace_on_changes
+    assert not any(path.startswith("spec.resources") for path in options.replace_on_changes)
+    assert "spec" not in options.replace_on_changes
+
+
+def test_every_immutable_fields_row_has_a_reason_and_a_source() -> None:
+    for row in IMMUTABLE_FIELDS:
+        assert row.reason, row.kind
+        assert row.source, row.kind
+
+
+@pytest.mark.parametrize(
+    ("allow_data_loss", "protected"),
+    [pytest.param(False, True, id="default-protected"), pytest.param(True, False, id="allow-data-loss")],
+)
+def test_disk_data_is_protected_unless_allow_data_loss(allow_data_loss: bool, protected: bool) -> None:
+    def program() -> None:
+        Disk("data", data_disk(allow_data_loss=allow_data_loss))
+        root = RootDisk(
+            image=RegistrySource("docker://quay.io/containerdisks/fedora:40"),
+            size="12Gi",
+            allow_data_loss=allow_data_loss,
+        )
+        VirtualMachine("web", web_vm(root_disk=root))
+
+    result = run(program)
+    assert (
+        child(result, "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume", "dev/data").options.protect
+        is protected
+    )
+    assert (
+        child(result, "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume", "dev/web-root").options.protect
+        is protected
+    )
+    assert not child(result, "kubernetes:kubevirt.io/v1:VirtualMachine", "dev/web").options.protect
+    assert not child(result, "kubernetes:core/v1:Secret", "dev/web-cloudinit").options.protect
+
+
+def test_vm_depends_on_its_disks_networks_and_own_secrets_and_root_disk() -> None:
+    def program() -> None:
+        disk = Disk("data", data_disk())
+        network = Network("vlan", vlan())
+        VirtualMachine("db", db_vm(), disks=[disk], networks=[network])
+        VirtualMachine("web", web_vm())
+
+    result = run(program)
+    db = child(result, "kubernetes:kubevirt.io/v1:VirtualMachine", "dev/db").options
+    assert short(db.depends_on) == {
+        "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume::dev/data",
+        "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition::dev/vlan",
+    }
+    web = child(result, "kubernetes:kubevirt.io/v1:VirtualMachine", "dev/web").options
+    assert short(web.depends_on) == {
+        "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume::dev/web-root",
+        "kubernetes:core/v1:Secret::dev/web-cloudinit",
+        "kubernetes:core/v1:Secret::dev/web-ssh-keys",
+    }
+
+
+@pytest.mark.parametrize(
+    "pass_provider",
+    [
+        pytest.param(lambda p: pulumi.ResourceOptions(provider=p), id="provider"),
+        pytest.param(lambda p: pulumi.ResourceOptions(providers={"kubernetes": p}), id="providers-map"),
+        pytest.param(lambda p: pulumi.ResourceOptions(providers=[p]), id="providers-list"),
+    ],
+)
+def test_provider_is_passed_to_every_child(pass_provider: Callable[[Any], pulumi.ResourceOptions]) -> None:
+    def program() -> None:
+        provider = k8s.Provider("prod-east")
+        VirtualMachine("web", web_vm(), pass_provider(provider))
+        Disk("data", data_disk(), pass_provider(provider))
+        Network("vlan", vlan(), pass_provider(provider))
+
+    result = run(program)
+    provider_urn = result.by_type("pulumi:providers:kubernetes")[0].urn
+    kubernetes = [r for r in result.resources if r.is_kubernetes_object]
+    assert len(kubernetes) == 7
+    assert {r.provider_urn for r in kubernetes} == {provider_urn}
+
+
+def test_without_a_provider_children_use_the_default_one() -> None:
+    result = run(lambda: Disk("data", data_disk()))
+    assert child(result, "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume", "dev/data").provider_urn == ""
+
+
+# --- secrets --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "user_data",
+    [
+        pytest.param(lambda: USER_DATA, id="plain-str"),
+        pytest.param(lambda: pulumi.Output.secret(USER_DATA), id="secret-output"),
+        pytest.param(lambda: pulumi.Output.from_input(USER_DATA), id="plain-output"),
+    ],
+)
+def test_cloud_init_secret_is_a_pulumi_secret_and_redacted(user_data: Callable[[], Any]) -> None:
+    result = run(lambda: VirtualMachine("web", web_vm(cloud_init=CloudInit(user_data=user_data()))))
+    secret = child(result, "kubernetes:core/v1:Secret", "dev/web-cloudinit")
+    assert "stringData" in secret.secret_keys
+    real = next(m for m in result.manifests if m["metadata"]["name"] == "web-cloudinit")
+    assert real["stringData"] == {"userdata": USER_DATA}, "the plan engine needs the real value"
+    shown = json.dumps(result.redacted())
+    assert "hunter2" not in shown
+    assert result.to_yaml().count(REDACTED) >= 2
+    assert "hunter2" not in result.to_yaml()
+
+
+def test_secret_stack_output_is_redacted() -> None:
+    def program() -> None:
+        vm = VirtualMachine("web", web_vm())
+        pulumi.export("password", pulumi.Output.secret("hunter2"))
+        pulumi.export("vm", vm.vm_name)
+
+    result = run(program)
+    assert result.redacted_outputs() == {"password": REDACTED, "vm": "web"}
+
+
+# --- outputs --------------------------------------------------------------------------------------
+
+
+def test_vm_outputs() -> None:
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        vm = VirtualMachine("web", web_vm(disks=(DiskAttachment("data"),)), disks=[Disk("data", data_disk())])
+        pulumi.Output.all(
+            vm.vm_name,
+            vm.namespace,
+            vm.disk_names,
+            vm.secret_name,
+            vm.ssh_keys_secret_name,
+            vm.service_name,
+            vm.status,
+        ).apply(lambda values: seen.update(values=values))
+
+    run(program)
+    assert seen["values"] == [
+        "web",
+        "dev",
+        ["web-root", "data"],
+        "web-cloudinit",
+        "web-ssh-keys",
+        "web",
+        None,
+    ]
+
+
+def test_disk_outputs() -> None:
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        disk = Disk("scratch", DiskArgs(namespace="dev", name="scratch", size="1Gi", pvc_only=True))
+        pulumi.Output.all(disk.disk_name, disk.namespace, disk.kind).apply(lambda v: seen.update(values=v))
+
+    run(program)
+    assert seen["values"] == ["scratch", "dev", "PersistentVolumeClaim"]
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+def test_invalid_vm_fails_with_every_problem_and_no_traceback() -> None:
+    bad = web_vm(name="Web_1", memory=None, ssh_keys=SshKeys(keys=("not-a-key",)))
+    with pytest.raises(RenderError) as caught:
+        run(lambda: VirtualMachine("web", bad))
+    message = str(caught.value)
+    assert message.startswith("VirtualMachine 'web' is not valid (")
+    assert "web.name:" in message
+    assert "web.memory:" in message
+    assert "web.ssh_keys.keys[0]:" in message
+    assert "Traceback" not in message
+
+
+def test_invalid_vm_registers_nothing() -> None:
+    registered: list[str] = []
+
+    def program() -> None:
+        try:
+            VirtualMachine("web", web_vm(memory=None))
+        except pulumi.RunError:
+            registered.append("raised RunError")
+
+    result = run(program)
+    assert registered == ["raised RunError"]
+    assert result.resources == ()
+
+
+def test_disks_passed_from_another_namespace_are_rejected() -> None:
+    with pytest.raises(RenderError, match=r"db\.disks\[0\]: the Disk passed in disks=\[\.\.\.\] \('data'\)"):
+        run(lambda: VirtualMachine("db", db_vm(), disks=[Disk("data", data_disk(namespace="other"))]))
+
+
+# --- fleet ----------------------------------------------------------------------------------------
+
+
+def fleet_args() -> FleetArgs:
+    return FleetArgs(namespaces=("dev",), networks=(vlan(),), disks=(data_disk(),), vms=(db_vm(), web_vm()))
+
+
+def test_fleet_orders_namespace_then_networks_and_disks_then_vms() -> None:
+    result = run(lambda: Fleet("fleet", fleet_args()))
+    namespace = child(result, "kubernetes:core/v1:Namespace", "dev")
+    assert namespace.options.protect, (
+        "the namespace holds a protected disk: deleting it would delete the disk"
+    )
+    data = child(result, "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume", "dev/data").options
+    assert short(data.depends_on) == {"kubernetes:core/v1:Namespace::dev"}
+    db = child(result, "kubernetes:kubevirt.io/v1:VirtualMachine", "dev/db").options
+    assert short(db.depends_on) == {
+        "kubernetes:core/v1:Namespace::dev",
+        "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume::dev/data",
+        "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition::dev/vlan",
+    }
+    assert (
+        component(result, "kubevirt:index:VirtualMachine", "dev/db").options.parent
+        == component(result, "kubevirt:index:Fleet", "fleet").urn
+    )
+
+
+def test_fleet_rejects_dangling_references_before_registering_anything() -> None:
+    broken = FleetArgs(namespaces=("dev",), vms=(db_vm(),))
+    with pytest.raises(RenderError) as caught:
+        run(lambda: Fleet("fleet", broken))
+    assert "fleet.vms.db.disks[0].disk: there is no disk named 'data'" in str(caught.value)
+    assert "fleet.vms.db.nics[1].network: there is no network named 'vlan'" in str(caught.value)
+
+
+FLEET_CONFIG = {
+    "defaults": {"namespace": "dev"},
+    "vms": {"web": {"memory": "2Gi", "ssh_keys": {"keys": [SSH_KEY]}}},
+}
+
+
+def test_fleet_from_config_takes_cloud_init_from_a_secret_key() -> None:
+    config = {"kubevirt:fleet": json.dumps(FLEET_CONFIG), "kubevirt:cloudInitUserData_web": USER_DATA}
+    result = run(lambda: Fleet("fleet", fleet_from_config()), config, ("kubevirt:cloudInitUserData_web",))
+    secret = child(result, "kubernetes:core/v1:Secret", "dev/web-cloudinit")
+    assert "stringData" in secret.secret_keys
+    assert secret.inputs["stringData"] == {"userdata": USER_DATA}
+    assert "hunter2" not in result.to_yaml()
+
+
+def test_fleet_from_config_refuses_user_data_set_twice() -> None:
+    twice = json.loads(json.dumps(FLEET_CONFIG))
+    twice["vms"]["web"]["cloud_init"] = {"user_data": "#cloud-config\n"}
+    config = {"kubevirt:fleet": json.dumps(twice), "kubevirt:cloudInitUserData_web": USER_DATA}
+    with pytest.raises(RenderError, match=r"fleet\.vms\.web\.cloud_init\.user_data: is set here and also"):
+        run(fleet_from_config, config, ("kubevirt:cloudInitUserData_web",))
+
+
+def test_fleet_from_config_reports_schema_and_secret_problems_together() -> None:
+    bad = {
+        "defaults": {"namespace": "dev"},
+        "vms": {"web": {"memroy": "2Gi", "cloud_init": {"user_data": "#cloud-config\n"}}},
+    }
+    config = {"kubevirt:fleet": json.dumps(bad), "kubevirt:cloudInitUserData_web": USER_DATA}
+    with pytest.raises(RenderError) as caught:
+        run(fleet_from_config, config, ("kubevirt:cloudInitUserData_web",))
+    message = str(caught.value)
+    assert message.startswith("The fleet configuration (kubevirt:fleet) is not valid (")
+    assert "memroy" in message
+    assert "fleet.vms.web.cloud_init.user_data: is set here and also" in message
+    assert "hunter2" not in message
+    assert "Traceback" not in message
+
+
+def test_component_depends_on_reaches_every_child() -> None:
+    def program() -> None:
+        gate = k8s.core.v1.Namespace("gate", metadata={"name": "dev"})
+        VirtualMachine("web", web_vm(), pulumi.ResourceOptions(depends_on=[gate]))
+
+    result = run(program)
+    for resource in result.resources:
+        if resource.is_kubernetes_object and resource.name != "gate":
+            assert "kubernetes:core/v1:Namespace::gate" in short(resource.options.depends_on), resource.name
