@@ -92,3 +92,61 @@ def test_missing_bundle_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
             validate_against_upstream({"kind": "VirtualMachine", "metadata": {"name": "x"}})
     finally:
         schemas._validator.cache_clear()
+
+
+def shapes(value: Any, prefix: str = "") -> set[str]:
+    """Key paths of a document, lists written as ``[]``: the shape without the values."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            found |= {path} | shapes(item, path)
+    elif isinstance(value, list):
+        for item in value:
+            found |= shapes(item, prefix + "[]")
+    return found
+
+
+# Shapes our VMs use that no corpus or sample VM happens to show, each with why it is right (all are in the
+# strict schema, which test_golden_case_is_valid_upstream checks).
+SHAPES_NOT_IN_THE_CORPUS = {
+    "accessCredentials": "SSH keys via a Secret (user-guide: accessing_virtual_machines)",
+    "domain.cpu.maxSockets": "CPU hot-plug ceiling (user-guide: cpu_hotplug)",
+    "domain.cpu.model": "explicit CPU model (user-guide: virtual_hardware)",
+    "domain.memory.maxGuest": "memory hot-plug ceiling (user-guide: memory_hotplug)",
+    "domain.devices.autoattachPodInterface": "no NICs means no pod network",
+    "domain.devices.disks[].cache": "per-disk cache mode",
+    "domain.devices.disks[].cdrom": "CD-ROM drives",
+    "domain.devices.interfaces[].macAddress": "fixed MAC address",
+    "domain.devices.tpm.persistent": "persistent vTPM (needs vmStateStorageClass)",
+    "domain.firmware.bootloader.efi.persistent": "persistent EFI variables (needs vmStateStorageClass)",
+    "nodeSelector": "placement, passed through",
+    "tolerations": "placement, passed through",
+    "volumes[].cloudInitConfigDrive": "config-drive cloud-init from a Secret",
+    "volumes[].dataVolume.hotpluggable": "hot-pluggable disks",
+}
+
+
+def test_compiled_vms_use_the_shapes_real_vms_use() -> None:
+    real: set[str] = set()
+    sources = [*corpus_dir().glob("*.yaml"), *(bundle_dir() / "samples").glob("*.yaml")]
+    for path in sources:
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and doc.get("kind") == "VirtualMachine":
+                real |= shapes(doc["spec"].get("template", {}).get("spec", {}))
+            elif isinstance(doc, dict) and doc.get("kind") == "VirtualMachineInstance":
+                real |= shapes(doc.get("spec", {}))
+    ours = {
+        shape
+        for case in CASES
+        for manifest in compiled(case)
+        if manifest["kind"] == "VirtualMachine"
+        for shape in shapes(manifest["spec"]["template"]["spec"])
+    }
+    novel = {
+        s
+        for s in ours - real
+        if not any(s == k or s.startswith((k + ".", k + "[]")) for k in SHAPES_NOT_IN_THE_CORPUS)
+    }
+    assert novel == set()
+    assert len(ours & real) > 50, "the corpus comparison compared nothing"
