@@ -412,9 +412,8 @@ def classify(change: Diff, ctx: RuleContext) -> tuple[PolicyRule, Verdict]:
     if row.scope is Scope.OBJECT or vm is None:
         return row, verdict
     if not vm.running:
-        return row, Verdict(
-            Impact.NONE, verdict.reason, note=HALTED_NOTE, error=verdict.error, fix=verdict.fix
-        )
+        reason = "the VM is not running: the change applies when it next starts"
+        return row, Verdict(Impact.NONE, reason, note=HALTED_NOTE, error=verdict.error, fix=verdict.fix)
     if row.scope is Scope.TEMPLATE_SPEC and ctx.cluster.rollout is RolloutStrategy.STAGE:
         reason = "Stage rollout: every template change of a running VM waits for a restart"
         return row, Verdict(Impact.RESTART, reason, error=verdict.error, fix=verdict.fix)
@@ -446,15 +445,7 @@ def _needs_migration(ctx: RuleContext, what: str, reason: str) -> Verdict:
     return Verdict(Impact.LIVE_MIGRATION, reason)
 
 
-def _stage_restart(ctx: RuleContext) -> Verdict | None:
-    if ctx.cluster.rollout is RolloutStrategy.STAGE:
-        return Verdict(Impact.RESTART, "Stage rollout: template changes wait for a restart")
-    return None
-
-
 def rule_cpu_sockets(change: Diff, ctx: RuleContext) -> Verdict:
-    if (staged := _stage_restart(ctx)) is not None:
-        return staged
     before, after = _int(change.before), _int(change.after)
     if before is None or after is None or after < before:
         return Verdict(Impact.RESTART, "sockets can only be hot-plugged upwards: removing sockets restarts")
@@ -470,8 +461,6 @@ MIN_HOTPLUG_MEMORY = Decimal(2**30)
 
 
 def rule_memory_guest(change: Diff, ctx: RuleContext) -> Verdict:
-    if (staged := _stage_restart(ctx)) is not None:
-        return staged
     before, after = _qty(change.before), _qty(change.after)
     if before is None or after is None or after < before:
         return Verdict(Impact.RESTART, "guest memory can only be hot-plugged upwards: shrinking restarts")
@@ -495,8 +484,8 @@ def _bytes(value: Decimal | None) -> str:
 
 
 def rule_live_update_field(change: Diff, ctx: RuleContext) -> Verdict:
-    del change
-    return _stage_restart(ctx) or Verdict(
+    del change, ctx
+    return Verdict(
         Impact.LIVE, "LiveUpdate copies it to the VMI; the guest keeps its node until its next migration"
     )
 
@@ -522,8 +511,6 @@ def _volume(ctx: RuleContext, name: str) -> Mapping[str, Any] | None:
 
 
 def rule_volume_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
-    if (staged := _stage_restart(ctx)) is not None:
-        return staged
     whole_item = change.op is not ChangeOp.CHANGE and change.path.endswith("]")
     volume = _volume(ctx, _named(change.path))
     hotpluggable = volume is not None and any(
@@ -546,8 +533,6 @@ def _interface(ctx: RuleContext, name: str, source: Mapping[str, Any]) -> Mappin
 
 
 def rule_interface_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
-    if (staged := _stage_restart(ctx)) is not None:
-        return staged
     name = _named(change.path)
     if change.op is ChangeOp.ADD and change.path.endswith("]"):
         iface = change.after if isinstance(change.after, Mapping) else {}
@@ -569,8 +554,6 @@ def rule_interface_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
 
 
 def rule_network_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
-    if (staged := _stage_restart(ctx)) is not None:
-        return staged
     name = _named(change.path)
     if change.path.endswith(".multus.networkName"):
         return _needs_migration(ctx, "a new networkName", "the VM moves to a pod attached to the new network")

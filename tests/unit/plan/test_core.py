@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pulumi_kubevirt.paths import parse_path
 from pulumi_kubevirt.plan import policy
@@ -268,3 +270,29 @@ def test_plan_core_is_pure(module: str) -> None:
 
 def test_change_ops_are_the_closed_set() -> None:
     assert {op.value for op in ChangeOp} == {"add", "remove", "change"}
+
+
+_names = st.sampled_from(["root", "data", "logs", "cloudinit"])
+_scalars = st.one_of(st.integers(-3, 3), st.sampled_from(["a", "b", "1Gi", "1024Mi"]), st.booleans())
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.dictionaries(st.sampled_from(["x", "y", "app.kubernetes.io/name"]), inner, max_size=3),
+        st.lists(
+            st.fixed_dictionaries({"name": _names, "v": inner}), max_size=3, unique_by=lambda d: d["name"]
+        ),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_values, _values)
+def test_diff_is_empty_exactly_when_equal_and_paths_parse(a: Any, b: Any) -> None:
+    changes = diff(a, b)
+    assert diff(a, a) == ()
+    assert (changes == ()) == (a == b)
+    assert changes == diff(a, b)
+    for change in changes:
+        if change.path:
+            parse_path(change.path)
