@@ -6,6 +6,7 @@ as canonical JSON). Secret values (cloud-init) pass through untouched, whatever 
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -59,7 +60,7 @@ CLOUD_INIT_USER_KEY = "userdata"
 CLOUD_INIT_NETWORK_KEY = "networkdata"
 
 
-class ComponentKind:
+class ComponentKind(enum.StrEnum):
     """Values of the ``pulumi-kubevirt/component-kind`` label."""
 
     VM = "vm"
@@ -101,13 +102,13 @@ def _metadata(
     ctx: StackContext,
     *,
     component: str,
-    kind: str,
+    kind: ComponentKind,
     labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
 ) -> Manifest:
     merged = dict(labels or {})
     merged.update(stack_labels(ctx.project, ctx.stack))
-    merged.update({COMPONENT_KEY: component, COMPONENT_KIND_KEY: kind})
+    merged.update({COMPONENT_KEY: component, COMPONENT_KIND_KEY: str(kind)})
     metadata: Manifest = {"name": name, "labels": dict(sorted(merged.items()))}
     if namespace is not None:
         metadata["namespace"] = namespace

@@ -878,6 +878,7 @@ def validate_fleet(fleet: FleetArgs, path: str = "fleet") -> list[Problem]:
     ):
         for duplicate in _duplicates(f"{ns}/{name}" for ns, name in keys):
             problems.append(Problem(path, f"two {kind}s are named {duplicate}", f"rename one {kind}"))
+    problems += _shared_disk_problems(fleet, path)
     root_names = {(vm.namespace, f"{vm.name}-root"): vm.name for vm in fleet.vms if vm.root_disk is not None}
     for key, vm_name in sorted(root_names.items()):
         if key in disks:
@@ -886,6 +887,27 @@ def validate_fleet(fleet: FleetArgs, path: str = "fleet") -> list[Problem]:
                     paths.join(path, "disks", key[1]),
                     f"disk {key[1]!r} has the name of VM {vm_name!r}'s root disk",
                     "rename the disk",
+                )
+            )
+    return problems
+
+
+def _shared_disk_problems(fleet: FleetArgs, path: str) -> list[Problem]:
+    """A writable disk in two VMs corrupts its filesystem, and KubeVirt only shares disks marked shareable."""
+    writers: dict[tuple[str, str], list[str]] = {}
+    for vm in fleet.vms:
+        for attachment in vm.disks:
+            if not attachment.read_only:
+                writers.setdefault((vm.namespace, attachment.disk), []).append(vm.name)
+    problems: list[Problem] = []
+    for (namespace, disk_name), vm_names in sorted(writers.items()):
+        if len(vm_names) > 1:
+            problems.append(
+                Problem(
+                    paths.join(path, "disks", disk_name),
+                    f"disk {disk_name!r} in namespace {namespace} is attached writable to VMs "
+                    f"{', '.join(sorted(vm_names))}",
+                    "attach it to one VM, or read_only to the others",
                 )
             )
     return problems

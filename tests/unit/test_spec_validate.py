@@ -587,6 +587,16 @@ FLEET_RULES = [
         "use binding sriov on SR-IOV networks",
     ),
     (
+        "disk-writable-in-two-vms",
+        FleetArgs(
+            disks=(disk(),),
+            vms=(vm(disks=(DiskAttachment("data"),)), vm(name="db", disks=(DiskAttachment("data"),))),
+        ),
+        "fleet.disks.data",
+        "disk 'data' in namespace web is attached writable to VMs db, web",
+        "read_only to the others",
+    ),
+    (
         "duplicate-vm",
         FleetArgs(vms=(vm(), vm())),
         "fleet",
@@ -633,6 +643,17 @@ def test_validation_error_lists_title_then_sorted_lines() -> None:
 
 def test_no_problems_raise_nothing() -> None:
     raise_if_problems([], "unused")
+
+
+def test_a_disk_read_only_in_the_other_vms_is_fine() -> None:
+    fleet = FleetArgs(
+        disks=(disk(),),
+        vms=(
+            vm(disks=(DiskAttachment("data"),)),
+            vm(name="db", disks=(DiskAttachment("data", read_only=True),)),
+        ),
+    )
+    assert validate_fleet(fleet) == []
 
 
 def test_secret_values_never_appear_in_problems() -> None:
