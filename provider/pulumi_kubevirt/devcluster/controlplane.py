@@ -55,6 +55,7 @@ DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 READY_TIMEOUT_SECONDS = 60.0
 ESTABLISHED_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
+TRANSIENT_RETRY_SECONDS = 15.0
 PARALLEL_REQUESTS = 6
 LOG_TAIL_LINES = 25
 
@@ -363,20 +364,27 @@ class _Api:
     def create(
         self, path: str, manifest: Mapping[str, Any] | bytes, retry_not_found_for: float = 0.0
     ) -> None:
-        """POST; AlreadyExists is fine; 404 is retried for a while (a just-established CRD being wired up)."""
+        """POST, retried while the server is still warming up (safe: AlreadyExists counts as done).
+
+        404 is retried only for ``retry_not_found_for`` seconds (a just-established CRD being wired up);
+        429 and 5xx for ``TRANSIENT_RETRY_SECONDS`` (a create racing the end of the server's bootstrap).
+        """
         body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
-        deadline = time.monotonic() + retry_not_found_for
+        started = time.monotonic()
         while True:
             status, answer = self.request("POST", path, body)
             if status in (200, 201, 409):
                 return
-            if status == 404 and time.monotonic() < deadline:
-                time.sleep(0.05)
-                continue
-            message = answer.get("message") if isinstance(answer, dict) else answer
-            raise ControlPlaneError(
-                f"Bootstrapping the control plane failed.\nPOST {path} answered {status}: {message}"
+            waited = time.monotonic() - started
+            retry = (status == 404 and waited < retry_not_found_for) or (
+                (status == 429 or status >= 500) and waited < TRANSIENT_RETRY_SECONDS
             )
+            if not retry:
+                message = answer.get("message") if isinstance(answer, dict) else answer
+                raise ControlPlaneError(
+                    f"Bootstrapping the control plane failed.\nPOST {path} answered {status}: {message}"
+                )
+            time.sleep(0.05)
 
 
 def _collection_path(manifest: Mapping[str, Any], plural: str) -> str:
@@ -577,21 +585,25 @@ class ControlPlane:
         with self.timings.step("etcd+certificates"):
             self._spawn("etcd", self._etcd_command(binaries.etcd, peer_port))
             self._make_certificates(binaries.openssl)
-        with self.timings.step("apiserver-ready"):
-            self._spawn(
-                "kube-apiserver", self._apiserver_command(binaries.kube_apiserver, etcd_port, api_port)
-            )
-            with ThreadPoolExecutor(max_workers=1) as loader:
-                bundle = loader.submit(_load_bundle, bundle_dir())
+        crd_path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+            with self.timings.step("apiserver-serves-crds"):
+                self._spawn(
+                    "kube-apiserver", self._apiserver_command(binaries.kube_apiserver, etcd_port, api_port)
+                )
+                bundle = pool.submit(_load_bundle, bundle_dir())
                 api = _Api(self.server, self.token, self.ca_path)
-                self._wait_ready(api)
+                # The CRD API answers about a second before /readyz (which waits for bootstrap objects such as
+                # priority classes): creating the CRDs meanwhile overlaps the two slowest steps.
+                self._wait_until_ok(api, f"{crd_path}?limit=1", "serve the CRD API")
                 crds, instancetypes = bundle.result()
                 plurals = {f"{crd.group}/{crd.kind}": crd.plural for crd in crds}
-        self._write_kubeconfig()
-        with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
-            with self.timings.step("crds-established"):
-                crd_path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+            with self.timings.step("crds-created"):
                 list(pool.map(lambda crd: api.create(crd_path, crd.body), crds))
+            with self.timings.step("apiserver-ready"):
+                self._wait_until_ok(api, "/readyz", "be ready")
+            self._write_kubeconfig()
+            with self.timings.step("crds-established"):
                 self._wait_established(api, crds)
             with self.timings.step("instancetypes+kubevirt+storageclasses"):
                 jobs: list[Callable[[], None]] = [
@@ -727,17 +739,17 @@ class ControlPlane:
             if process.poll() is not None:
                 raise self._failure(f"{name} exited with code {process.returncode}")
 
-    def _wait_ready(self, api: _Api) -> None:
+    def _wait_until_ok(self, api: _Api, path: str, what: str) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while True:
             self._check_alive()
             with contextlib.suppress(urllib3.exceptions.HTTPError):
-                status, _ = api.request("GET", "/readyz")
+                status, _ = api.request("GET", path)
                 if status == 200:
                     return
             if time.monotonic() > deadline:
                 raise self._failure(
-                    f"kube-apiserver was not ready within {READY_TIMEOUT_SECONDS:.0f} seconds"
+                    f"kube-apiserver did not {what} within {READY_TIMEOUT_SECONDS:.0f} seconds"
                 )
             time.sleep(0.05)
 
