@@ -597,14 +597,16 @@ def _firmware_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
 def _device_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
     """Disks, CD-ROMs and the root disk share one device namespace and one boot order."""
     problems: list[Problem] = []
+    # Devices the user named, and the ones the compiler adds (root disk, cloud-init) with what they are for.
     devices: list[tuple[str, str]] = []
+    builtin: dict[str, str] = {}
     boot_orders: list[tuple[int, str]] = []
     if args.root_disk is not None:
-        devices.append((ROOT_DEVICE, paths.join(path, "root_disk")))
-        boot_orders.append((1, paths.join(path, "root_disk")))
+        builtin[ROOT_DEVICE] = "the root disk"
+        boot_orders.append((1, ""))
         problems += _root_disk_problems(args.root_disk, paths.join(path, "root_disk"))
     if args.cloud_init is not None:
-        devices.append((CLOUD_INIT_DEVICE, paths.join(path, "cloud_init")))
+        builtin[CLOUD_INIT_DEVICE] = "cloud-init"
     for index, attachment in enumerate(args.disks):
         item = paths.join(path, "disks", index)
         devices.append((attachment.disk, paths.join(item, "disk")))
@@ -620,15 +622,10 @@ def _device_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
             problems += _name_problems(cdrom.disk, paths.join(item, "disk"), "disk name")
         if cdrom.boot_order is not None:
             boot_orders.append((cdrom.boot_order, paths.join(item, "boot_order")))
-    for name in _duplicates(name for name, _ in devices):
-        where = [where for device, where in devices if device == name]
-        reserved = " (reserved for the root disk)" if name == ROOT_DEVICE else ""
-        reserved = " (reserved for cloud-init)" if name == CLOUD_INIT_DEVICE else reserved
-        for item in (
-            where[1:]
-            if not reserved
-            else [w for w in where if "root_disk" not in w and "cloud_init" not in w]
-        ):
+    seen: set[str] = set()
+    for name, item in devices:
+        if name in builtin or name in seen:
+            reserved = f" (reserved for {builtin[name]})" if name in builtin else ""
             problems.append(
                 Problem(
                     item,
@@ -636,6 +633,7 @@ def _device_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
                     "give each device its own name",
                 )
             )
+        seen.add(name)
     attached = [a.disk for a in args.disks] + [c.disk for c in args.cdroms if c.disk is not None]
     for name in _duplicates(attached):
         problems.append(
@@ -658,7 +656,7 @@ def _device_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
             else ""
         )
         for item in clashing:
-            if "root_disk" in item:
+            if not item:  # the root disk's own boot order
                 continue
             problems.append(
                 Problem(

@@ -185,6 +185,13 @@ VM_RULES: list[tuple[str, VM, str, str, str]] = [
         "its own name",
     ),
     (
+        "device-named-cloudinit",
+        vm(cloud_init=CloudInit("#cloud-config"), cdroms=(Cdrom("cloudinit"),)),
+        f"{P}.cdroms[0].name",
+        "'cloudinit' (reserved for cloud-init) is used more than once",
+        "its own name",
+    ),
+    (
         "hotplug-boot-disk",
         vm(disks=(DiskAttachment("a", boot_order=2, hotpluggable=True),)),
         f"{P}.disks[0].boot_order",
