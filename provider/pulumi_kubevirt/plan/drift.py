@@ -55,9 +55,13 @@ def _owned_paths(tree: Mapping[Any, Any], base: tuple[Segment, ...], out: dict[s
             _owned_paths(sub, path, out)
 
 
-def ownership(live: Mapping[str, Any]) -> dict[str, list[Ownership]]:
-    """Path -> the managers that own it, parsed from ``metadata.managedFields``."""
-    table: dict[str, list[Ownership]] = {}
+OwnershipTable = dict[str, list[tuple[Ownership, bool]]]
+"""Path -> ``(manager, owns it as a whole value)`` for every manager whose field set contains the path."""
+
+
+def ownership(live: Mapping[str, Any]) -> OwnershipTable:
+    """Who owns which path, parsed from ``metadata.managedFields``."""
+    table: OwnershipTable = {}
     for entry in (live.get("metadata") or {}).get("managedFields") or []:
         if not isinstance(entry, Mapping):
             continue
@@ -66,24 +70,21 @@ def ownership(live: Mapping[str, Any]) -> dict[str, list[Ownership]]:
         )
         paths: dict[str, bool] = {}
         _owned_paths(parse_fields_v1(entry.get("fieldsV1") or {}), (), paths)
-        for path in paths:
-            table.setdefault(path, []).append(owner)
+        for path, leaf in paths.items():
+            table.setdefault(path, []).append((owner, leaf))
     return table
 
 
-def who_changed(path: str, table: Mapping[str, list[Ownership]]) -> Ownership | None:
-    """The latest manager other than ours that owns ``path`` (or the list item or atomic value holding it).
+def who_changed(path: str, table: OwnershipTable) -> Ownership | None:
+    """The latest manager other than ours that owns ``path``, or owns a value holding it as a whole.
 
+    Containers (``spec``) are owned by every manager that set anything below them, so they say nothing.
     None when only our own manager owns it (someone changed it without taking ownership) or nobody does.
     """
-    candidates: list[Ownership] = list(table.get(path, ()))
+    candidates = [owner for owner, _ in table.get(path, ())]
     segments = parse_path(path) if path else ()
     for cut in range(len(segments) - 1, 0, -1):
-        prefix = format_path(segments[:cut])
-        if isinstance(segments[cut - 1], Named) or prefix in table:
-            candidates.extend(table.get(prefix, ()))
-            if candidates:
-                break
+        candidates += [owner for owner, leaf in table.get(format_path(segments[:cut]), ()) if leaf]
     others = [c for c in candidates if not c.ours]
     if not others:
         return None
@@ -161,7 +162,7 @@ def _lookup(obj: Any, segments: Sequence[Segment]) -> tuple[bool, Any]:
 
 
 def platform_drift(
-    key: ObjectKey, current: Mapping[str, Any], want: Mapping[str, Any], table: Mapping[str, list[Ownership]]
+    key: ObjectKey, current: Mapping[str, Any], want: Mapping[str, Any], table: OwnershipTable
 ) -> list[DriftFinding]:
     """Fields KubeVirt wrote that the code does not declare: listed on request, never a change."""
     out: list[DriftFinding] = []

@@ -296,3 +296,25 @@ def test_diff_is_empty_exactly_when_equal_and_paths_parse(a: Any, b: Any) -> Non
     for change in changes:
         if change.path:
             parse_path(change.path)
+
+
+def test_owning_something_else_under_spec_is_not_blamed() -> None:
+    desired, live = _drifted()
+    vm = next(o for o in live if o["kind"] == "VirtualMachine")
+    vm["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 0
+    vm["metadata"]["managedFields"].append(
+        b.managed_entry(
+            {
+                "apiVersion": "kubevirt.io/v1",
+                "kind": "VirtualMachine",
+                "spec": {"template": {"spec": {"domain": {"firmware": {"uuid": "x"}}}}},
+            },
+            "virt-controller",
+            time="2026-11-27T12:00:00Z",
+            operation="Update",
+        )
+    )
+    findings = [f for f in detect_drift(desired, b.state(live)) if f.kind is DriftKind.MODIFIED]
+    assert [(f.path, f.manager) for f in findings] == [
+        ("spec.template.spec.terminationGracePeriodSeconds", "")
+    ]
