@@ -727,3 +727,139 @@ def test_secrets_never_leave_the_secret(api_client: client.ApiClient, namespace:
     vmi = must_get(api_client, "VirtualMachineInstance", namespace, "web")
     assert "hunter2" not in str(vmi)
     assert "hunter2" not in str(must_get(api_client, "VirtualMachine", namespace, "web"))
+
+
+def _with_memory(manifest: Obj) -> None:
+    manifest["spec"]["template"]["spec"]["domain"]["memory"]["guest"] = "3Gi"
+
+
+def _with_node_selector(manifest: Obj) -> None:
+    manifest["spec"]["template"]["spec"]["nodeSelector"] = {"disktype": "ssd"}
+
+
+def _with_hotplug_volume(manifest: Obj) -> None:
+    template = manifest["spec"]["template"]["spec"]
+    template["domain"]["devices"]["disks"].append({"name": "scratch", "disk": {"bus": "scsi"}})
+    template["volumes"].append({"name": "scratch", "dataVolume": {"name": "scratch", "hotpluggable": True}})
+
+
+@pytest.mark.parametrize(
+    ("change", "vmi_path", "expected", "migrates"),
+    [
+        pytest.param(_with_memory, ("domain", "memory", "guest"), "3Gi", True, id="memory-guest"),
+        pytest.param(_with_node_selector, ("nodeSelector",), {"disktype": "ssd"}, True, id="node-selector"),
+        pytest.param(_with_hotplug_volume, ("volumes", 1, "name"), "scratch", False, id="hotplug-volume"),
+    ],
+)
+def test_live_update_propagates_what_kubevirt_can_change_live(
+    api_client: client.ApiClient,
+    namespace: str,
+    simulator: Simulator,
+    rollout: Any,
+    *,
+    change: Any,
+    vmi_path: tuple[Any, ...],
+    expected: Any,
+    migrates: bool,
+) -> None:
+    rollout("LiveUpdate")
+    apply(api_client, namespace, data_volume("scratch", {"blank": {}}, accessModes=["ReadWriteMany"]))
+    apply(api_client, namespace, virtual_machine("vm", disk=container_disk()))
+    simulator.settle(namespace)
+    manifest = virtual_machine("vm", disk=container_disk())
+    change(manifest)
+    apply(api_client, namespace, manifest)
+    simulator.settle(namespace)
+    vm = must_get(api_client, "VirtualMachine", namespace, "vm")
+    vmi = must_get(api_client, "VirtualMachineInstance", namespace, "vm")
+    assert "RestartRequired" not in conditions(vm)
+    value: Any = vmi["spec"]
+    for part in vmi_path:
+        value = value[part]
+    assert value == expected
+    assert ("migrationState" in vmi["status"]) is migrates
+    assert vm["status"]["observedGeneration"] == vm["status"]["desiredGeneration"]
+
+
+def test_adding_a_hotplug_volume_under_stage_requires_a_restart(
+    api_client: client.ApiClient, namespace: str, simulator: Simulator
+) -> None:
+    apply(api_client, namespace, virtual_machine("vm", disk=container_disk()))
+    simulator.settle(namespace)
+    manifest = virtual_machine("vm", disk=container_disk())
+    _with_hotplug_volume(manifest)
+    apply(api_client, namespace, manifest)
+    simulator.settle(namespace)
+    assert (
+        conditions(must_get(api_client, "VirtualMachine", namespace, "vm"))["RestartRequired"]["status"]
+        == "True"
+    )
+
+
+@pytest.fixture
+def freezable_class(api_client: client.ApiClient) -> Iterator[str]:
+    """An expandable StorageClass of this test's own, which the test may freeze."""
+    storage = client.StorageV1Api(api_client)
+    name = f"freezable-{uuid.uuid4().hex[:8]}"
+    body = {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": name},
+        "provisioner": "simulator.pulumi-kubevirt/freezable",
+        "allowVolumeExpansion": True,
+    }
+    storage.create_storage_class(body)
+    try:
+        yield name
+    finally:
+        storage.delete_storage_class(name)
+
+
+def test_a_claim_whose_class_stopped_allowing_expansion_keeps_its_size_and_gets_an_event(
+    api_client: client.ApiClient, namespace: str, simulator: Simulator, freezable_class: str
+) -> None:
+    apply(api_client, namespace, data_volume("disk", size="5Gi", storageClassName=freezable_class))
+    simulator.settle(namespace)
+    core = client.CoreV1Api(api_client)
+    patch = {"spec": {"resources": {"requests": {"storage": "8Gi"}}}}
+    core.patch_namespaced_persistent_volume_claim("disk", namespace, patch, field_manager=PULUMI)
+    client.StorageV1Api(api_client).patch_storage_class(freezable_class, {"allowVolumeExpansion": False})
+    simulator.settle(namespace)
+    assert pvc(api_client, namespace, "disk")["status"]["capacity"]["storage"] == "5Gi"
+    events = core.list_namespaced_event(namespace).items
+    reasons = [(event.reason, event.involved_object.name) for event in events]
+    assert ("VolumeResizeFailed", "disk") in reasons
+    assert simulator.reconcile(namespace) == 0, "the event is recorded once, not once per pass"
+
+
+def test_the_command_line_entry_point_settles_a_namespace(
+    cluster: Any, api_client: client.ApiClient, namespace: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pulumi_kubevirt.devcluster.simulator import main
+
+    apply(api_client, namespace, virtual_machine("vm", disk=container_disk()))
+    assert main(["--kubeconfig", str(cluster.kubeconfig_path), "--namespace", namespace, "--once"]) == 0
+    assert "settled after" in capsys.readouterr().out
+    assert must_get(api_client, "VirtualMachine", namespace, "vm")["status"]["printableStatus"] == "Running"
+
+
+def test_a_background_run_loop_brings_a_vm_up_and_stops_on_request(
+    api_client: client.ApiClient, namespace: str, simulator: Simulator
+) -> None:
+    import threading
+
+    stop = threading.Event()
+    worker = threading.Thread(target=simulator.run, args=(stop, 0.05, namespace))
+    worker.start()
+    try:
+        apply(api_client, namespace, virtual_machine("vm", disk=container_disk()))
+        for _ in range(100):
+            vm = get(api_client, "VirtualMachine", namespace, "vm")
+            if vm is not None and vm.get("status", {}).get("printableStatus") == "Running":
+                break
+            stop.wait(0.05)
+    finally:
+        simulator.close()
+        worker.join(timeout=5)
+    assert not worker.is_alive()
+    assert must_get(api_client, "VirtualMachine", namespace, "vm")["status"]["printableStatus"] == "Running"

@@ -423,7 +423,10 @@ def _migratable(snapshot: PassSnapshot, namespace: str, spec: JsonObject) -> Jso
 
 
 def _vmi_status(snapshot: PassSnapshot, vm: JsonObject, vmi: JsonObject) -> JsonObject:
-    """The status virt-handler (and the VMI controller before it) would report for this VMI now."""
+    """The status virt-handler (and the VMI controller before it) would report for this VMI now.
+
+    A VMI that already runs keeps running: its pod holds its volumes, and scheduling faults no longer apply.
+    """
     namespace, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
     previous: JsonObject = vmi.get("status") or {}
     spec = vmi.get("spec", {})
@@ -434,6 +437,9 @@ def _vmi_status(snapshot: PassSnapshot, vm: JsonObject, vmi: JsonObject) -> Json
     for keep in ("virtualMachineRevisionName", "migrationState"):
         if keep in previous:
             status[keep] = previous[keep]
+    if previous.get("phase") == VmiPhase.RUNNING:
+        states = []
+        modes = modes - {FailureMode.UNSCHEDULABLE, FailureMode.ERR_IMAGE_PULL}
     missing = [volume for volume, state in states if state == VolumeState.PVC_NOT_FOUND]
     waiting = [
         state
