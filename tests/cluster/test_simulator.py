@@ -808,7 +808,7 @@ def freezable_class(api_client: client.ApiClient) -> Iterator[str]:
         "provisioner": "simulator.pulumi-kubevirt/freezable",
         "allowVolumeExpansion": True,
     }
-    storage.create_storage_class(body)
+    storage.create_storage_class(cast(Any, body))
     try:
         yield name
     finally:
