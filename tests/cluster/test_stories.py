@@ -1,0 +1,342 @@
+"""User stories told through ``kvplan``, on the real API server, with the simulator standing in for KubeVirt.
+
+Every story starts where a team is after ``pulumi up``: the stack's objects applied by server-side apply under
+a ``pulumi-kubernetes-*`` field manager, and KubeVirt's defaults written. Then someone edits the stack file
+(or the cluster), and kvplan must say what happens.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes.client import ApiClient
+
+from .story_kit import (
+    PULUMI_MANAGER,
+    SECRET_TEXT,
+    Program,
+    Run,
+    basic_fleet,
+    delete,
+    find,
+    kvplan,
+    patch,
+    rollout,
+    server_side_apply,
+)
+
+
+@pytest.fixture
+def kubeconfig(cluster: Any) -> str:
+    return str(cluster.kubeconfig_path)
+
+
+@pytest.fixture
+def applied(api_client: ApiClient, namespace: str, simulator: Any, tmp_path: Path) -> Program:
+    """The basic fleet, applied as ``pulumi up`` would, with KubeVirt's defaults written and VMs running."""
+    program = Program(tmp_path / "fleet", "dev", basic_fleet(namespace)).write()
+    server_side_apply(api_client, program.manifests())
+    simulator.settle(namespace)
+    return program
+
+
+def plan(program: Program, kubeconfig: str, *extra: str) -> Run:
+    return kvplan(
+        "plan", str(program.directory), "--stack", program.stack, "--kubeconfig", kubeconfig, *extra
+    )
+
+
+def plan_json(program: Program, kubeconfig: str) -> dict[str, Any]:
+    run = plan(program, kubeconfig, "--format", "json")
+    assert run.err == ""
+    document: dict[str, Any] = run.json
+    return document
+
+
+def drift(program: Program, kubeconfig: str, *extra: str) -> Run:
+    return kvplan(
+        "drift", str(program.directory), "--stack", program.stack, "--kubeconfig", kubeconfig, *extra
+    )
+
+
+def resource(document: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    (match,) = [
+        r for r in document["resources"] if r["object"]["kind"] == kind and r["object"]["name"] == name
+    ]
+    return match
+
+
+def lines(text: str) -> list[str]:
+    """Output lines with runs of spaces squeezed, so assertions do not depend on column widths."""
+    return [" ".join(line.split()) for line in text.splitlines()]
+
+
+def changed(document: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(kind, name, action, impact)`` of every resource that changes."""
+    return [
+        (r["object"]["kind"], r["object"]["name"], r["action"], r["impact"])
+        for r in document["resources"]
+        if r["action"] != "no-op"
+    ]
+
+
+# --- after pulumi up ------------------------------------------------------------------------------
+
+
+def test_right_after_apply_the_plan_is_empty_and_nothing_drifted(applied: Program, kubeconfig: str) -> None:
+    run = plan(applied, kubeconfig, "--detailed-exitcode")
+    assert (run.code, run.err) == (0, "")
+    assert "No changes: the cluster matches the code." in run.out
+
+    checked = drift(applied, kubeconfig)
+    assert (checked.code, checked.err) == (0, "")
+    assert "No drift" in checked.out
+    assert "platform-written field(s) hidden" in checked.out
+
+
+def test_the_installed_kvplan_command_plans_in_a_real_process(applied: Program, kubeconfig: str) -> None:
+    executable = shutil.which("kvplan", path=str(Path(sys.executable).parent))
+    assert executable is not None, "the kvplan console script is not installed next to this Python"
+    env = {**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run(
+        [executable, "plan", str(applied.directory), "--stack", "dev", "--kubeconfig", kubeconfig],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("Plan for cluster ")
+    assert "No changes" in done.stdout
+    assert "\033[" not in done.stdout
+
+
+def test_platform_written_fields_are_listed_only_on_request(applied: Program, kubeconfig: str) -> None:
+    quiet = drift(applied, kubeconfig, "--format", "json")
+    verbose = drift(applied, kubeconfig, "--format", "json", "--verbose")
+
+    assert quiet.code == verbose.code == 0
+    assert quiet.json["findings"] == []
+    platform = {(f["object"]["name"], f["path"]) for f in verbose.json["findings"]}
+    assert ("web", "spec.template.spec.domain.firmware.uuid") in platform
+    assert ("db", "spec.template.spec.domain.machine.type") in platform
+    assert {f["kind"] for f in verbose.json["findings"]} == {"platform"}
+
+
+# --- changing the code ----------------------------------------------------------------------------
+
+
+def test_more_sockets_under_live_update_go_live_by_migration(
+    api_client: ApiClient, applied: Program, kubeconfig: str
+) -> None:
+    applied.edit(["vms", "web", "cpu", "sockets"], 4)
+    applied.edit(["vms", "db", "cpu", "sockets"], 2)
+    with rollout(api_client, "LiveUpdate"):
+        document = plan_json(applied, kubeconfig)
+        text = plan(applied, kubeconfig).out
+
+    assert document["facts"]["rollout"] == "LiveUpdate"
+    assert changed(document) == [
+        ("VirtualMachine", "db", "update", "restart"),
+        ("VirtualMachine", "web", "update", "live-migration"),
+    ]
+    (sockets,) = resource(document, "VirtualMachine", "web")["changes"]
+    assert (sockets["path"], sockets["before"], sockets["after"]) == (
+        "spec.template.spec.domain.cpu.sockets",
+        2,
+        4,
+    )
+    (db_sockets,) = resource(document, "VirtualMachine", "db")["changes"]
+    assert "not live-migratable" in db_sockets["reason"]
+    assert "spec.template.spec.domain.cpu.sockets: 2 -> 4" in text
+
+
+def test_more_cores_restart_the_running_vm(applied: Program, kubeconfig: str, namespace: str) -> None:
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+
+    run = plan(applied, kubeconfig, "--detailed-exitcode")
+    gated = plan(applied, kubeconfig, "--fail-on", "restart")
+    not_gated = plan(applied, kubeconfig, "--fail-on", "destroys-data")
+
+    assert run.code == 2
+    assert f"~ VirtualMachine {namespace}/db update, restart required" in lines(run.out)
+    assert "spec.template.spec.domain.cpu.cores: 2 -> 4" in run.out
+    assert gated.code == 3
+    assert not_gated.code == 0
+
+
+def test_more_cores_on_a_halted_vm_apply_at_its_next_start(
+    api_client: ApiClient, applied: Program, kubeconfig: str, simulator: Any, namespace: str
+) -> None:
+    applied.edit(["vms", "db", "run_strategy"], "Halted")
+    server_side_apply(api_client, applied.manifests())
+    simulator.settle(namespace)
+    assert plan(applied, kubeconfig, "--detailed-exitcode").code == 0
+
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+    document = plan_json(applied, kubeconfig)
+
+    db = resource(document, "VirtualMachine", "db")
+    assert (db["action"], db["impact"]) == ("update", "none")
+    assert any("next start" in note for note in db["notes"])
+    assert plan(applied, kubeconfig, "--fail-on", "restart").code == 0
+
+
+def test_a_disk_grows_in_place(applied: Program, kubeconfig: str) -> None:
+    applied.edit(["disks", "db-data", "size"], "20Gi")
+
+    document = plan_json(applied, kubeconfig)
+
+    assert changed(document) == [("DataVolume", "db-data", "update", "live")]
+    (grow,) = resource(document, "DataVolume", "db-data")["changes"]
+    assert (grow["before"], grow["after"]) == ("10Gi", "20Gi")
+    assert plan(applied, kubeconfig, "--fail-on", "restart").code == 0
+
+
+def test_a_disk_cannot_shrink(applied: Program, kubeconfig: str, namespace: str) -> None:
+    applied.edit(["disks", "db-data", "size"], "5Gi")
+
+    run = plan(applied, kubeconfig, "--detailed-exitcode")
+
+    assert run.code == 1
+    assert f"~ DataVolume {namespace}/db-data update" in lines(run.out)
+    assert f"x DataVolume {namespace}/db-data: spec.storage.resources.requests.storage: " in run.out
+    assert "cannot shrink from 10Gi to 5Gi" in run.out
+    assert "Traceback" not in run.out + run.err
+
+
+def test_a_new_disk_source_destroys_its_data(
+    applied: Program, kubeconfig: str, tmp_path: Path, namespace: str
+) -> None:
+    applied.edit(["disks", "db-data", "source"], {"http": {"url": "https://images.example/db-data-2.qcow2"}})
+    saved = tmp_path / "plan.json"
+
+    run = plan(applied, kubeconfig, "--fail-on", "destroys-data", "--out", str(saved))
+    markdown = plan(applied, kubeconfig, "--format", "markdown")
+
+    assert run.code == 3
+    assert f"-/+ DataVolume {namespace}/db-data replace, DESTROYS DATA" in lines(run.out)
+    document = kvplan("show", str(saved), "--format", "text")
+    assert (document.code, document.out) == (0, run.out)
+    assert "1 resource loses data" in markdown.out
+    assert "| ⚠️ | DataVolume `" in markdown.out
+    assert "| replace | destroys-data |" in markdown.out
+
+
+def test_removing_a_vm_from_the_code_deletes_it_and_its_root_disk(applied: Program, kubeconfig: str) -> None:
+    del applied.fleet["vms"]["db"]
+    applied.edit(["disks"], {})
+    applied.edit(["vms", "web", "disks"], None)
+
+    document = plan_json(applied, kubeconfig)
+
+    assert sorted(changed(document)) == [
+        ("DataVolume", "db-data", "delete", "destroys-data"),
+        ("DataVolume", "db-root", "delete", "destroys-data"),
+        ("VirtualMachine", "db", "delete", "restart"),
+    ]
+    assert plan(applied, kubeconfig, "--fail-on", "destroys-data").code == 3
+
+
+def test_a_template_label_has_no_effect_until_a_restart(applied: Program, kubeconfig: str) -> None:
+    applied.template_labels = {"tier": "b"}
+    applied.write()
+
+    run = plan(applied, kubeconfig)
+    document = plan_json(applied, kubeconfig)
+
+    assert {(kind, impact) for kind, _, _, impact in changed(document)} == {("VirtualMachine", "no-effect")}
+    assert "no effect on the running guest" in run.out
+    assert 'spec.template.metadata.labels.tier: "b"' in run.out
+    assert "after a restart" in run.out
+
+
+def test_new_cloud_init_user_data_is_reported_without_its_value(
+    applied: Program, kubeconfig: str, tmp_path: Path
+) -> None:
+    new_secret = "hunter3-never-printed"
+    applied.edit(["vms", "web", "cloud_init", "user_data"], f"#cloud-config\npassword: {new_secret}\n")
+    saved = tmp_path / "plan.json"
+
+    outputs = [
+        plan(applied, kubeconfig, "--out", str(saved)),
+        plan(applied, kubeconfig, "--format", "markdown", "--verbose"),
+        plan(applied, kubeconfig, "--format", "json"),
+        kvplan("show", str(saved), "--format", "markdown"),
+        drift(applied, kubeconfig, "--verbose"),
+        drift(applied, kubeconfig, "--format", "json", "--verbose"),
+        kvplan("render", str(applied.directory), "--stack", "dev"),
+    ]
+
+    secret = resource(outputs[2].json, "Secret", "web-cloudinit")
+    assert secret["impact"] == "no-effect"
+    assert all(change["secret"] for change in secret["changes"])
+    assert "(sensitive value changed)" in outputs[0].out
+    for run in outputs:
+        for value in (new_secret, SECRET_TEXT):
+            assert value not in run.out + run.err
+    assert new_secret not in saved.read_text()
+    assert SECRET_TEXT not in saved.read_text()
+
+
+# --- changing the cluster -------------------------------------------------------------------------
+
+
+def test_virtctl_stopping_a_vm_is_drift_owned_by_virtctl(
+    applied: Program, kubeconfig: str, simulator: Any, namespace: str
+) -> None:
+    simulator.stop_vm(namespace, "web")
+
+    run = drift(applied, kubeconfig)
+    document = drift(applied, kubeconfig, "--format", "json").json
+
+    assert run.code == 2
+    assert (
+        f'VirtualMachine {namespace}/web: spec.runStrategy "Always" -> "Halted", changed by virtctl at '
+        in run.out
+    )
+    (finding,) = document["findings"]
+    assert (finding["kind"], finding["manager"], finding["desired"], finding["live"]) == (
+        "modified",
+        "virtctl",
+        "Always",
+        "Halted",
+    )
+    assert finding["time"].endswith("Z")
+    restart = plan_json(applied, kubeconfig)
+    assert changed(restart) == [("VirtualMachine", "web", "update", "live")]
+
+
+def test_a_field_edited_with_kubectl_names_that_manager(
+    api_client: ApiClient, applied: Program, kubeconfig: str
+) -> None:
+    data = find(applied.manifests(), "DataVolume", "db-data")
+    relabel = {"metadata": {"labels": {"pulumi-kubevirt/component": "hand-edited"}}}
+    patch(api_client, data, relabel, "kubectl-edit")
+
+    run = drift(applied, kubeconfig, "--format", "markdown")
+
+    assert run.code == 2
+    assert "| modified | `DataVolume " in run.out
+    assert "kubectl-edit" in run.out
+    assert PULUMI_MANAGER not in run.out
+
+
+def test_an_object_deleted_out_of_band_is_drift_and_the_plan_recreates_it(
+    api_client: ApiClient, applied: Program, kubeconfig: str, namespace: str
+) -> None:
+    delete(api_client, find(applied.manifests(), "Secret", "web-cloudinit"))
+
+    run = drift(applied, kubeconfig)
+    document = plan_json(applied, kubeconfig)
+
+    assert run.code == 2
+    assert f"deleted   Secret {namespace}/web-cloudinit: not found in the cluster" in run.out
+    assert changed(document) == [("Secret", "web-cloudinit", "create", "none")]
