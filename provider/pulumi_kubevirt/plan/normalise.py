@@ -161,6 +161,10 @@ QUANTITY_KEYS = frozenset(
 """Leaf keys whose values are Kubernetes quantities, compared by value (``1Gi`` equals ``1024Mi``)."""
 
 
+OPAQUE_KINDS = frozenset({"Secret", "ConfigMap"})
+"""Kinds whose values are opaque strings: ``size: 1Gi`` in a Secret is text, never compared as a quantity."""
+
+
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
     """Compile a path glob: ``*`` is one key, ``[*]`` one list item, ``**`` anything; descendants match."""
     out: list[str] = []
@@ -293,7 +297,7 @@ def _merge(a: dict[Any, Any], b: dict[Any, Any]) -> dict[Any, Any]:
     return out
 
 
-def prune(live: Any, desired: Any, owned: RawFields | None = None) -> Any:
+def prune(live: Any, desired: Any, owned: RawFields | None = None, *, quantities: bool = True) -> Any:
     """Live restricted to the desired field set.
 
     Keyed lists keep every live item (an item we no longer declare is a removal), each pruned to the desired
@@ -309,8 +313,8 @@ def prune(live: Any, desired: Any, owned: RawFields | None = None) -> Any:
             if key in live:
                 got = live[key]
                 if got != want:
-                    got = prune(got, want, owned.get("f:" + key) if owned else None)
-                    if key in QUANTITY_KEYS and got != want and quantities_equal(got, want):
+                    got = prune(got, want, owned.get("f:" + key) if owned else None, quantities=quantities)
+                    if quantities and key in QUANTITY_KEYS and got != want and quantities_equal(got, want):
                         got = want
                 out[key] = got
         if owned:
@@ -327,7 +331,7 @@ def prune(live: Any, desired: Any, owned: RawFields | None = None) -> Any:
             if name in wanted:
                 want = wanted[name]
                 sub_owned = owned.get(f'k:{{"name":"{name}"}}') if owned else None
-                items.append(item if item == want else prune(item, want, sub_owned))
+                items.append(item if item == want else prune(item, want, sub_owned, quantities=quantities))
             else:
                 items.append(item)
         return items
@@ -392,5 +396,6 @@ def comparable_live(live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict
     """Live normalised, platform-neutralised and pruned to the desired field set."""
     owned = owned_by((live.get("metadata") or {}).get("managedFields"))
     flat = neutralise_unplugged(str(desired.get("kind", "")), normalise(live), desired)
-    pruned: dict[str, Any] = prune(flat, desired, owned)
+    opaque = desired.get("kind") in OPAQUE_KINDS
+    pruned: dict[str, Any] = prune(flat, desired, owned, quantities=not opaque)
     return pruned

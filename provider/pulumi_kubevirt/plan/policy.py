@@ -338,6 +338,18 @@ POLICY: tuple[PolicyRule, ...] = (
         "k8s API conventions: metadata",
         impact=Impact.NONE,
     ),
+    *(
+        PolicyRule(
+            "storage-unknown",
+            kind,
+            "**",
+            "a storage field without a policy row: assumed to recreate the disk",
+            "DESIGN.md section 10 (unknown storage changes default to destroys-data)",
+            impact=Impact.DESTROYS_DATA,
+            replaces=True,
+        )
+        for kind in (DV, PVC)
+    ),
     PolicyRule(
         "unknown-field",
         ANY,

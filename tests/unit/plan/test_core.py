@@ -318,3 +318,15 @@ def test_owning_something_else_under_spec_is_not_blamed() -> None:
     assert [(f.path, f.manager) for f in findings] == [
         ("spec.template.spec.terminationGracePeriodSeconds", "")
     ]
+
+
+def test_secret_values_are_never_compared_as_quantities() -> None:
+    desired = normalise({**b.secret(), "stringData": {"memory": "1Gi"}})
+    live = {**b.secret(), "data": {"memory": base64.b64encode(b"1024Mi").decode()}}
+    del live["stringData"]
+    assert comparable_live(live, desired) != desired
+
+
+def test_unknown_storage_field_destroys_data() -> None:
+    assert policy.match_rule("DataVolume", "priorityClassName").id == "storage-unknown"
+    assert policy.match_rule("DataVolume", "metadata.labels.x").id == "object-metadata"
