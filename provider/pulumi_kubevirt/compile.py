@@ -81,12 +81,23 @@ def root_disk_name(vm_name: str) -> str:
     return f"{vm_name}-root"
 
 
+_SCALARS = (str, int, bool, float)
+
+
 def _prune(value: Any) -> Any:
-    """Drop ``None`` values (recursively), so no manifest carries a null."""
-    if isinstance(value, Mapping):
-        return {str(k): _prune(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_prune(v) for v in value if v is not None]
+    """Drop ``None`` values (recursively), so no manifest carries a null.
+
+    Exact-type checks and no call per scalar leaf: this runs over every compiled field.
+    """
+    kind = type(value)
+    if kind is dict or (kind not in _SCALARS and isinstance(value, Mapping)):
+        pruned: dict[str, Any] = {}
+        for key, item in value.items():
+            if item is not None:
+                pruned[str(key)] = item if type(item) in _SCALARS else _prune(item)
+        return pruned
+    if kind is list or kind is tuple:
+        return [item if type(item) in _SCALARS else _prune(item) for item in value if item is not None]
     return value
 
 

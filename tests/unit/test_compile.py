@@ -460,3 +460,16 @@ def test_redact_secrets_hides_values_and_keeps_keys() -> None:
 def test_dump_yaml_is_multi_document_with_sorted_keys() -> None:
     text = dump_yaml([{"kind": "B", "apiVersion": "v1"}, {"metadata": {"name": "a"}, "kind": "A"}])
     assert text == "---\napiVersion: v1\nkind: B\n---\nkind: A\nmetadata:\n  name: a\n"
+
+
+def test_passed_through_placement_is_copied_without_nulls() -> None:
+    from types import MappingProxyType
+
+    affinity = MappingProxyType(
+        {"nodeAffinity": {"preferred": None, "required": ({"key": "zone", "values": ("a",)},)}}
+    )
+    spec = template_spec(
+        vm(affinity=affinity, tolerations=({"key": "gpu", "operator": "Exists", "value": None},))
+    )
+    assert spec["affinity"] == {"nodeAffinity": {"required": [{"key": "zone", "values": ["a"]}]}}
+    assert spec["tolerations"] == [{"key": "gpu", "operator": "Exists"}]
