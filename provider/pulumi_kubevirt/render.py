@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import stack as runtime_stack
 
+import pulumi
 from pulumi_kubevirt import manifests as manifest_tools
 from pulumi_kubevirt.errors import ValidationError
 
@@ -156,9 +156,10 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     main_value = project_doc.get("main")
     main = (project_dir / str(main_value)).resolve() if main_value else project_dir
     if not (main.is_file() or (main / "__main__.py").is_file()):
+        where = f"{project_file} points `main` at {main}" if main_value else f"{project_dir}"
         raise RenderError(
-            f"Cannot find the Pulumi program.\n{project_file} points `main` at {main}, "
-            "which has no __main__.py. Fix `main:` or add the program there."
+            f"Cannot find the Pulumi program.\n{where}, which has no __main__.py. "
+            "Add the program there, or point `main:` in Pulumi.yaml at it."
         )
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
