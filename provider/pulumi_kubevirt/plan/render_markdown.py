@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pulumi_kubevirt.plan.model import Action, DriftFinding, DriftKind, FieldChange, Plan, ResourcePlan
+from pulumi_kubevirt.plan.model import (
+    Action,
+    DriftFinding,
+    DriftKind,
+    FieldChange,
+    Impact,
+    Plan,
+    ResourcePlan,
+)
 from pulumi_kubevirt.plan.normalise import PLATFORM_FIELDS, SERVER_METADATA
 from pulumi_kubevirt.plan.policy import POLICY
 from pulumi_kubevirt.plan.render_common import (
@@ -25,9 +33,11 @@ def _code(text: str) -> str:
 
 
 def _worst_first(resources: Sequence[ResourcePlan]) -> list[ResourcePlan]:
-    """Data loss and restarts on top; equal impact keeps apply order."""
+    """Rejected changes, then data loss and restarts on top; equal impact keeps apply order."""
     indexed = list(enumerate(resources))
-    indexed.sort(key=lambda pair: (-pair[1].impact.rank, pair[1].action is Action.CREATE, pair[0]))
+    indexed.sort(
+        key=lambda pair: (not pair[1].errors, -pair[1].impact.rank, pair[1].action is Action.CREATE, pair[0])
+    )
     return [res for _, res in indexed]
 
 
@@ -55,7 +65,7 @@ def render_markdown(plan: Plan) -> str:
         return "\n".join(lines) + "\n"
     lines += ["", "| | Resource | Action | Impact |", "|---|---|---|---|"]
     for res in changed:
-        marker = "⚠️" if res.impact.rank >= 5 else ""
+        marker = "❌" if res.errors else "⚠️" if res.impact >= Impact.REPLACE else ""
         lines.append(f"| {marker} | {res.key.kind} {_code(_where(res))} | {res.action} | {res.impact} |")
     for res in changed:
         if not (res.changes or res.notes or res.errors):

@@ -166,10 +166,13 @@ def test_text_has_summary_reasons_and_hidden_counts() -> None:
     assert "\033[" in render_text(review_plan(), color=True)
 
 
-def test_markdown_puts_data_loss_first_and_folds_details() -> None:
+def test_markdown_puts_errors_then_data_loss_first_and_folds_details() -> None:
     text = render_markdown(review_plan())
     table = [line for line in text.splitlines() if line.startswith("| ") and "`prod/" in line]
-    assert "destroys-data" in table[0]
+    assert "❌" in table[0]
+    assert "db-root" in table[0]
+    assert "destroys-data" in table[1]
+    assert "destroys-data" in table[2]
     assert text.count("<details>") == text.count("</details>") > 0
 
 
