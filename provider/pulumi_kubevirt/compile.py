@@ -50,6 +50,9 @@ CNI_VERSION = "0.3.1"
 SRIOV_RESOURCE_ANNOTATION = "k8s.v1.cni.cncf.io/resourceName"
 # Read by the plan engine: this disk may be replaced (losing its data) when its source changes.
 ALLOW_DATA_LOSS_ANNOTATION = "pulumi-kubevirt/allow-data-loss"
+# CDI can garbage-collect a DataVolume once its import succeeds (off by default since CDI 1.57; a cluster
+# may turn it on with CDIConfig dataVolumeTTLSeconds). Pulumi owns our DataVolumes and would recreate them.
+CDI_KEEP_ANNOTATIONS = {"cdi.kubevirt.io/storage.deleteAfterCompletion": "false"}
 WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
 TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
@@ -275,6 +278,8 @@ def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
     annotations = dict(args.annotations)
     if args.allow_data_loss:
         annotations[ALLOW_DATA_LOSS_ANNOTATION] = "true"
+    if not args.is_plain_pvc:
+        annotations.update(CDI_KEEP_ANNOTATIONS)
     metadata = _metadata(
         args.name,
         args.namespace,
@@ -304,7 +309,9 @@ def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
 
 
 def _root_data_volume(vm: VirtualMachineArgs, root: RootDisk, ctx: StackContext) -> Manifest:
-    annotations = {ALLOW_DATA_LOSS_ANNOTATION: "true"} if root.allow_data_loss else None
+    annotations = dict(CDI_KEEP_ANNOTATIONS)
+    if root.allow_data_loss:
+        annotations[ALLOW_DATA_LOSS_ANNOTATION] = "true"
     name = root_disk_name(vm.name)
     metadata = _metadata(
         name,

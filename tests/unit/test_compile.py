@@ -333,8 +333,21 @@ def test_disk_kinds(args: DiskArgs, kind: str, spec: dict[str, Any]) -> None:
 def test_allow_data_loss_is_visible_to_the_plan_engine() -> None:
     args = DiskArgs(namespace="d", name="db", size="5Gi", source=BlankSource(), allow_data_loss=True)
     manifest = only(compile_disk(args, CTX), "DataVolume")
-    assert manifest["metadata"]["annotations"] == {ALLOW_DATA_LOSS_ANNOTATION: "true"}
+    assert manifest["metadata"]["annotations"][ALLOW_DATA_LOSS_ANNOTATION] == "true"
     plain = only(compile_disk(dataclasses.replace(args, allow_data_loss=False), CTX), "DataVolume")
+    assert ALLOW_DATA_LOSS_ANNOTATION not in plain["metadata"]["annotations"]
+
+
+def test_data_volumes_opt_out_of_cdi_garbage_collection() -> None:
+    args = DiskArgs(namespace="d", name="db", size="5Gi", source=BlankSource())
+    root = RootDisk(image=HttpSource("https://img/f.qcow2"), size="20Gi")
+    volumes = [
+        only(compile_disk(args, CTX), "DataVolume"),
+        only(compile_vm(vm(root_disk=root), CTX), "DataVolume"),
+    ]
+    for volume in volumes:
+        assert volume["metadata"]["annotations"]["cdi.kubevirt.io/storage.deleteAfterCompletion"] == "false"
+    plain = only(compile_disk(dataclasses.replace(args, source=PlainPvc()), CTX), "PersistentVolumeClaim")
     assert "annotations" not in plain["metadata"]
 
 
