@@ -161,7 +161,10 @@ def test_a_failed_start_says_why_shows_the_log_and_leaves_no_process(tmp_path: P
     assert not plane.workdir.exists()
 
 
-def test_sigterm_to_the_owning_process_stops_the_control_plane(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_a_signal_to_the_owning_process_stops_the_control_plane(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
     pids_file = tmp_path / "pids.json"
     program = textwrap.dedent(
         f"""
@@ -178,14 +181,14 @@ def test_sigterm_to_the_owning_process_stops_the_control_plane(tmp_path: Path) -
         while not pids_file.exists() and owner.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         pids = json.loads(pids_file.read_text())
-        owner.send_signal(signal.SIGTERM)
+        owner.send_signal(signum)
         code = owner.wait(timeout=30)
     finally:
         if owner.poll() is None:
             owner.kill()
             owner.wait()
 
-    assert code == -signal.SIGTERM, "the handler stops the control plane, then re-raises the signal"
+    assert code == -signum, "the handler stops the control plane, then re-raises the signal"
     assert all(_gone(pid) for pid in pids)
 
 
