@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pulumi_kubevirt.bundle import BundleMissingError
 from pulumi_kubevirt.devcluster.controlplane import (
     ControlPlane,
     ControlPlaneError,
@@ -57,7 +58,7 @@ def up(state_dir: Path) -> int:
     plane = ControlPlane(workdir=workdir)
     try:
         plane.start(detach=True)
-    except ControlPlaneError as error:
+    except (ControlPlaneError, BundleMissingError) as error:
         print(error, file=sys.stderr)
         return 1
     state = plane.detached_state()
