@@ -562,6 +562,7 @@ class ControlPlane:
         self._detached = detach
         with self.timings.step("binaries"):
             binaries = self.binaries
+        bundle_root = bundle_dir()
         if self._requested_workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="kvdev-", dir=_fast_temp_base()))
         else:
@@ -570,13 +571,13 @@ class ControlPlane:
         if not detach:
             _register(self)
         try:
-            self._start(binaries)
+            self._start(binaries, bundle_root)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _start(self, binaries: Binaries) -> None:
+    def _start(self, binaries: Binaries, bundle_root: Path) -> None:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         etcd_port, peer_port, api_port = _free_ports(3)
         self.etcd_url = f"http://127.0.0.1:{etcd_port}"
@@ -591,7 +592,7 @@ class ControlPlane:
                 self._spawn(
                     "kube-apiserver", self._apiserver_command(binaries.kube_apiserver, etcd_port, api_port)
                 )
-                bundle = pool.submit(_load_bundle, bundle_dir())
+                bundle = pool.submit(_load_bundle, bundle_root)
                 api = _Api(self.server, self.token, self.ca_path)
                 # The CRD API answers about a second before /readyz (which waits for bootstrap objects such as
                 # priority classes): creating the CRDs meanwhile overlaps the two slowest steps.
