@@ -24,7 +24,6 @@ import pulumi_kubernetes as k8s
 import pulumi
 from pulumi_kubevirt import paths
 from pulumi_kubevirt.compile import (
-    CLOUD_INIT_USER_KEY,
     cloud_init_secret_name,
     compile_disk,
     compile_namespace,
@@ -620,13 +619,7 @@ def _with_secrets(vm: VirtualMachineArgs, values: Mapping[str, pulumi.Output[str
     return dataclasses.replace(vm, cloud_init=cloud_init)
 
 
-def build_fleet(args: FleetArgs, opts: pulumi.ResourceOptions | None = None, name: str = "fleet") -> Fleet:
-    """The whole fleet as one ``Fleet`` component named ``name``."""
-    return Fleet(name, args, opts)
-
-
 __all__ = [
-    "CLOUD_INIT_USER_KEY",
     "IMMUTABLE_FIELDS",
     "PROTECTED_KINDS",
     "ComponentType",
@@ -637,7 +630,6 @@ __all__ = [
     "Network",
     "ObservedCustomResource",
     "VirtualMachine",
-    "build_fleet",
     "child_name",
     "fleet_from_config",
     "holds_disk_data",

@@ -346,6 +346,30 @@ def test_invalid_vm_fails_with_every_problem_and_no_traceback() -> None:
     assert "Traceback" not in message
 
 
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        pytest.param(
+            lambda: Disk("data", DiskArgs(namespace="dev", name="data", size="10 GB", source=BlankSource())),
+            ["Disk 'data' is not valid (1 problem):", "data.size:"],
+            id="disk-size",
+        ),
+        pytest.param(
+            lambda: Network("vlan", NetworkArgs(namespace="Dev", name="vlan", bridge="br1", vlan=5000)),
+            ["Network 'vlan' is not valid (2 problems):", "vlan.namespace:", "vlan.vlan:"],
+            id="network-namespace-and-vlan",
+        ),
+    ],
+)
+def test_invalid_disk_or_network_fails_with_its_paths(
+    build: Callable[[], object], expected: list[str]
+) -> None:
+    with pytest.raises(RenderError) as caught:
+        run(build)
+    for fragment in expected:
+        assert fragment in str(caught.value)
+
+
 def test_invalid_vm_registers_nothing() -> None:
     registered: list[str] = []
 
