@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pulumi_kubevirt.bundle import SCHEMAS_DIR
-from pulumi_kubevirt.errors import ValidationError
+from pulumi_kubevirt.errors import Problem, ValidationError
 from pulumi_kubevirt.fleet import load_fleet
 from pulumi_kubevirt.spec import (
     AttachmentKind,
@@ -255,3 +257,132 @@ def test_a_mistyped_secret_is_not_echoed() -> None:
         )
     assert "987654" not in str(raised.value)
     assert "fleet.vms.web.cloud_init.user_data: this value is not of type string" in str(raised.value)
+
+
+VALID = {
+    "defaults": {"namespace": "web", "storage_class": "fast"},
+    "namespaces": ["web"],
+    "networks": {
+        "vlan": {
+            "type": "bridge",
+            "bridge": "br1",
+            "vlan": 10,
+            "ipam": {"type": "static", "addresses": ["10.0.0.5/24"]},
+        }
+    },
+    "disks": {
+        "data": {"size": "10Gi", "source": {"blank": {}}},
+        "img": {"size": "1Gi", "source": {"http": "https://i/x.img"}},
+    },
+    "vms": {
+        "web": {
+            "cpu": {"vcpus": 2, "max_sockets": 4},
+            "memory": {"guest": "2Gi", "max_guest": "4Gi"},
+            "root_disk": {"image": {"registry": "docker://quay.io/x/y:1"}, "size": "10Gi"},
+            "disks": ["data", {"disk": "img", "read_only": True, "boot_order": 2}],
+            "cdroms": [{"name": "cd", "bus": "sata"}],
+            "nics": [
+                {"name": "default", "ports": [{"port": 80}]},
+                {"name": "v", "network": "vlan", "binding": "bridge"},
+            ],
+            "cloud_init": {"user_data": "#cloud-config\n"},
+            "ssh_keys": {"keys": ["ssh-ed25519 AAAA x"]},
+            "service": {"type": "NodePort", "ports": [{"name": "http", "port": 80, "node_port": 30080}]},
+            "tolerations": [{"key": "a", "operator": "Exists"}],
+        }
+    },
+}
+
+json_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["", "0", "10 GB", "Always", "bridge", "sriov", "pvc", "uefi", "web", "data", "vlan", "default"]
+    ),
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+# Values that often pass the schema, so the semantic checks and the builders run on odd input too.
+PLAUSIBLE_WORDS = [
+    "web",
+    "data",
+    "img",
+    "vlan",
+    "default",
+    "root",
+    "cloudinit",
+    "1Gi",
+    "0",
+    "512Mi",
+    "Halted",
+    "Manual",
+    "uefi",
+    "bridge",
+    "sriov",
+    "masquerade",
+    "pvc",
+    "datavolume",
+    "NodePort",
+    "ClusterIP",
+    "none",
+    "agent",
+    "whereabouts",
+]
+plausible = st.one_of(st.integers(min_value=0, max_value=70000), st.sampled_from(PLAUSIBLE_WORDS))
+edit_values = st.one_of(plausible, plausible, json_values)
+
+
+def leaf_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [prefix] + [p for k, v in value.items() for p in leaf_paths(v, (*prefix, k))]
+    if isinstance(value, list):
+        return [prefix] + [p for i, v in enumerate(value) for p in leaf_paths(v, (*prefix, i))]
+    return [prefix]
+
+
+PATHS = [p for p in leaf_paths(VALID) if p]
+
+
+def replaced(config: Any, path: tuple[Any, ...], value: Any) -> Any:
+    copy = json.loads(json.dumps(config))
+    node = copy
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return copy
+
+
+def problems_of(config: Any) -> tuple[Problem, ...] | None:
+    """None when the config loads; its problems when it does not; any other exception escapes (a bug)."""
+    try:
+        load_fleet(config)
+    except ValidationError as error:
+        return error.problems
+    return None
+
+
+def test_the_fuzz_base_config_is_valid() -> None:
+    assert load_fleet(VALID).vms[0].name == "web"
+
+
+@settings(max_examples=300, deadline=None)
+@given(edits=st.lists(st.tuples(st.sampled_from(PATHS), edit_values), min_size=1, max_size=3))
+def test_any_mistake_gives_problems_never_a_traceback(edits: list[tuple[tuple[Any, ...], Any]]) -> None:
+    config: Any = VALID
+    for path, value in edits:
+        try:
+            config = replaced(config, path, value)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier edit removed this path
+    problems = problems_of(config)
+    if problems is not None:
+        assert problems
+        assert all(p.path.startswith("fleet") and p.message and p.fix for p in problems)
