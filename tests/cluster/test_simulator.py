@@ -863,3 +863,17 @@ def test_a_background_run_loop_brings_a_vm_up_and_stops_on_request(
         worker.join(timeout=5)
     assert not worker.is_alive()
     assert must_get(api_client, "VirtualMachine", namespace, "vm")["status"]["printableStatus"] == "Running"
+
+
+def test_a_cluster_wide_pass_leaves_terminating_namespaces_alone(
+    api_client: client.ApiClient, namespace: str, simulator: Simulator
+) -> None:
+    core = client.CoreV1Api(api_client)
+    doomed = f"{namespace[:50]}-doomed"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=doomed)))
+    apply(api_client, doomed, virtual_machine("left-behind", disk=container_disk()))
+    core.delete_namespace(doomed)
+    apply(api_client, namespace, virtual_machine("vm", disk=container_disk()))
+    simulator.settle()
+    assert must_get(api_client, "VirtualMachine", namespace, "vm")["status"]["printableStatus"] == "Running"
+    assert get(api_client, "VirtualMachineInstance", doomed, "left-behind") is None

@@ -205,6 +205,13 @@ class ClusterDoor:
             if error.status != HTTP_NOT_FOUND:
                 raise
 
+    def terminating_namespaces(self) -> set[str]:
+        """Namespaces being deleted: creates there fail, and no namespace controller empties them here."""
+        answer = self._core.list_namespace()
+        return {
+            item.metadata.name for item in answer.items if item.status and item.status.phase == "Terminating"
+        }
+
     def list_storage_classes(self) -> list[JsonObject]:
         answer = self._storage.list_storage_class()
         return sorted(

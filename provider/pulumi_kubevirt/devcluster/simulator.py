@@ -84,6 +84,8 @@ class Simulator:
             pvcs=index(door.list_pvcs(namespace)),
             revisions=index(door.list_revisions(namespace)),
         )
+        if namespace is None:
+            _drop_namespaces(snapshot, door.terminating_namespaces())
         snapshot.event_names = {
             (str(event["metadata"]["namespace"]), str(event["metadata"]["name"]))
             for event in door.list_events(namespace)
@@ -204,6 +206,15 @@ class Simulator:
             except ApiException as error:
                 print(f"simulator: pass failed ({error.status} {error.reason}); retrying", file=sys.stderr)
             stop.wait(interval)
+
+
+def _drop_namespaces(snapshot: PassSnapshot, namespaces: set[str]) -> None:
+    """Leave namespaces that are being deleted alone: the API refuses creates there."""
+    if not namespaces:
+        return
+    for objects in (snapshot.vms, snapshot.vmis, snapshot.data_volumes, snapshot.pvcs, snapshot.revisions):
+        for key in [key for key in objects if key[0] in namespaces]:
+            del objects[key]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
