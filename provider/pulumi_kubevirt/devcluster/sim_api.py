@@ -207,9 +207,11 @@ class ClusterDoor:
 
     def terminating_namespaces(self) -> set[str]:
         """Namespaces being deleted: creates there fail, and no namespace controller empties them here."""
-        answer = self._core.list_namespace()
+        namespaces = [self._plain(item) for item in self._core.list_namespace().items]
         return {
-            item.metadata.name for item in answer.items if item.status and item.status.phase == "Terminating"
+            str(item["metadata"]["name"])
+            for item in namespaces
+            if (item.get("status") or {}).get("phase") == "Terminating"
         }
 
     def list_storage_classes(self) -> list[JsonObject]:
