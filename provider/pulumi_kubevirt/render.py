@@ -12,6 +12,7 @@ compares them) and are replaced in :meth:`RenderResult.redacted`, which is all t
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -317,6 +318,20 @@ def _isolated_runtime(
     previous_cwd = Path.cwd()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The SDK sends each registration from an executor thread, which makes itself an event loop; give every
+    # worker one we own and close them all afterwards (left to the garbage collector, they fail at exit).
+    worker_loops: list[asyncio.AbstractEventLoop] = []
+
+    def give_worker_a_loop() -> None:
+        worker_loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(worker_loop)
+        worker_loops.append(worker_loop)
+
+    loop.set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(
+            thread_name_prefix="kvplan-mock", initializer=give_worker_a_loop
+        )
+    )
     settings.reset_options(project=project, stack=stack)
     runtime_config.set_all_config(config, list(secret_keys))
     monitor = _RecordingMonitor(recorder)
@@ -341,6 +356,8 @@ def _isolated_runtime(
         os.chdir(previous_cwd)
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_default_executor())
+        for worker_loop in worker_loops:
+            worker_loop.close()
         loop.close()
         asyncio.set_event_loop(None)
         settings.reset_options()

@@ -7,6 +7,7 @@ Exit codes: 0 fine, 1 an error or an invalid object; messages go to stderr, neve
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,7 @@ def run_render(args: argparse.Namespace) -> int:
     except RenderError as error:
         return _fail(str(error))
     if args.output is None:
-        sys.stdout.write(text)
-        return EXIT_OK
+        return _write_stdout(text)
     try:
         args.output.write_text(text, encoding="utf-8")
     except OSError as error:
@@ -84,6 +84,18 @@ def run_validate(args: argparse.Namespace) -> int:
         )
         return _fail("\n".join([title, *lines, hint]))
     sys.stdout.write(f"Stack {args.stack}: all {count} objects are valid against the upstream schemas.\n")
+    return EXIT_OK
+
+
+def _write_stdout(text: str) -> int:
+    """Write to stdout; a reader that stops early (``| head``) is not an error."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's documented recipe: point stdout at devnull so the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return EXIT_OK
 
 
