@@ -1,0 +1,422 @@
+"""The plan inside ``pulumi preview``: each component hears what its changes do to running guests.
+
+Why here and not only in ``kvplan plan``: reviewers run ``pulumi preview``, and pulumi-kubernetes' diff
+cannot say that a change restarts a VM or loses a disk's data. So during a preview
+(``pulumi.runtime.is_dry_run()``, never during ``up``'s apply phase) every component hands its desired
+manifests to one process-wide collector. Once the program has been built, the collector reads the cluster
+ONCE for all of them (one LIST per kind and namespace), makes the same plan as ``kvplan plan``, and reports
+each disruptive change once, as a warning on its component.
+
+Stack config:
+
+- ``kubevirt:previewPlan: false`` turns it off.
+- ``kubevirt:disruption`` maps an impact to ``allow`` (silent), ``warn`` or ``fail`` (the preview fails with
+  an error naming the resource, the change and the config key), e.g. ``{destroys-data: fail, restart: warn}``.
+
+An unreachable cluster is one informational message, never a failure: previews must work offline.
+Components call :func:`watch_preview` once, at the end of their constructor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi_kubevirt.plan.model import Action, FieldChange, Impact, Plan, ResourcePlan
+from pulumi_kubevirt.plan.render_common import SENSITIVE
+from pulumi_kubevirt.plan.state import LiveState, ObjectKey
+
+Manifest = Mapping[str, Any]
+LiveReader = Callable[[Sequence[Manifest], str, str], LiveState]
+"""``(desired, project, stack) -> LiveState``; raises on an unreachable cluster."""
+
+CONFIG_NAMESPACE = "kubevirt"
+PREVIEW_PLAN_KEY = "previewPlan"
+DISRUPTION_KEY = "disruption"
+KUBERNETES_NAMESPACE = "kubernetes"
+PREVIEW_READ_TIMEOUT_S = 15.0
+"""A preview waits this long at most for the cluster; after that it goes on without the plan."""
+
+
+class Disposition(enum.StrEnum):
+    """What a preview does with a change of some impact."""
+
+    ALLOW = "allow"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class DispositionRule:
+    impact: Impact
+    disposition: Disposition
+    reason: str
+
+
+DEFAULT_DISRUPTION: tuple[DispositionRule, ...] = (
+    DispositionRule(Impact.NONE, Disposition.ALLOW, "nothing happens to a guest"),
+    DispositionRule(
+        Impact.NO_EFFECT,
+        Disposition.WARN,
+        "accepted but never seen by the guest: the code says something false",
+    ),
+    DispositionRule(Impact.LIVE, Disposition.ALLOW, "applied to the running guest without interruption"),
+    DispositionRule(
+        Impact.LIVE_MIGRATION, Disposition.ALLOW, "the guest moves to another node; a pause of milliseconds"
+    ),
+    DispositionRule(Impact.RESTART, Disposition.WARN, "the guest reboots when the VM is restarted"),
+    DispositionRule(Impact.REPLACE, Disposition.WARN, "the object is deleted and created again"),
+    DispositionRule(Impact.DESTROYS_DATA, Disposition.WARN, "a disk is recreated empty or re-imported"),
+)
+"""Defaults when ``kubevirt:disruption`` does not name an impact; a prod stack typically sets fail on top."""
+
+IMPACT_PHRASES: Mapping[Impact, str] = {
+    Impact.NONE: "no runtime effect",
+    Impact.NO_EFFECT: "no effect on the running guest",
+    Impact.LIVE: "applied live",
+    Impact.LIVE_MIGRATION: "applied by live migration",
+    Impact.RESTART: "restart required",
+    Impact.REPLACE: "replaced",
+    Impact.DESTROYS_DATA: "destroys data",
+}
+
+
+class PreviewConfigError(pulumi.RunError):
+    """``kubevirt:disruption`` or ``kubevirt:previewPlan`` is malformed; the message lists every problem."""
+
+
+class DisruptionRefused(pulumi.RunError):
+    """A change whose impact the stack config sets to ``fail``; the message names each and how to allow it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DisruptionPolicy:
+    """Impact -> disposition, from the defaults overlaid with ``kubevirt:disruption``."""
+
+    rules: Mapping[Impact, Disposition]
+
+    @classmethod
+    def default(cls) -> DisruptionPolicy:
+        return cls({rule.impact: rule.disposition for rule in DEFAULT_DISRUPTION})
+
+    @classmethod
+    def from_config(cls, raw: Any) -> DisruptionPolicy:
+        """Overlay ``raw`` (the config object) on the defaults; ``PreviewConfigError`` lists all problems."""
+        rules = dict(cls.default().rules)
+        if raw is None:
+            return cls(rules)
+        key = f"{CONFIG_NAMESPACE}:{DISRUPTION_KEY}"
+        if not isinstance(raw, Mapping):
+            raise PreviewConfigError(
+                f"Invalid {key}.\n{key} must be a map from impact to allow, warn or fail, e.g. "
+                "{destroys-data: fail, restart: warn}. Rewrite it as such a map."
+            )
+        problems: list[str] = []
+        impacts = ", ".join(str(i) for i in Impact if i is not Impact.NONE)
+        choices = ", ".join(str(d) for d in Disposition)
+        for name, value in sorted(raw.items(), key=lambda item: str(item[0])):
+            try:
+                impact = Impact(str(name))
+            except ValueError:
+                problems.append(f"{key}.{name}: {name!r} is not an impact. Use one of: {impacts}.")
+                continue
+            try:
+                rules[impact] = Disposition(str(value).lower())
+            except ValueError:
+                problems.append(f"{key}.{name}: {value!r} is not a disposition. Use one of: {choices}.")
+        if problems:
+            raise PreviewConfigError(f"Invalid {key}.\n" + "\n".join(problems))
+        return cls(rules)
+
+    def disposition(self, impact: Impact) -> Disposition:
+        return self.rules.get(impact, Disposition.ALLOW)
+
+
+@dataclass(frozen=True, slots=True)
+class Disruption:
+    """One change worth telling the user about, and what the stack config says to do with it."""
+
+    key: ObjectKey
+    impact: Impact
+    disposition: Disposition
+    message: str
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    text = json.dumps(value, sort_keys=True, separators=(", ", ": "), default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def change_message(key: ObjectKey, change: FieldChange) -> str:
+    """``VirtualMachine prod/db: restart required: spec.template.spec.domain.cpu.cores 2 → 4``."""
+    values = SENSITIVE if change.secret else f"{_shown(change.before)} → {_shown(change.after)}"
+    return f"{key.display()}: {IMPACT_PHRASES[change.impact]}: {change.path} {values} ({change.reason})"
+
+
+def resource_disruptions(res: ResourcePlan, policy: DisruptionPolicy) -> list[Disruption]:
+    """Each change of one object that the policy does not allow silently, worst first, once per message."""
+    found: list[Disruption] = []
+    if res.action is Action.DELETE:
+        if res.impact is not Impact.NONE:
+            why = "; ".join(res.notes) or "removed from the code"
+            message = f"{res.key.display()}: deleted, {IMPACT_PHRASES[res.impact]} ({why})"
+            found.append(Disruption(res.key, res.impact, policy.disposition(res.impact), message))
+    else:
+        for change in res.changes:
+            found.append(
+                Disruption(
+                    res.key, change.impact, policy.disposition(change.impact), change_message(res.key, change)
+                )
+            )
+    for error in res.errors:
+        message = (
+            f"{res.key.display()}: {error.path}: the API server will reject this change. {error.message}"
+        )
+        found.append(Disruption(res.key, Impact.NONE, Disposition.WARN, f"{message} Fix: {error.fix}"))
+    unique = {d.message: d for d in found if d.disposition is not Disposition.ALLOW}
+    return sorted(unique.values(), key=lambda d: (-d.impact.rank, d.message))
+
+
+def refusal_message(refused: Sequence[Disruption]) -> str:
+    """The preview's error: every refused change, then which config key allows it."""
+    key = f"{CONFIG_NAMESPACE}:{DISRUPTION_KEY}"
+    lines = [f"The plan makes {len(refused)} change(s) that the stack config refuses ({key}):"]
+    lines += [f"  - {d.message}" for d in refused]
+    impacts = sorted({d.impact for d in refused}, key=lambda i: i.rank)
+    keys = ", ".join(f"{key}.{impact}" for impact in impacts)
+    lines.append(
+        f"Change the code so these changes are not needed, or set {keys} to warn (or allow) for this stack "
+        f"(pulumi config set --path '{key}.{impacts[0]}' warn), then preview again."
+    )
+    return "\n".join(lines)
+
+
+# --- the process-wide collector -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Entry:
+    component: pulumi.Resource
+    manifests: pulumi.Output[Any]
+    keys: frozenset[ObjectKey] = frozenset()
+    value: Sequence[Manifest] | None = None
+    known: bool = False
+    resolved: bool = False
+
+
+@dataclass(slots=True)
+class PreviewPlanner:
+    """Collects every component's desired manifests for one program run, reads the cluster once, reports."""
+
+    project: str
+    stack: str
+    policy: DisruptionPolicy
+    read: LiveReader
+    entries: list[_Entry] = field(default_factory=list)
+    reads: int = 0
+    reported: set[tuple[str, str]] = field(default_factory=set)
+    _pending: list[_Entry] = field(default_factory=list)
+    _task: pulumi.Output[Any] | None = None
+
+    def watch(self, component: pulumi.Resource, manifests: pulumi.Input[Sequence[Manifest]]) -> None:
+        entry = _Entry(component, pulumi.Output.from_input(manifests))
+        self.entries.append(entry)
+        self._pending.append(entry)
+        if self._task is None:
+            self._task = _tracked(self._run())
+
+    async def _run(self) -> None:
+        batch = await self._collect()
+        self._task = None  # a component watched from now on (inside an apply) starts the next batch
+        await self._plan(batch)
+
+    async def _collect(self) -> list[_Entry]:
+        """Wait for every watched component's manifests, also of components watched in the meantime."""
+        batch: list[_Entry] = []
+        while self._pending:
+            current, self._pending = self._pending, []
+            for entry in current:
+                entry.known = await entry.manifests.is_known()
+                entry.value = await entry.manifests.future() if entry.known else None
+                entry.resolved = True
+            batch += current
+            await asyncio.sleep(0)
+        return batch
+
+    async def _plan(self, batch: list[_Entry]) -> None:
+        from pulumi_kubevirt.plan.planner import make_plan
+
+        known = [entry for entry in batch if entry.known and entry.value is not None]
+        for entry in batch:
+            if not entry.known:
+                pulumi.log.info(
+                    "kubevirt: no runtime-impact plan for this component: its manifests depend on values "
+                    "known only after the update.",
+                    resource=entry.component,
+                )
+        if not known:
+            return
+        desired: list[Manifest] = []
+        for entry in known:
+            manifests = [dict(m) for m in entry.value or ()]
+            entry.keys = frozenset(ObjectKey.of(m) for m in manifests)
+            desired += manifests
+        self.reads += 1
+        loop = asyncio.get_running_loop()
+        try:
+            live = await loop.run_in_executor(None, self.read, desired, self.project, self.stack)
+        except Exception as error:  # an unreachable cluster must never fail a preview
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            pulumi.log.info(
+                "kubevirt: cluster not readable, so the preview shows no runtime-impact plan "
+                f"({first_line}). Set {CONFIG_NAMESPACE}:{PREVIEW_PLAN_KEY} to false to skip this step."
+            )
+            return
+        plan = make_plan(desired, live, project=self.project, stack=self.stack)
+        for entry in known:
+            await entry.component.urn.future()  # resolved now, so each message below is delivered promptly
+        try:
+            self._report(plan, known)
+        finally:
+            # pulumi.log sends a message tied to a resource from a task it does not track; let those run
+            # before this Output completes, or a program that ends right after could drop them.
+            for _ in range(3):
+                await asyncio.sleep(0)
+
+    def _report(self, plan: Plan, entries: Sequence[_Entry]) -> None:
+        owner_of = {key: entry.component for entry in entries for key in entry.keys}
+        refused: list[tuple[Disruption, pulumi.Resource | None]] = []
+        for res in plan.resources:
+            component = owner_of.get(res.key)
+            for disruption in resource_disruptions(res, self.policy):
+                marker = (str(id(component)), disruption.message)
+                if marker in self.reported:
+                    continue
+                self.reported.add(marker)
+                if disruption.disposition is Disposition.FAIL:
+                    refused.append((disruption, component))
+                    pulumi.log.error(
+                        f"refused by {CONFIG_NAMESPACE}:{DISRUPTION_KEY}: {disruption.message}", component
+                    )
+                else:
+                    pulumi.log.warn(disruption.message, component)
+        if refused:
+            raise DisruptionRefused(refusal_message([d for d, _ in refused]))
+
+
+def _tracked(work: Any) -> pulumi.Output[Any]:
+    """An Output over ``work``: Pulumi waits for it before the program ends and fails the run if it raises."""
+    loop = asyncio.get_event_loop()
+    known: asyncio.Future[bool] = loop.create_future()
+    known.set_result(True)
+    return pulumi.Output(set(), asyncio.ensure_future(work), known)
+
+
+_CURRENT: list[tuple[object, PreviewPlanner]] = []
+
+
+def _run_identity() -> object:
+    """The program run in progress: its root Stack resource (fresh for every run, also under mocks)."""
+    from pulumi.runtime import settings
+
+    return settings.get_root_resource() or settings.SETTINGS
+
+
+def current_planner(read: LiveReader | None = None) -> PreviewPlanner | None:
+    """This program run's collector, created on first use; None when previewPlan is off or not a preview."""
+    if not pulumi.runtime.is_dry_run():
+        return None
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    enabled = config.get_bool(PREVIEW_PLAN_KEY)
+    if enabled is False:
+        return None
+    run = _run_identity()
+    if _CURRENT and _CURRENT[0][0] is run:
+        return _CURRENT[0][1]
+    planner = PreviewPlanner(
+        project=pulumi.get_project(),
+        stack=pulumi.get_stack(),
+        policy=DisruptionPolicy.from_config(config.get_object(DISRUPTION_KEY)),
+        read=read or ClusterAccess.from_config().reader(),
+    )
+    _CURRENT[:] = [(run, planner)]
+    return planner
+
+
+def watch_preview(component: pulumi.Resource, manifests: pulumi.Input[Sequence[Manifest]]) -> None:
+    """Plan ``component``'s objects during a preview and warn about disruptive changes (no-op otherwise).
+
+    Call it once at the end of a component's constructor with the manifests its children carry.
+    """
+    planner = current_planner()
+    if planner is not None:
+        planner.watch(component, manifests)
+
+
+# --- reading the cluster ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterAccess:
+    """Which credentials to read with, taken from stack config on the program's thread (config is per run).
+
+    ``kubeconfig`` is ``kubernetes:kubeconfig`` (a path or a file's contents), ``context`` is
+    ``kubernetes:context``; both empty means kubectl's own lookup (``KUBECONFIG``, ``~/.kube/config``).
+    """
+
+    kubeconfig: str = ""
+    context: str = ""
+
+    @classmethod
+    def from_config(cls) -> ClusterAccess:
+        config = pulumi.Config(KUBERNETES_NAMESPACE)
+        return cls(config.get("kubeconfig") or "", config.get("context") or "")
+
+    def reader(self) -> LiveReader:
+        """A reader that makes one live read with these credentials (safe to call from a worker thread)."""
+
+        def read(desired: Sequence[Manifest], project: str, stack: str) -> LiveState:
+            from pulumi_kubevirt.live import read_live
+
+            api = self.api_client()
+            try:
+                return read_live(api, desired, project=project, stack=stack, timeout_s=PREVIEW_READ_TIMEOUT_S)
+            finally:
+                api.close()
+
+        return read
+
+    def api_client(self) -> Any:
+        from kubernetes import client as k8s_client
+        from kubernetes import config as k8s_config
+
+        from pulumi_kubevirt.live import load_kube_config
+        from pulumi_kubevirt.live.kubeconfig import KubeApiClient
+
+        context = self.context or None
+        path = Path(self.kubeconfig).expanduser() if self.kubeconfig and "\n" not in self.kubeconfig else None
+        if path is not None and path.is_file():
+            return load_kube_config(str(path), context)
+        if self.kubeconfig:
+            import yaml
+
+            configuration = k8s_client.Configuration()
+            k8s_config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+                yaml.safe_load(self.kubeconfig), context=context, client_configuration=configuration
+            )
+            api = KubeApiClient(configuration=configuration)
+            api.context_name = context or "kubernetes:kubeconfig"
+            return api
+        return load_kube_config(None, context)

@@ -1,0 +1,324 @@
+"""The plan inside ``pulumi preview``: components warn about disruptive changes, from one shared live read.
+
+Programs run under Pulumi's mock runtime in preview mode, against the real API server (and the simulator for
+KubeVirt's defaults). The engine's log is recorded with the URN each message was attached to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes.client import ApiClient
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.proto import engine_pb2
+from pulumi.runtime.stack import run_in_stack
+from pulumi_kubernetes.apiextensions import CustomResource
+from pulumi_kubernetes.core.v1 import Secret
+
+import pulumi
+from pulumi_kubevirt import preview
+from pulumi_kubevirt.compile import compile_fleet
+from pulumi_kubevirt.fleet import load_fleet
+from pulumi_kubevirt.labels import COMPONENT_KEY
+from pulumi_kubevirt.plan.state import LiveState
+from pulumi_kubevirt.spec import StackContext
+
+from .story_kit import PROJECT, SECRET_TEXT, Program, basic_fleet, server_side_apply
+
+STACK = "dev"
+SEVERITIES = {
+    engine_pb2.DEBUG: "debug",
+    engine_pb2.INFO: "info",
+    engine_pb2.WARNING: "warning",
+    engine_pb2.ERROR: "error",
+}
+
+
+@dataclass(frozen=True)
+class Logged:
+    severity: str
+    message: str
+    urn: str
+
+
+class RecordingEngine:
+    """The engine end of ``pulumi.log``: keeps each message with its severity and resource URN."""
+
+    def __init__(self) -> None:
+        self.logs: list[Logged] = []
+
+    def Log(self, request: Any) -> None:
+        self.logs.append(Logged(SEVERITIES.get(request.severity, "?"), request.message, request.urn))
+
+
+class EchoMocks(mocks.Mocks):  # type: ignore[misc]
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: Any) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+class VmComponent(pulumi.ComponentResource):
+    """A stand-in for the VirtualMachine component: children carry the compiled manifests, then the hook."""
+
+    def __init__(self, name: str, manifests: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__("story:index:VirtualMachine", name)
+        child = pulumi.ResourceOptions(parent=self)
+        desired: list[Mapping[str, Any]] = []
+        for m in manifests:
+            resource_name = f"{name}-{m['kind']}-{m['metadata']['name']}"
+            if m["kind"] == "Secret":
+                string_data = pulumi.Output.secret(m["stringData"])
+                Secret(resource_name, metadata=m["metadata"], string_data=string_data, opts=child)
+                desired.append({**m, "stringData": string_data})
+            else:
+                CustomResource(
+                    resource_name,
+                    api_version=m["apiVersion"],
+                    kind=m["kind"],
+                    metadata=m["metadata"],
+                    spec=m["spec"],
+                    opts=child,
+                )
+                desired.append(m)
+        preview.watch_preview(self, desired)
+        self.register_outputs({})
+
+
+@dataclass
+class Preview:
+    logs: list[Logged]
+    error: BaseException | None
+    reads: list[int] = field(default_factory=list)
+
+    def of(self, severity: str) -> list[Logged]:
+        return [log for log in self.logs if log.severity == severity]
+
+
+def fleet_program(fleet: Mapping[str, Any], reads: list[int]) -> Callable[[], None]:
+    """One component per compiled VM (its objects grouped by the component label), reads counted."""
+
+    def program() -> None:
+        read = preview.ClusterAccess.from_config().reader()
+
+        def counting_reader(desired: Sequence[Mapping[str, Any]], project: str, stack: str) -> LiveState:
+            reads.append(len(desired))
+            return read(desired, project, stack)
+
+        preview.current_planner(read=counting_reader)
+        manifests = compile_fleet(load_fleet(fleet), StackContext(pulumi.get_project(), pulumi.get_stack()))
+        by_component: dict[str, list[Mapping[str, Any]]] = {}
+        for m in manifests:
+            by_component.setdefault(m["metadata"]["labels"][COMPONENT_KEY], []).append(m)
+        for name, owned in sorted(by_component.items()):
+            VmComponent(name, owned)
+
+    return program
+
+
+@contextlib.contextmanager
+def _runtime(config: Mapping[str, str], *, dry_run: bool) -> Iterator[tuple[asyncio.AbstractEventLoop, Any]]:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    settings.reset_options(project=PROJECT, stack=STACK, preview=dry_run)
+    runtime_config.set_all_config(dict(config), [])
+    monitor = mocks.MockMonitor(EchoMocks())
+    engine = RecordingEngine()
+    settings.configure(
+        mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=engine,
+            project=PROJECT,
+            stack=STACK,
+            dry_run=dry_run,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    try:
+        yield loop, engine
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(None)
+        settings.reset_options()
+        runtime_config.set_all_config({}, [])
+
+
+def run_preview(
+    fleet: Mapping[str, Any], config: Mapping[str, Any], *, kubeconfig: str, dry_run: bool = True
+) -> Preview:
+    """``pulumi preview`` of the fleet under the mock runtime (``dry_run=False``: ``up``'s apply phase)."""
+    values = {"kubernetes:kubeconfig": kubeconfig}
+    values.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+    reads: list[int] = []
+    with _runtime(values, dry_run=dry_run) as (loop, engine):
+        error: BaseException | None = None
+        try:
+            loop.run_until_complete(run_in_stack(fleet_program(fleet, reads)))
+        except Exception as caught:
+            error = caught
+        return Preview(engine.logs, error, reads)
+
+
+@pytest.fixture
+def applied(api_client: ApiClient, namespace: str, simulator: Any, tmp_path: Path) -> Program:
+    program = Program(tmp_path / "fleet", STACK, basic_fleet(namespace)).write()
+    server_side_apply(api_client, program.manifests())
+    simulator.settle(namespace)
+    return program
+
+
+@pytest.fixture
+def kubeconfig(cluster: Any) -> str:
+    return str(cluster.kubeconfig_path)
+
+
+def urn_of(component: str) -> str:
+    return f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack$story:index:VirtualMachine::{component}"
+
+
+def test_an_unchanged_fleet_previews_silently_after_one_read(applied: Program, kubeconfig: str) -> None:
+    result = run_preview(applied.fleet, {}, kubeconfig=kubeconfig)
+
+    assert result.error is None
+    assert result.of("warning") == []
+    assert result.of("error") == []
+    assert result.reads == [len(applied.manifests())]
+
+
+def test_each_disruptive_change_is_one_warning_on_its_component(
+    applied: Program, kubeconfig: str, namespace: str
+) -> None:
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+    applied.edit(["vms", "web", "cloud_init", "user_data"], "#cloud-config\npassword: changed-secret\n")
+
+    result = run_preview(applied.fleet, {}, kubeconfig=kubeconfig)
+
+    assert result.error is None
+    assert len(result.reads) == 1
+    warnings = sorted((log.urn, log.message) for log in result.of("warning"))
+    expected = [
+        (
+            urn_of("db"),
+            f"VirtualMachine {namespace}/db: restart required: spec.template.spec.domain.cpu.cores 2 → 4 (",
+        ),
+        (
+            urn_of("web"),
+            f"Secret {namespace}/web-cloudinit: no effect on the running guest: data.userdata "
+            "(sensitive value changed) (cloud-init reads user data on first boot only",
+        ),
+    ]
+    assert [urn for urn, _ in warnings] == [urn for urn, _ in expected]
+    for (_, message), (_, start) in zip(warnings, expected, strict=True):
+        assert message.startswith(start)
+    for log in result.logs:
+        assert "changed-secret" not in log.message
+        assert SECRET_TEXT not in log.message
+
+
+def test_allowed_impacts_stay_silent_and_warned_ones_can_be_silenced(
+    applied: Program, kubeconfig: str
+) -> None:
+    applied.edit(["disks", "db-data", "size"], "20Gi")
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+
+    result = run_preview(applied.fleet, {"kubevirt:disruption": {"restart": "allow"}}, kubeconfig=kubeconfig)
+
+    assert result.error is None
+    assert result.of("warning") == []
+
+
+def test_a_refused_impact_fails_the_preview_naming_resource_change_and_config_key(
+    applied: Program, kubeconfig: str, namespace: str
+) -> None:
+    applied.edit(["disks", "db-data", "source"], {"http": {"url": "https://images.example/db-data-2.qcow2"}})
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+    policy = {"destroys-data": "fail", "restart": "warn"}
+
+    result = run_preview(applied.fleet, {"kubevirt:disruption": policy}, kubeconfig=kubeconfig)
+
+    assert isinstance(result.error, preview.DisruptionRefused)
+    message = str(result.error)
+    assert f"DataVolume {namespace}/db-data: destroys data: spec.source" in message
+    assert "kubevirt:disruption.destroys-data" in message
+    assert "restart required" not in message
+    refused = result.of("error")
+    assert {log.urn for log in refused} == {urn_of("db-data")}
+    starts = [
+        f"refused by kubevirt:disruption: DataVolume {namespace}/db-data: destroys data: "
+        "spec.source.blank {} → (absent) (CDI rejects",
+        f"refused by kubevirt:disruption: DataVolume {namespace}/db-data: destroys data: spec.source.http "
+        '(absent) → {"url": "https://images.example/db-data-2.qcow2"} (CDI rejects',
+    ]
+    messages = sorted(log.message for log in refused)
+    assert len(messages) == len(starts)
+    for message, start in zip(messages, starts, strict=True):
+        assert message.startswith(start)
+    assert [log.urn for log in result.of("warning")] == [urn_of("db")]
+
+
+def test_an_unreachable_cluster_is_one_info_message_never_a_failure(applied: Program, tmp_path: Path) -> None:
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+    unreachable = tmp_path / "unreachable.kubeconfig"
+    unreachable.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: gone\n"
+        "clusters: [{name: gone, cluster: {server: 'https://127.0.0.1:9'}}]\n"
+        "users: [{name: me, user: {token: not-a-real-token}}]\n"
+        "contexts: [{name: gone, context: {cluster: gone, user: me}}]\n",
+        encoding="utf-8",
+    )
+
+    result = run_preview(
+        applied.fleet, {"kubevirt:disruption": {"restart": "fail"}}, kubeconfig=str(unreachable)
+    )
+
+    assert result.error is None
+    assert result.of("warning") == []
+    assert result.of("error") == []
+    (info,) = [log for log in result.of("info") if log.message.startswith("kubevirt:")]
+    assert "cluster not readable" in info.message
+    assert "not-a-real-token" not in info.message
+
+
+@pytest.mark.parametrize(
+    ("config", "dry_run"),
+    [
+        pytest.param({"kubevirt:previewPlan": "false"}, True, id="previewPlan-false"),
+        pytest.param({}, False, id="up-apply-phase"),
+    ],
+)
+def test_no_plan_when_disabled_or_while_applying(
+    applied: Program, kubeconfig: str, config: dict[str, Any], dry_run: bool
+) -> None:
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+
+    result = run_preview(applied.fleet, config, kubeconfig=kubeconfig, dry_run=dry_run)
+
+    assert result.error is None
+    assert result.reads == []
+    assert result.of("warning") == []
+
+
+def test_a_malformed_disruption_policy_lists_every_problem(applied: Program, kubeconfig: str) -> None:
+    policy = {"destroys-data": "refuse", "reboot": "warn", "restart": "fail"}
+
+    result = run_preview(applied.fleet, {"kubevirt:disruption": policy}, kubeconfig=kubeconfig)
+
+    assert isinstance(result.error, preview.PreviewConfigError)
+    message = str(result.error)
+    assert message.startswith("Invalid kubevirt:disruption.")
+    assert "kubevirt:disruption.destroys-data: 'refuse' is not a disposition" in message
+    assert "kubevirt:disruption.reboot: 'reboot' is not an impact" in message
+    assert result.reads == []
