@@ -5,15 +5,14 @@ user data built from it stays a Pulumi secret, and only the Kubernetes Secret ``
 """
 
 import pulumi
-
 from pulumi_kubevirt.components import VirtualMachine
 from pulumi_kubevirt.spec import (
     CloudInit,
     Cpu,
     HttpSource,
     Memory,
-    NicPort,
     Nic,
+    NicPort,
     RootDisk,
     ServiceExposure,
     ServicePort,
