@@ -877,6 +877,7 @@ def validate_fleet(fleet: FleetArgs, path: str = "fleet") -> list[Problem]:
         for duplicate in _duplicates(f"{ns}/{name}" for ns, name in keys):
             problems.append(Problem(path, f"two {kind}s are named {duplicate}", f"rename one {kind}"))
     problems += _shared_disk_problems(fleet, path)
+    problems += _cluster_unique_problems(fleet, path)
     root_names = {(vm.namespace, f"{vm.name}-root"): vm.name for vm in fleet.vms if vm.root_disk is not None}
     for key, vm_name in sorted(root_names.items()):
         if key in disks:
@@ -907,6 +908,38 @@ def _shared_disk_problems(fleet: FleetArgs, path: str) -> list[Problem]:
                     f"{', '.join(sorted(vm_names))}",
                     "attach it to one VM, or read_only to the others",
                 )
+            )
+    return problems
+
+
+def _cluster_unique_problems(fleet: FleetArgs, path: str) -> list[Problem]:
+    """NodePorts are unique per cluster (the API server refuses a second Service); so are fixed MACs."""
+    node_ports: dict[int, list[str]] = {}
+    macs: dict[str, list[str]] = {}
+    for vm in fleet.vms:
+        vm_path = paths.join(path, "vms", vm.name)
+        for index, port in enumerate(vm.service.ports if vm.service is not None else ()):
+            if port.node_port is not None:
+                node_ports.setdefault(port.node_port, []).append(
+                    paths.join(vm_path, "service", "ports", index, "node_port")
+                )
+        for index, nic in enumerate(vm.nics):
+            if nic.mac_address is not None:
+                macs.setdefault(nic.mac_address.lower().replace("-", ":"), []).append(
+                    paths.join(vm_path, "nics", index, "mac_address")
+                )
+    problems: list[Problem] = []
+    for node_port, where in sorted(node_ports.items()):
+        for item in where[1:]:
+            problems.append(
+                Problem(
+                    item, f"node_port {node_port} is already used by {where[0]}", "pick another node_port"
+                )
+            )
+    for mac, where in sorted(macs.items()):
+        for item in where[1:]:
+            problems.append(
+                Problem(item, f"MAC address {mac} is already used by {where[0]}", "pick another one")
             )
     return problems
 

@@ -604,6 +604,39 @@ FLEET_RULES = [
         "read_only to the others",
     ),
     (
+        "node-port-used-twice",
+        FleetArgs(
+            vms=(
+                vm(
+                    service=ServiceExposure(
+                        ServiceType.NODE_PORT, (ServicePort("http", 80, node_port=30080),)
+                    )
+                ),
+                vm(
+                    name="api",
+                    service=ServiceExposure(
+                        ServiceType.NODE_PORT, (ServicePort("http", 80, node_port=30080),)
+                    ),
+                ),
+            )
+        ),
+        "fleet.vms.api.service.ports[0].node_port",
+        "node_port 30080 is already used by fleet.vms.web.service.ports[0].node_port",
+        "pick another node_port",
+    ),
+    (
+        "mac-used-twice",
+        FleetArgs(
+            vms=(
+                vm(nics=(Nic("default", mac_address="02:00:00:00:00:01"),)),
+                vm(name="api", nics=(Nic("default", mac_address="02-00-00-00-00-01"),)),
+            )
+        ),
+        "fleet.vms.api.nics[0].mac_address",
+        "MAC address 02:00:00:00:00:01 is already used by fleet.vms.web.nics[0].mac_address",
+        "pick another one",
+    ),
+    (
         "duplicate-vm",
         FleetArgs(vms=(vm(), vm())),
         "fleet",
