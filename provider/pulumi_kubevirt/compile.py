@@ -23,7 +23,6 @@ from pulumi_kubevirt.spec import (
     FirmwareKind,
     FleetArgs,
     HttpSource,
-    ImageSource,
     IpamType,
     NetworkArgs,
     NetworkType,
@@ -319,7 +318,6 @@ def _root_data_volume(vm: VirtualMachineArgs, root: RootDisk, ctx: StackContext)
         ctx,
         component=vm.name,
         kind=ComponentKind.VM,
-        labels=None,
         annotations=annotations,
     )
     storage = {
@@ -327,8 +325,7 @@ def _root_data_volume(vm: VirtualMachineArgs, root: RootDisk, ctx: StackContext)
         "accessModes": [mode.value for mode in root.access_modes] or None,
         "volumeMode": root.volume_mode.value if root.volume_mode is not None else None,
     }
-    image: ImageSource = root.image
-    return _data_volume(metadata, image, root.size, storage, None)
+    return _data_volume(metadata, root.image, root.size, storage, None)
 
 
 # --- Virtual machine ------------------------------------------------------------------------------
