@@ -1,7 +1,7 @@
 """What the stories share: a Pulumi program on disk, ``pulumi up`` as server-side apply, kvplan in-process.
 
-The program is config-driven (``kubevirt:fleet`` in ``Pulumi.<stack>.yaml``), so each story edits YAML the way
-a user edits a stack file, and desired state always comes from real rendering.
+The program is the repository's fleet program (``kubevirt:fleet`` in ``Pulumi.<stack>.yaml``), so each story
+edits YAML the way a user edits a stack file, and desired state always comes from real rendering.
 """
 
 from __future__ import annotations
@@ -26,8 +26,15 @@ PROJECT = "story"
 PULUMI_MANAGER = "pulumi-kubernetes-a1b2c3"
 """pulumi-kubernetes applies as ``pulumi-kubernetes-<random>``; the plan engine treats the prefix as ours."""
 
+FLEET_PROGRAM = Path(__file__).resolve().parents[2] / "programs" / "fleet"
+"""The repository's generic fleet program: what a team runs with ``pulumi up``."""
+
 PROGRAM = '''\
-"""A fleet from stack config, each compiled object registered as pulumi-kubernetes would receive it."""
+"""The fleet program's objects, plus extra VM template labels: what a Pulumi transform would add.
+
+The components offer no template labels (compiled templates carry only ``pulumi-kubevirt/vm``), so the story
+about template labels registers the compiled objects itself.
+"""
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
@@ -103,8 +110,11 @@ class Program:
     template_labels: dict[str, str] = field(default_factory=dict)
 
     def write(self) -> Program:
+        """Point ``main:`` at the fleet program, or use the local one when template labels are set."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        (self.directory / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\n", encoding="utf-8")
+        main = "" if self.template_labels else f"main: {FLEET_PROGRAM}\n"
+        project = f"name: {PROJECT}\nruntime: python\n{main}"
+        (self.directory / "Pulumi.yaml").write_text(project, encoding="utf-8")
         (self.directory / "__main__.py").write_text(PROGRAM, encoding="utf-8")
         config: dict[str, Any] = {"kubevirt:fleet": self.fleet}
         if self.template_labels:

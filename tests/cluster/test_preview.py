@@ -24,8 +24,8 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.core.v1 import Secret
 
 import pulumi
-from pulumi_kubevirt import preview
-from pulumi_kubevirt.compile import compile_fleet
+from pulumi_kubevirt import components, preview
+from pulumi_kubevirt.compile import compile_disk, compile_fleet, compile_network, compile_vm
 from pulumi_kubevirt.fleet import load_fleet
 from pulumi_kubevirt.labels import COMPONENT_KEY
 from pulumi_kubevirt.plan.state import LiveState
@@ -125,6 +125,33 @@ def fleet_program(fleet: Mapping[str, Any], reads: list[int]) -> Callable[[], No
     return program
 
 
+def components_program(fleet: Mapping[str, Any], reads: list[int]) -> Callable[[], None]:
+    """The repository's Fleet component from ``kubevirt:fleet``, with the one-line hook each component needs.
+
+    ``watch_preview(self, manifests)`` at the end of each component's constructor is what components.py should
+    call; until it does, this program makes the same call right after building the fleet.
+    """
+
+    def program() -> None:
+        read = preview.ClusterAccess.from_config().reader()
+
+        def counting_reader(desired: Sequence[Mapping[str, Any]], project: str, stack: str) -> LiveState:
+            reads.append(len(desired))
+            return read(desired, project, stack)
+
+        preview.current_planner(read=counting_reader)
+        built = components.Fleet("fleet", components.fleet_from_config(pulumi.Config("kubevirt")))
+        context = components.stack_context()
+        for network in built.networks.values():
+            preview.watch_preview(network, compile_network(network.args, context))
+        for disk in built.disks.values():
+            preview.watch_preview(disk, compile_disk(disk.args, context))
+        for vm in built.vms.values():
+            preview.watch_preview(vm, compile_vm(vm.args, context))
+
+    return program
+
+
 @contextlib.contextmanager
 def _runtime(config: Mapping[str, str], *, dry_run: bool) -> Iterator[tuple[asyncio.AbstractEventLoop, Any]]:
     loop = asyncio.new_event_loop()
@@ -156,8 +183,16 @@ def _runtime(config: Mapping[str, str], *, dry_run: bool) -> Iterator[tuple[asyn
         runtime_config.set_all_config({}, [])
 
 
+ProgramFactory = Callable[[Mapping[str, Any], list[int]], Callable[[], None]]
+
+
 def run_preview(
-    fleet: Mapping[str, Any], config: Mapping[str, Any], *, kubeconfig: str, dry_run: bool = True
+    fleet: Mapping[str, Any],
+    config: Mapping[str, Any],
+    *,
+    kubeconfig: str,
+    dry_run: bool = True,
+    factory: ProgramFactory | None = None,
 ) -> Preview:
     """``pulumi preview`` of the fleet under the mock runtime (``dry_run=False``: ``up``'s apply phase)."""
     values = {"kubernetes:kubeconfig": kubeconfig}
@@ -166,7 +201,7 @@ def run_preview(
     with _runtime(values, dry_run=dry_run) as (loop, engine):
         error: BaseException | None = None
         try:
-            loop.run_until_complete(run_in_stack(fleet_program(fleet, reads)))
+            loop.run_until_complete(run_in_stack((factory or fleet_program)(fleet, reads)))
         except Exception as caught:
             error = caught
         return Preview(engine.logs, error, reads)
@@ -322,3 +357,27 @@ def test_a_malformed_disruption_policy_lists_every_problem(applied: Program, kub
     assert "kubevirt:disruption.destroys-data: 'refuse' is not a disposition" in message
     assert "kubevirt:disruption.reboot: 'reboot' is not an impact" in message
     assert result.reads == []
+
+
+def test_the_fleet_components_share_one_read_and_warn_on_their_own_urns(
+    applied: Program, kubeconfig: str, namespace: str
+) -> None:
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+    applied.edit(["disks", "db-data", "size"], "5Gi")
+    config = {"kubevirt:fleet": applied.fleet}
+
+    result = run_preview(applied.fleet, config, kubeconfig=kubeconfig, factory=components_program)
+
+    assert result.error is None
+    assert result.reads == [len(applied.manifests())]
+    by_urn = {log.urn.rsplit("$", 1)[-1]: log.message for log in result.of("warning")}
+    assert sorted(by_urn) == [
+        f"kubevirt:index:Disk::{namespace}/db-data",
+        f"kubevirt:index:VirtualMachine::{namespace}/db",
+    ]
+    assert by_urn[f"kubevirt:index:VirtualMachine::{namespace}/db"].startswith(
+        f"VirtualMachine {namespace}/db: restart required: spec.template.spec.domain.cpu.cores 2 → 4"
+    )
+    shrink = by_urn[f"kubevirt:index:Disk::{namespace}/db-data"]
+    assert "the API server will reject this change" in shrink
+    assert "Keep the size at 10Gi or more" in shrink
