@@ -46,27 +46,33 @@ def sort_manifests(manifests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
     return [dict(m) for m in sorted(manifests, key=manifest_sort_key)]
 
 
-class _CanonicalDumper(yaml.SafeDumper):
-    """Block style, sorted keys, no aliases: the same input always gives the same bytes."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    node: yaml.ScalarNode = dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    return node
 
 
-_CanonicalDumper.add_representer(str, _represent_str)
+def canonical_dumper(base: type[yaml.SafeDumper]) -> type[yaml.SafeDumper]:
+    """Block style, sorted keys, no aliases, multi-line strings as ``|`` blocks, on top of ``base``."""
+
+    class CanonicalDumper(base):  # type: ignore[valid-type,misc]
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    CanonicalDumper.add_representer(str, _represent_str)
+    return CanonicalDumper
 
 
-def dump_yaml(manifests: Iterable[Mapping[str, Any]]) -> str:
+# libyaml's emitter when present (about 10x faster); tests check it writes the same bytes as the pure one.
+_DUMPER = canonical_dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper))
+
+
+def dump_yaml(manifests: Iterable[Mapping[str, Any]], dumper: type[yaml.SafeDumper] | None = None) -> str:
     """Multi-document YAML with sorted keys, in the order given (sort first for a canonical document)."""
     documents = [_plain(m) for m in manifests]
     return yaml.dump_all(
         documents,
-        Dumper=_CanonicalDumper,
+        Dumper=dumper or _DUMPER,
         sort_keys=True,
         default_flow_style=False,
         explicit_start=True,

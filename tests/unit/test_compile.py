@@ -22,7 +22,7 @@ from pulumi_kubevirt.compile import (
 )
 from pulumi_kubevirt.fleet import load_fleet
 from pulumi_kubevirt.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack_labels
-from pulumi_kubevirt.manifests import REDACTED, dump_yaml, redact_secrets, sort_manifests
+from pulumi_kubevirt.manifests import REDACTED, canonical_dumper, dump_yaml, redact_secrets, sort_manifests
 from pulumi_kubevirt.spec import (
     BlankSource,
     CloudInit,
@@ -486,3 +486,9 @@ def test_passed_through_placement_is_copied_without_nulls() -> None:
     )
     assert spec["affinity"] == {"nodeAffinity": {"required": [{"key": "zone", "values": ["a"]}]}}
     assert spec["tolerations"] == [{"key": "gpu", "operator": "Exists"}]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_libyaml_and_pure_python_emitters_write_the_same_bytes(case: str) -> None:
+    manifests = redact_secrets(compiled_case(case))
+    assert dump_yaml(manifests) == dump_yaml(manifests, canonical_dumper(yaml.SafeDumper))
