@@ -256,6 +256,7 @@ class PreviewPlanner:
         return batch
 
     async def _plan(self, batch: list[_Entry]) -> None:
+        from pulumi_kubevirt.commands.plan import created_namespaces_exist
         from pulumi_kubevirt.plan.planner import make_plan
 
         known = [entry for entry in batch if entry.known and entry.value is not None]
@@ -284,6 +285,7 @@ class PreviewPlanner:
                 f"({first_line}). Set {CONFIG_NAMESPACE}:{PREVIEW_PLAN_KEY} to false to skip this step."
             )
             return
+        live = created_namespaces_exist(live, desired)
         plan = make_plan(desired, live, project=self.project, stack=self.stack)
         for entry in known:
             await entry.component.urn.future()  # resolved now, so each message below is delivered promptly

@@ -290,3 +290,19 @@ def test_a_server_that_keeps_failing_ends_in_a_clear_error(
     assert run.err.startswith("The Kubernetes API server did not answer in time")
     assert "try again later" in run.err
     no_traceback(run)
+
+
+def test_a_namespace_the_program_creates_is_not_missing(
+    program: Program, kubeconfig: str, namespace: str
+) -> None:
+    fresh = f"{namespace}-new"[:63]
+    program.edit(["defaults", "namespace"], fresh)
+    program.edit(["namespaces"], [fresh])
+
+    run = kvplan(
+        "plan", str(program.directory), "--stack", "dev", "--kubeconfig", kubeconfig, "--format", "json"
+    )
+
+    assert run.code == 0
+    assert run.json["errors"] == []
+    assert run.json["summary"]["created"] == 7

@@ -16,11 +16,12 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from pulumi_kubevirt.plan.model import DriftFinding, DriftKind, Impact, Plan
+from pulumi_kubevirt.plan.state import LiveState
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -59,7 +60,7 @@ class Observed:
     project: str
     stack: str
     desired: tuple[Mapping[str, Any], ...]
-    live: Any
+    live: LiveState
 
 
 def register(sub: Any) -> None:
@@ -259,7 +260,28 @@ def observe(args: argparse.Namespace) -> Observed:
         raise CommandError(str(error)) from None
     finally:
         api.close()  # type: ignore[no-untyped-call]
-    return Observed(rendered.project, rendered.stack, tuple(rendered.manifests), live)
+    return Observed(
+        rendered.project,
+        rendered.stack,
+        tuple(rendered.manifests),
+        created_namespaces_exist(live, rendered.manifests),
+    )
+
+
+def created_namespaces_exist(live: LiveState, desired: Sequence[Mapping[str, Any]]) -> LiveState:
+    """A namespace the program itself creates is not missing: the apply creates it before what goes in it.
+
+    Works around the reader/planner reporting it as a "Missing namespace" error (read_live lists it in
+    ``missing_namespaces`` even when a desired ``Namespace`` object creates it).
+    """
+    created = {
+        str((m.get("metadata") or {}).get("name", ""))
+        for m in desired
+        if m.get("kind") == "Namespace" and m.get("apiVersion") == "v1"
+    }
+    if not created.intersection(live.missing_namespaces):
+        return live
+    return replace(live, missing_namespaces=tuple(n for n in live.missing_namespaces if n not in created))
 
 
 def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
