@@ -1,7 +1,7 @@
 """Where the upstream API bundle (CRDs, JSON Schemas, instancetypes) and the manifest corpus live.
 
-They are data shipped beside this repository (``../shared/kubevirt`` and ``../shared/corpus``), never copied into
-it. ``PULUMI_KUBEVIRT_BUNDLE`` and ``PULUMI_KUBEVIRT_CORPUS`` point elsewhere.
+They are data shipped beside this repository (``../shared/kubevirt`` and ``../shared/corpus``), never
+copied into it. ``PULUMI_KUBEVIRT_BUNDLE`` and ``PULUMI_KUBEVIRT_CORPUS`` point elsewhere.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def _locate(variable: str, default: Path, what: str) -> Path:
 
 def bundle_dir() -> Path:
     """The KubeVirt/CDI/Multus API bundle: crds/, schemas/, instancetypes/."""
-    return _locate("PULUMI_KUBEVIRT_BUNDLE", REPO_ROOT.parent / "shared" / "kubevirt", "The KubeVirt API bundle")
+    return _locate(
+        "PULUMI_KUBEVIRT_BUNDLE", REPO_ROOT.parent / "shared" / "kubevirt", "The KubeVirt API bundle"
+    )
 
 
 def corpus_dir() -> Path:

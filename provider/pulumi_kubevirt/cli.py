@@ -1,7 +1,8 @@
 """``kvplan``: render, validate, plan, drift and show, for review and drift checks in CI.
 
-Exit codes: 0 fine, 1 error (bad input, unreachable cluster), 2 changes or drift (plan with --detailed-exitcode,
-drift), 3 a --fail-on gate tripped. A user's mistake is printed as a message, never as a traceback.
+Exit codes: 0 fine, 1 error (bad input, unreachable cluster), 2 changes or drift (plan with
+--detailed-exitcode, drift), 3 a --fail-on gate tripped. A user's mistake is printed as a message, never
+as a traceback.
 """
 
 from __future__ import annotations

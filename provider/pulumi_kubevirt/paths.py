@@ -1,7 +1,7 @@
 """One path syntax for every field we talk about.
 
-A path is dotted keys, with list items selected by their ``name`` (``disks[name=root]``) when the list is keyed,
-or by position (``disks[1]``) when it is user input that has no names yet. Examples::
+A path is dotted keys, with list items selected by their ``name`` (``disks[name=root]``) when the list is
+keyed, or by position (``disks[1]``) when it is user input that has no names yet. Examples::
 
     spec.template.spec.domain.devices.disks[name=root].bootOrder
     fleet.vms.web.disks[1].size

@@ -1,7 +1,7 @@
 """Kubernetes resource quantities (``10Gi``, ``1500m``, ``1e3``), parsed to exact values.
 
-Why: sizes must be compared by value (``1Gi`` equals ``1024Mi``) and user input must be checked against what the
-API server accepts (source: k8s.io/apimachinery/pkg/api/resource/quantity.go).
+Why: sizes must be compared by value (``1Gi`` equals ``1024Mi``) and user input must be checked against
+what the API server accepts (source: k8s.io/apimachinery/pkg/api/resource/quantity.go).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def suggest_quantity(value: str) -> str:
     match = re.match(r"^\s*([0-9.]+)\s*([KkMGTPE])(i)?[Bb]?\s*$", value)
     if match:
         number, unit = match.group(1), match.group(2).upper().replace("K", "K")
-        binary = ("Ki" if unit == "K" else unit + "i")
+        binary = "Ki" if unit == "K" else unit + "i"
         decimal = "k" if unit == "K" else unit
         return f"write {number}{binary} or {number}{decimal}"
     return "write a number with an optional suffix such as 512Mi, 10Gi or 2"
