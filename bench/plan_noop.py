@@ -48,9 +48,11 @@ class Result:
     plan_actions: str
     ours_requests: int
     floor_s: float
+    floor_min_s: float
     floor_sequential_s: float
     read_s: float
     ours_s: float
+    ours_min_s: float
     engine_cpu_us_per_vm: float
     one_get_requests: int
     one_get_s: float
@@ -60,6 +62,11 @@ class Result:
     @property
     def ours_over_floor(self) -> float:
         return self.ours_s / self.floor_s
+
+    @property
+    def ours_over_floor_min(self) -> float:
+        """Fastest against fastest: the least disturbed by other load on the machine."""
+        return self.ours_min_s / self.floor_min_s
 
     @property
     def one_get_over_ours(self) -> float:
@@ -126,19 +133,29 @@ def one_get_per_object(api: Any, desired: Sequence[dict[str, Any]]) -> int:
 
 
 def typed_versus_raw(api: Any, namespace: str, repeats: int) -> tuple[float, float]:
-    """The client's model deserialisation against json.loads, for the core kinds of one namespace."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
+    """Client-side cost only: the client's model deserialisation against ``json.loads`` on the same bytes
+    (the Secret, Service and PVC lists of one namespace, fetched once)."""
+    bodies: list[tuple[str, str]] = []
+    for plural, model in (
+        ("secrets", "V1SecretList"),
+        ("services", "V1ServiceList"),
+        ("persistentvolumeclaims", "V1PersistentVolumeClaimList"),
+    ):
+        method, url, headers, _, _ = api.param_serialize(
+            method="GET",
+            resource_path=f"/api/v1/namespaces/{namespace}/{plural}",
+            auth_settings=["BearerToken"],
+        )
+        text = api.rest_client.pool_manager.request(method, url, headers=headers).data.decode()
+        bodies.append((text, model))
 
     def typed() -> None:
-        core.list_namespaced_secret(namespace)
-        core.list_namespaced_service(namespace)
-        core.list_namespaced_persistent_volume_claim(namespace)
+        for text, model in bodies:
+            api.deserialize(text, model, "application/json")
 
     def raw() -> None:
-        for plural in ("secrets", "services", "persistentvolumeclaims"):
-            request(api, "GET", f"/api/v1/namespaces/{namespace}/{plural}")
+        for text, _ in bodies:
+            json.loads(text)
 
     return median_of(repeats, typed)[0], median_of(repeats, raw)[0]
 
@@ -202,9 +219,11 @@ def measure(api: Any, size: int, namespace_count: int, repeats: int) -> Result:
         plan_actions=plan_actions,
         ours_requests=warm.stats.requests,
         floor_s=median["floor"],
+        floor_min_s=min(timings["floor"]),
         floor_sequential_s=median["sequential"],
         read_s=median["read"],
         ours_s=median["ours"],
+        ours_min_s=min(timings["ours"]),
         engine_cpu_us_per_vm=median["cpu"] / size * 1e6,
         one_get_requests=len(desired),
         one_get_s=median["get"],
@@ -233,14 +252,27 @@ def report(results: Sequence[Result], repeats: int) -> None:
         )
     for r in results:
         print(
-            f"N={r.size}: plan {r.plan_actions}; settled by {r.settled_by}; core lists of one namespace: "
-            f"typed models {r.typed_s * 1e3:.1f} ms vs json.loads {r.raw_s * 1e3:.1f} ms "
-            f"({r.typed_s / r.raw_s:.1f}x)"
+            f"N={r.size}: plan {r.plan_actions}; settled by {r.settled_by}; decoding one namespace's core "
+            f"lists: client models {r.typed_s * 1e3:.1f} ms vs json.loads {r.raw_s * 1e3:.1f} ms "
+            f"({r.typed_s / r.raw_s:.1f}x); fastest runs: floor {r.floor_min_s * 1e3:.1f} ms, ours "
+            f"{r.ours_min_s * 1e3:.1f} ms, ours/floor {r.ours_over_floor_min:.2f}"
         )
     worst = max(r.ours_over_floor for r in results)
     verdict = "within" if worst <= 1.5 else "OVER"
     print(f"ours/floor worst case {worst:.2f}: {verdict} the 1.5x target; load average {os.getloadavg()}")
-    print("json: " + json.dumps([{**asdict(r), "ours_over_floor": r.ours_over_floor} for r in results]))
+    print(
+        "json: "
+        + json.dumps(
+            [
+                {
+                    **asdict(r),
+                    "ours_over_floor": r.ours_over_floor,
+                    "ours_over_floor_min": r.ours_over_floor_min,
+                }
+                for r in results
+            ]
+        )
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -199,6 +199,30 @@ def test_other_stacks_objects_are_not_read(api_client: Any, namespace: str) -> N
     assert not {ObjectKey.of(m) for m in theirs} & set(live.objects)
 
 
+def test_extra_namespaces_find_objects_whose_namespace_left_the_code(api_client: Any, namespace: str) -> None:
+    other = f"{namespace}-old"
+    apply(api_client, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other}})
+    try:
+        left_behind = vm_manifests(other, "moved")
+        apply_all(api_client, left_behind)
+        desired = vm_manifests(namespace, "moved")
+
+        without = read_live(api_client, desired, project=PROJECT, stack=STACK)
+        with_old = read_live(api_client, desired, project=PROJECT, stack=STACK, namespaces=[other])
+
+        assert not [k for k in without.objects if k.namespace == other]
+        assert {ObjectKey.of(m) for m in left_behind} <= set(with_old.objects)
+    finally:
+        request_delete(api_client, f"/api/v1/namespaces/{other}")
+
+
+def request_delete(api: Any, path: str) -> None:
+    method, url, headers, _, post = api.param_serialize(
+        method="DELETE", resource_path=path, auth_settings=["BearerToken"]
+    )
+    api.call_api(method, url, headers, None, post).read()
+
+
 # --- unmanaged objects under desired names ----------------------------------------------------------
 
 
@@ -453,6 +477,19 @@ def test_a_server_that_keeps_failing_gives_a_clear_error_in_bounded_time(
     assert "try again later, or allow more time (--timeout)" in message
     assert "9 other request(s) failed the same way." in message
     assert cluster.token not in message
+
+
+@pytest.mark.parametrize("flaky", [pytest.param((10_000, 403, None), id="403-forbidden")], indirect=True)
+def test_forbidden_lists_are_named_with_a_fix(flaky: tuple[FlakyProxy, Any], namespace: str) -> None:
+    _, api = flaky
+
+    with pytest.raises(LiveReadError) as raised:
+        read_live(api, vm_manifests(namespace, "web"), project=PROJECT, stack=STACK, timeout_s=10)
+
+    message = str(raised.value)
+    assert message.startswith("Could not read the cluster\n")
+    assert f"LIST /api/v1/namespaces/{namespace}/secrets answered 403: injected." in message
+    assert "grant list on this resource, or use another context" in message
 
 
 def test_an_unreachable_server_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -210,8 +210,9 @@ class _Read:
         for ref in per_namespace.values():
             labelled = kinds.selection_of(ref) is Selection.LABELLED
             tasks.update(_ListTask(ref, ns, labelled) for ns in namespaces)
+        listed_anyway = {(r.group, r.kind) for r in (kinds.NAMESPACE, kinds.STORAGE_CLASS)}
         for ref in cluster_scoped.values():
-            if (ref.group, ref.kind) in {(kinds.NAMESPACE.group, kinds.NAMESPACE.kind)}:
+            if (ref.group, ref.kind) in listed_anyway:
                 continue
             tasks.add(_ListTask(ref, "", kinds.selection_of(ref) is Selection.LABELLED))
         return sorted(tasks)
