@@ -108,6 +108,7 @@ class Program:
     stack: str
     fleet: dict[str, Any]
     template_labels: dict[str, str] = field(default_factory=dict)
+    extra_config: dict[str, Any] = field(default_factory=dict)
 
     def write(self) -> Program:
         """Point ``main:`` at the fleet program, or use the local one when template labels are set."""
@@ -116,7 +117,7 @@ class Program:
         project = f"name: {PROJECT}\nruntime: python\n{main}"
         (self.directory / "Pulumi.yaml").write_text(project, encoding="utf-8")
         (self.directory / "__main__.py").write_text(PROGRAM, encoding="utf-8")
-        config: dict[str, Any] = {"kubevirt:fleet": self.fleet}
+        config: dict[str, Any] = {"kubevirt:fleet": self.fleet, **self.extra_config}
         if self.template_labels:
             config[f"{PROJECT}:template_labels"] = self.template_labels
         (self.directory / f"Pulumi.{self.stack}.yaml").write_text(

@@ -306,3 +306,28 @@ def test_a_namespace_the_program_creates_is_not_missing(
     assert run.code == 0
     assert run.json["errors"] == []
     assert run.json["summary"]["created"] == 7
+
+
+def test_secure_config_values_are_taken_as_unchanged_and_never_shown(
+    api_client: ApiClient, program: Program, kubeconfig: str
+) -> None:
+    del program.fleet["vms"]["web"]["cloud_init"]["user_data"]
+    program.extra_config = {"kubevirt:cloudInitUserData_web": {"secure": "v1:AAAAciphertext"}}
+    program.write()
+    decrypted = "#cloud-config\npassword: decrypted-by-the-pulumi-cli\n"
+    applied = [
+        {**m, "stringData": {"userdata": decrypted}} if m["metadata"]["name"] == "web-cloudinit" else m
+        for m in program.manifests()
+    ]
+    server_side_apply(api_client, applied)
+    base = ("--stack", "dev", "--kubeconfig", kubeconfig)
+
+    planned = kvplan("plan", str(program.directory), *base, "--detailed-exitcode")
+    drifted = kvplan("drift", str(program.directory), *base, "--format", "json")
+
+    assert planned.code == 0
+    assert "No changes" in planned.out
+    assert "assumed unchanged: Secret " in planned.err
+    assert drifted.code == 0
+    for run in (planned, drifted):
+        assert "decrypted-by-the-pulumi-cli" not in run.out + run.err

@@ -381,3 +381,20 @@ def test_the_fleet_components_share_one_read_and_warn_on_their_own_urns(
     shrink = by_urn[f"kubevirt:index:Disk::{namespace}/db-data"]
     assert "the API server will reject this change" in shrink
     assert "Keep the size at 10Gi or more" in shrink
+
+
+def test_objects_removed_from_the_code_are_reported_on_the_stack(
+    applied: Program, kubeconfig: str, namespace: str
+) -> None:
+    del applied.fleet["vms"]["db"]
+
+    result = run_preview(
+        applied.fleet, {"kubevirt:disruption": {"destroys-data": "fail"}}, kubeconfig=kubeconfig
+    )
+
+    assert isinstance(result.error, preview.DisruptionRefused)
+    assert f"DataVolume {namespace}/db-root: deleted, destroys data" in str(result.error)
+    (stack_warning,) = result.of("warning")
+    assert stack_warning.urn == ""
+    assert stack_warning.message.startswith(f"VirtualMachine {namespace}/db: deleted, restart required")
+    assert [log.urn for log in result.of("error")] == [""]

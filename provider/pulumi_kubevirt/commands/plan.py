@@ -11,6 +11,7 @@ Exit codes: 0 no changes / no drift, 1 error (bad input, unreachable cluster, a 
 from __future__ import annotations
 
 import argparse
+import base64
 import enum
 import json
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pulumi_kubevirt.plan.model import DriftFinding, DriftKind, Impact, Plan
-from pulumi_kubevirt.plan.state import LiveState
+from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -260,12 +261,45 @@ def observe(args: argparse.Namespace) -> Observed:
         raise CommandError(str(error)) from None
     finally:
         api.close()  # type: ignore[no-untyped-call]
-    return Observed(
-        rendered.project,
-        rendered.stack,
-        tuple(rendered.manifests),
-        created_namespaces_exist(live, rendered.manifests),
-    )
+    desired, assumed = secure_values_from_live(rendered.manifests, live)
+    if assumed:
+        sys.stderr.write(
+            f"Note: {len(assumed)} secret value(s) come from secure config, which only the Pulumi CLI can "
+            f"decrypt; assumed unchanged: {', '.join(assumed)}.\n"
+        )
+    return Observed(rendered.project, rendered.stack, desired, created_namespaces_exist(live, desired))
+
+
+def secure_values_from_live(
+    desired: Sequence[Mapping[str, Any]], live: LiveState
+) -> tuple[tuple[Mapping[str, Any], ...], tuple[str, ...]]:
+    """Secret values rendered from ``secure:`` config are placeholders: take the live value instead.
+
+    Without it every stack with secure config would plan a change (and report drift) on each such Secret
+    forever. Returns the desired manifests and ``Secret ns/name data.key`` for each value assumed unchanged.
+    """
+    from pulumi_kubevirt.render import SECURE_PLACEHOLDER
+
+    out: list[Mapping[str, Any]] = []
+    assumed: list[str] = []
+    for manifest in desired:
+        string_data = manifest.get("stringData")
+        if manifest.get("kind") != "Secret" or not isinstance(string_data, Mapping):
+            out.append(manifest)
+            continue
+        key = ObjectKey.of(manifest)
+        current = live.objects.get(key)
+        live_data = (current or {}).get("data") or {}
+        patched = dict(string_data)
+        for name, value in sorted(string_data.items()):
+            if isinstance(value, str) and SECURE_PLACEHOLDER in value and name in live_data:
+                try:
+                    patched[name] = base64.b64decode(str(live_data[name]), validate=True).decode("utf-8")
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                assumed.append(f"{key.display()} data.{name}")
+        out.append({**manifest, "stringData": patched} if patched != string_data else manifest)
+    return tuple(out), tuple(assumed)
 
 
 def created_namespaces_exist(live: LiveState, desired: Sequence[Mapping[str, Any]]) -> LiveState:
