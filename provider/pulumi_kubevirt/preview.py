@@ -259,7 +259,11 @@ class PreviewPlanner:
         from pulumi_kubevirt.commands.plan import created_namespaces_exist
         from pulumi_kubevirt.plan.planner import make_plan
 
-        known = [entry for entry in batch if entry.known and entry.value is not None]
+        # A later batch (components built inside an apply) plans with everything known so far, so the
+        # objects of earlier components are not mistaken for deletions; reports are deduplicated.
+        known = [
+            entry for entry in self.entries if entry.resolved and entry.known and entry.value is not None
+        ]
         for entry in batch:
             if not entry.known:
                 pulumi.log.info(
@@ -267,7 +271,7 @@ class PreviewPlanner:
                     "known only after the update.",
                     resource=entry.component,
                 )
-        if not known:
+        if not any(entry.known for entry in batch):
             return
         desired: list[Manifest] = []
         for entry in known:
