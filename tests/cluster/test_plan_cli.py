@@ -331,3 +331,14 @@ def test_secure_config_values_are_taken_as_unchanged_and_never_shown(
     assert drifted.code == 0
     for run in (planned, drifted):
         assert "decrypted-by-the-pulumi-cli" not in run.out + run.err
+
+
+def test_a_saved_drift_report_is_shown_again(program: Program, kubeconfig: str, tmp_path: Path) -> None:
+    base = ("drift", str(program.directory), "--stack", "dev", "--kubeconfig", kubeconfig)
+    saved = tmp_path / "drift.json"
+    saved.write_text(kvplan(*base, "--format", "json").out, encoding="utf-8")
+
+    shown = kvplan("show", str(saved))
+
+    assert shown.code == 0
+    assert shown.out == kvplan(*base).out
