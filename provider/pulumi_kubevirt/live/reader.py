@@ -250,15 +250,16 @@ class _Read:
             items.append(item)
         return items
 
-    def keep(self, items: Iterable[Manifest], names: set[str] | None = None, labelled: bool = False) -> None:
+    def keep(
+        self, ref: KindRef, items: Iterable[Manifest], names: set[str] | None = None, labelled: bool = False
+    ) -> None:
         """Hold every item, or only those named in ``names`` (or, with ``labelled``, carrying our labels)."""
+        group, kind = ref.group, ref.kind
         for item in items:
-            if (
-                names is None
-                or item["metadata"]["name"] in names
-                or (labelled and _has_stack_labels(item, self.labels))
-            ):
-                self.objects[ObjectKey.of(item)] = item
+            metadata = item["metadata"]
+            name = metadata["name"]
+            if names is None or name in names or (labelled and _has_stack_labels(item, self.labels)):
+                self.objects[ObjectKey(group, kind, metadata.get("namespace", ""), name)] = item
 
     def present(self) -> dict[tuple[str, str, str], set[str]]:
         """Names held so far, by (group, kind, namespace)."""
@@ -309,10 +310,10 @@ def read_live_with_stats(
 
     for task, items in first.items():
         if task.labelled:
-            read.keep(items)
+            read.keep(task.ref, items)
         else:
             read.unfiltered[task] = items
-            read.keep(items, index.wanted(task.ref, task.namespace), labelled=True)
+            read.keep(task.ref, items, index.wanted(task.ref, task.namespace), labelled=True)
 
     present = read.present()
     fallback: set[_ListTask] = set()
@@ -326,25 +327,30 @@ def read_live_with_stats(
         missing_namespaces = tuple(sorted(index.namespaces - existing))
     fallback = {task for task in fallback if task.namespace not in missing_namespaces}
     for task, items in read.run_lists(sorted(fallback)).items():
-        read.keep(items, index.wanted(task.ref, task.namespace))
+        read.keep(task.ref, items, index.wanted(task.ref, task.namespace))
 
     present = read.present()
     vm_ref, vmi_ref = kinds.VIRTUAL_MACHINE, kinds.VIRTUAL_MACHINE_INSTANCE
     for task, items in read.unfiltered.items():
         if task.ref == vmi_ref:
             vms = present.get((vm_ref.group, vm_ref.kind, task.namespace), set())
-            read.keep(items, vms)
+            read.keep(task.ref, items, vms)
 
     pvc_ref = kinds.PERSISTENT_VOLUME_CLAIM
     claims: dict[str, set[str]] = defaultdict(set)
-    for key, manifest in [*read.objects.items(), *((ObjectKey.of(m), m) for m in desired)]:
+    storage_owners = [*read.objects.values(), *desired]
+    for manifest in storage_owners:
+        kind = manifest.get("kind")
+        if kind not in (kinds.DATA_VOLUME.kind, kinds.VIRTUAL_MACHINE.kind):
+            continue
+        key = ObjectKey.of(manifest)
         if key.group == kinds.DATA_VOLUME.group and key.kind == kinds.DATA_VOLUME.kind:
             claims[key.namespace].add(key.name)
         elif key.group == kinds.VIRTUAL_MACHINE.group and key.kind == kinds.VIRTUAL_MACHINE.kind:
             claims[key.namespace].update(_claims_of_vm(manifest))
     for task, items in read.unfiltered.items():
         if task.ref == pvc_ref:
-            read.keep(items, claims.get(task.namespace, set()))
+            read.keep(task.ref, items, claims.get(task.namespace, set()))
 
     read.raise_if_failed()
 
@@ -360,22 +366,28 @@ def read_live_with_stats(
         )
         kubevirt = ranked[0]
 
-    unmanaged = frozenset(
-        key
-        for key in index.keys
-        if key in read.objects and not _has_stack_labels(read.objects[key], read.labels)
-    )
+    unmanaged: set[ObjectKey] = set()
+    for key in index.keys:
+        found = read.objects.get(key)
+        if found is not None and not _has_stack_labels(found, read.labels):
+            unmanaged.add(key)
     state = LiveState(
-        objects=dict(sorted(read.objects.items())),
+        objects=dict(sorted(read.objects.items(), key=_identity_order)),
         kubevirt=kubevirt,
         storage_classes={str(sc["metadata"]["name"]): sc for sc in sorted(storage_items, key=_name)},
-        unmanaged=unmanaged,
+        unmanaged=frozenset(unmanaged),
         missing_kinds=tuple(sorted(read.missing_kinds)),
         missing_namespaces=missing_namespaces,
         cluster=cluster if cluster is not None else cluster_display_name(api_client),
     )
     notes = tuple(message for _, message in sorted(read.missing_kinds.items()))
     return LiveRead(state, reader.stats(time.monotonic() - started), notes)
+
+
+def _identity_order(item: tuple[ObjectKey, Manifest]) -> tuple[str, str, str, str]:
+    """``ObjectKey`` order, computed once per object rather than in every comparison."""
+    key = item[0]
+    return (key.group, key.kind, key.namespace, key.name)
 
 
 def _name(manifest: Manifest) -> str:
