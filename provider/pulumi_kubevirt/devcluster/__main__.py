@@ -20,6 +20,7 @@ from pulumi_kubevirt.bundle import BundleMissingError
 from pulumi_kubevirt.devcluster.controlplane import (
     ControlPlane,
     ControlPlaneError,
+    find_or_build_binaries,
     process_alive,
     stop_pid,
 )
@@ -110,12 +111,29 @@ def status(state_dir: Path) -> int:
     return 1
 
 
+def binaries(state_dir: Path) -> int:
+    """Make sure the binaries exist before a test run, so the first fixture does not pay for the build."""
+    del state_dir
+    try:
+        found = find_or_build_binaries()
+    except ControlPlaneError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for tool, path in (("kube-apiserver", found.kube_apiserver), ("etcd", found.etcd)):
+        print(f"{tool}: {path} ({found.origin[tool]})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pulumi_kubevirt.devcluster",
         description="A local kube-apiserver with KubeVirt's, CDI's and Multus' APIs, to try pulumi-kubevirt.",
     )
-    parser.add_argument("command", choices=("up", "down", "status"))
+    parser.add_argument(
+        "command",
+        choices=("up", "down", "status", "binaries"),
+        help="binaries: find, install or build etcd and kube-apiserver (cached), print where they are",
+    )
     parser.add_argument(
         "--state-dir",
         type=Path,
@@ -123,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where data, logs, the kubeconfig and the pids go (default: .kvdev in the current directory)",
     )
     args = parser.parse_args(argv)
-    commands = {"up": up, "down": down, "status": status}
+    commands = {"up": up, "down": down, "status": status, "binaries": binaries}
     code: int = commands[args.command](args.state_dir)
     return code
 
