@@ -53,7 +53,7 @@ grep -q 'if data == nil {' "$src/vendor/k8s.io/kube-openapi/pkg/validation/valid
 log "building kube-apiserver $version (about 4 minutes on 2 cores)"
 (
   cd "$src"
-  export PATH=/usr/lib/go-1.19/bin:$PATH GOPROXY=off CGO_ENABLED=0 KUBE_BUILD_PLATFORMS=linux/amd64 \
+  export PATH=/usr/lib/go-1.19/bin:$PATH GOPROXY=off CGO_ENABLED=0 KUBE_BUILD_PLATFORMS="linux/$(dpkg --print-architecture)" \
          KUBE_GIT_VERSION=$version KUBE_GIT_MAJOR=1 KUBE_GIT_MINOR=20 KUBE_GIT_TREE_STATE=clean GOLDFLAGS="-s -w" \
          GOCACHE="$work/gocache" GOFLAGS=
   make WHAT=cmd/kube-apiserver >&2
