@@ -9,7 +9,7 @@ from pulumi_kubevirt.live.kubeconfig import (
     load_kube_config,
     resolve_config_source,
 )
-from pulumi_kubevirt.live.reader import LiveRead, read_live, read_live_with_stats
+from pulumi_kubevirt.live.reader import LiveRead, collector_paused, read_live, read_live_with_stats
 from pulumi_kubevirt.live.transport import LiveReadError, ReadStats, RequestRecord
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "ReadStats",
     "RequestRecord",
     "cluster_display_name",
+    "collector_paused",
     "load_kube_config",
     "read_live",
     "read_live_with_stats",

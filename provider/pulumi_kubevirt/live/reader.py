@@ -295,7 +295,7 @@ def read_live_with_stats(
     cluster: str | None = None,
 ) -> LiveRead:
     """Like ``read_live``, and also say what it cost (requests, retries, bytes, seconds)."""
-    with _collector_paused():
+    with collector_paused():
         return _read(
             api_client,
             desired,
@@ -308,11 +308,14 @@ def read_live_with_stats(
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Decoded JSON holds no reference cycles, yet every container it allocates counts toward the cyclic
-    collector's thresholds, and the full collections that follow walk every object decoded so far: measured
-    at about a quarter of the read's wall time for 1,000 VMs (bench/README.md). Refcounting still frees
-    everything; the collector resumes afterwards."""
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (nests; restores the previous state).
+
+    Decoded JSON holds no reference cycles, yet every container it allocates counts toward the collector's
+    thresholds, and the collections that follow walk every object decoded so far: about a quarter of the
+    read's wall time for 1,000 VMs (bench/README.md). Refcounting still frees everything. ``read_live`` pauses
+    it by itself; a caller that plans right after reading should hold one pause around both, or the first
+    collections after the read walk the whole live state inside ``make_plan``."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
