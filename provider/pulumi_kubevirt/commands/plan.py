@@ -16,13 +16,15 @@ import enum
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from pulumi_kubevirt.plan.model import DriftFinding, DriftKind, Impact, Plan
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -165,10 +167,11 @@ def run_plan(args: argparse.Namespace) -> int:
     from pulumi_kubevirt.plan.render_json import plan_to_json
 
     try:
-        observed = observe(args)
+        _, plan = observe(
+            args, lambda seen: make_plan(seen.desired, seen.live, project=seen.project, stack=seen.stack)
+        )
     except CommandError as error:
         return _fail(str(error))
-    plan = make_plan(observed.desired, observed.live, project=observed.project, stack=observed.stack)
     document = json_text(plan_to_json(plan))
     if args.out is not None:
         try:
@@ -191,10 +194,9 @@ def run_drift(args: argparse.Namespace) -> int:
     from pulumi_kubevirt.plan.render_json import drift_to_json
 
     try:
-        observed = observe(args)
+        observed, findings = observe(args, lambda seen: detect_drift(seen.desired, seen.live))
     except CommandError as error:
         return _fail(str(error))
-    findings = detect_drift(observed.desired, observed.live)
     cluster = str(observed.live.cluster)
     fmt = OutputFormat(args.format)
     if fmt is OutputFormat.JSON:
@@ -235,15 +237,33 @@ def run_show(args: argparse.Namespace) -> int:
 # --- shared steps ---------------------------------------------------------------------------------
 
 
-def observe(args: argparse.Namespace) -> Observed:
-    """Render the program, connect to the cluster and read it once. Raises ``CommandError`` for the user."""
-    from pulumi_kubevirt.live import KubeConfigError, LiveReadError, load_kube_config, read_live
+def observe(args: argparse.Namespace, analyse: Callable[[Observed], T]) -> tuple[Observed, T]:
+    """Render the program, read the cluster once, then ``analyse`` what was seen (plan or drift).
+
+    The read and the analysis share one pause of the garbage collector (``collector_paused``): the decoded
+    live objects hold no cycles, and collections walking them inside the planner cost more than the plan.
+    Raises ``CommandError`` for the user.
+    """
+    from pulumi_kubevirt.live import collector_paused
+
+    rendered = _render(args)
+    with collector_paused():
+        observed = _read(args, rendered)
+        return observed, analyse(observed)
+
+
+def _render(args: argparse.Namespace) -> Any:
     from pulumi_kubevirt.render import RenderError, render_program
 
     try:
-        rendered = render_program(args.program_dir, args.stack)
+        return render_program(args.program_dir, args.stack)
     except RenderError as error:
         raise CommandError(str(error)) from None
+
+
+def _read(args: argparse.Namespace, rendered: Any) -> Observed:
+    from pulumi_kubevirt.live import KubeConfigError, LiveReadError, load_kube_config, read_live
+
     try:
         api = load_kube_config(args.kubeconfig, args.context)
     except KubeConfigError as error:
