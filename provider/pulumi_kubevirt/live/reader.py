@@ -217,7 +217,7 @@ class _Read:
             if (ref.group, ref.kind) in listed_anyway:
                 continue
             tasks.add(_ListTask(ref, "", kinds.selection_of(ref) is Selection.LABELLED))
-        return sorted(tasks)
+        return sorted(tasks, key=_heaviest_first)
 
     def run_lists(self, tasks: Sequence[_ListTask]) -> dict[_ListTask, list[Manifest]]:
         calls = [(t.ref.collection_path(t.namespace), t.query(self.selector)) for t in tasks]
@@ -269,6 +269,28 @@ class _Read:
         for key in self.objects:
             found[(key.group, key.kind, key.namespace)].add(key.name)
         return found
+
+
+HEAVIEST_FIRST: tuple[KindRef, ...] = (
+    kinds.VIRTUAL_MACHINE,
+    kinds.VIRTUAL_MACHINE_INSTANCE,
+    kinds.DATA_VOLUME,
+    kinds.SECRET,
+    kinds.SERVICE,
+    kinds.PERSISTENT_VOLUME_CLAIM,
+)
+"""Kinds in the order their LISTs are sent: the biggest answers first, so the slowest requests do not queue
+behind small ones at the end (longest-first scheduling shortens the whole read)."""
+_WEIGHT = {(ref.group, ref.kind): rank for rank, ref in enumerate(HEAVIEST_FIRST)}
+
+
+def _heaviest_first(task: _ListTask) -> tuple[int, KindRef, str, bool]:
+    return (
+        _WEIGHT.get((task.ref.group, task.ref.kind), len(_WEIGHT)),
+        task.ref,
+        task.namespace,
+        task.labelled,
+    )
 
 
 def _claims_of_vm(vm: Manifest) -> set[str]:
