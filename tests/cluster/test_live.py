@@ -345,7 +345,14 @@ class FlakyProxy(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, upstream: str, ca_path: Path, failures: int, status: int, retry_after: str | None
+        self,
+        upstream: str,
+        ca_path: Path,
+        failures: int,
+        status: int,
+        retry_after: str | None,
+        *,
+        forbidden: tuple[str, ...] = (),
     ) -> None:
         super().__init__(("127.0.0.1", 0), _ProxyHandler)
         host, _, port = upstream.removeprefix("https://").partition(":")
@@ -354,6 +361,7 @@ class FlakyProxy(ThreadingHTTPServer):
         self.failures = failures
         self.status = status
         self.retry_after = retry_after
+        self.forbidden = forbidden
         self.seen = 0
         self.lock = threading.Lock()
 
@@ -374,6 +382,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         del format, args
 
     def do_GET(self) -> None:
+        if self.path.split("?")[0] in self.server.forbidden:
+            self.send_response(403)
+            self._send_body(json.dumps({"kind": "Status", "message": "forbidden", "code": 403}).encode())
+            return
         if self.server.take_failure():
             body = json.dumps(
                 {"kind": "Status", "status": "Failure", "message": "injected", "code": self.server.status}
@@ -405,8 +417,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def flaky(cluster: ControlPlane, request: pytest.FixtureRequest) -> Iterator[tuple[FlakyProxy, Any]]:
-    failures, status, retry_after = request.param
-    proxy = FlakyProxy(cluster.server, cluster.ca_path, failures, status, retry_after)
+    failures, status, retry_after, *forbidden = request.param
+    proxy = FlakyProxy(
+        cluster.server, cluster.ca_path, failures, status, retry_after, forbidden=tuple(forbidden)
+    )
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     configuration = k8s_client.Configuration()
@@ -490,6 +504,39 @@ def test_forbidden_lists_are_named_with_a_fix(flaky: tuple[FlakyProxy, Any], nam
     assert message.startswith("Could not read the cluster\n")
     assert f"LIST /api/v1/namespaces/{namespace}/secrets answered 403: injected." in message
     assert "grant list on this resource, or use another context" in message
+
+
+CLUSTER_WIDE = (
+    "/api/v1/namespaces",
+    "/apis/kubevirt.io/v1/kubevirts",
+    "/apis/storage.k8s.io/v1/storageclasses",
+)
+
+
+@pytest.mark.parametrize(
+    "flaky", [pytest.param((0, 200, None, *CLUSTER_WIDE), id="namespace-scoped-user")], indirect=True
+)
+def test_cluster_wide_facts_a_namespace_scoped_user_may_not_read_are_noted(
+    flaky: tuple[FlakyProxy, Any], api_client: Any, namespace: str
+) -> None:
+    _, api = flaky
+    desired = vm_manifests(namespace, "web")
+    apply_all(api_client, desired)
+
+    read = read_live_with_stats(
+        api, desired + vm_manifests(f"{namespace}-absent", "x"), project=PROJECT, stack=STACK
+    )
+
+    assert {ObjectKey.of(m) for m in desired} <= set(read.state.objects)
+    assert read.state.kubevirt is None
+    assert read.state.storage_classes == {}
+    assert read.state.missing_namespaces == ()
+    assert [note.split(":")[0] for note in read.notes] == [
+        "KubeVirt (kubevirt.io/v1)",
+        "Namespace (v1)",
+        "StorageClass (storage.k8s.io/v1)",
+    ]
+    assert "answered 403), so missing namespaces cannot be detected." in read.notes[1]
 
 
 def test_an_unreachable_server_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -39,7 +39,8 @@ MAX_PARALLEL_REQUESTS = 8
 @dataclass(frozen=True, slots=True)
 class LiveRead:
     """The live state, what reading it cost, and a sentence per missing kind (``LiveState.missing_kinds``
-    holds the kinds as ``VirtualMachine (kubevirt.io/v1)``; ``notes`` says how each was found missing)."""
+    holds the kinds as ``VirtualMachine (kubevirt.io/v1)``; ``notes`` says how each was found missing, and
+    which cluster-wide facts these credentials may not read)."""
 
     state: LiveState
     stats: ReadStats
@@ -121,6 +122,7 @@ class _Read:
         self.missing_kinds: dict[str, str] = {}
         self.problems: list[str] = []
         self.failures: list[LiveReadError] = []
+        self.unreadable: dict[str, str] = {}
         self.objects: dict[ObjectKey, Manifest] = {}
         self.unfiltered: dict[_ListTask, list[Manifest]] = {}
 
@@ -241,6 +243,12 @@ class _Read:
                 f"Install {kinds.provider_of(ref.group)}, or fix the apiVersion in the code.",
             )
             return None
+        if answer.status == 403 and not task.namespace and task.ref in CLUSTER_FACTS:
+            self.unreadable[task.ref.display()] = (
+                f"{task.ref.display()}: not readable with these credentials ({where} answered 403), so "
+                f"{CLUSTER_FACTS[task.ref]} Grant list on {task.ref.plural} cluster-wide to get it."
+            )
+            return None
         if answer.body is None:
             self._problem(where, answer)
             return None
@@ -270,6 +278,13 @@ class _Read:
             found[(key.group, key.kind, key.namespace)].add(key.name)
         return found
 
+
+CLUSTER_FACTS: dict[KindRef, str] = {
+    kinds.NAMESPACE: "missing namespaces cannot be detected.",
+    kinds.KUBEVIRT: "the KubeVirt rollout strategy is unknown.",
+    kinds.STORAGE_CLASS: "whether disks can grow is unknown.",
+}
+"""Cluster-wide LISTs a namespace-scoped user may be refused: the read goes on without what each tells."""
 
 HEAVIEST_FIRST: tuple[KindRef, ...] = (
     kinds.VIRTUAL_MACHINE,
@@ -444,7 +459,7 @@ def _read(
         missing_namespaces=missing_namespaces,
         cluster=cluster if cluster is not None else cluster_display_name(api_client),
     )
-    notes = tuple(message for _, message in sorted(read.missing_kinds.items()))
+    notes = tuple(message for _, message in sorted({**read.missing_kinds, **read.unreadable}.items()))
     return LiveRead(state, reader.stats(time.monotonic() - started), notes)
 
 
