@@ -323,6 +323,17 @@ def test_kinds_the_cluster_does_not_serve_are_recorded_not_raised(
     assert ObjectKey("kubevirt.io", "VirtualMachine", namespace, "web") in read.state.objects
 
 
+def test_a_namespace_the_code_creates_is_not_missing(api_client: Any, namespace: str) -> None:
+    created = f"{namespace}-new"
+    namespace_object = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": created}}
+    desired = [namespace_object, *vm_manifests(created, "web")]
+
+    live = read_live(api_client, desired, project=PROJECT, stack=STACK)
+
+    assert live.missing_namespaces == ()
+    assert ObjectKey.of(namespace_object) not in live.objects
+
+
 def test_a_missing_namespace_is_recorded_not_raised(api_client: Any, namespace: str) -> None:
     absent = f"{namespace}-absent"
     desired = vm_manifests(namespace, "here") + vm_manifests(absent, "there")

@@ -403,8 +403,10 @@ def _read(
     missing_namespaces: tuple[str, ...] = ()
     if namespace_list is not None:
         existing = {str(ns["metadata"]["name"]) for ns in namespace_list}
-        missing_namespaces = tuple(sorted(index.namespaces - existing))
-    fallback = {task for task in fallback if task.namespace not in missing_namespaces}
+        absent = index.namespaces - existing
+        fallback = {task for task in fallback if task.namespace not in absent}
+        created = index.names.get((kinds.NAMESPACE.group, kinds.NAMESPACE.kind), {}).get("", set())
+        missing_namespaces = tuple(sorted(absent - created))
     for task, items in read.run_lists(sorted(fallback)).items():
         read.keep(task.ref, items, index.wanted(task.ref, task.namespace))
 
@@ -486,8 +488,10 @@ def read_live(
     """The stack's live objects, the ones desired names clash with, and the cluster facts the plan needs.
 
     ``namespaces`` adds namespaces to read beyond those the desired manifests mention (e.g. from the last
-    applied state, so objects whose namespace left the code are still seen). Raises ``LiveReadError`` with
-    every problem when the cluster cannot be read; a missing kind or namespace is recorded, not raised.
+    applied state, so objects whose namespace left the code are still seen). ``missing_namespaces`` lists the
+    namespaces desired objects go in that neither exist nor are created by a desired ``Namespace``. Raises
+    ``LiveReadError`` with every problem when the cluster cannot be read; a missing kind or namespace is
+    recorded, not raised.
     """
     return read_live_with_stats(
         api_client,
