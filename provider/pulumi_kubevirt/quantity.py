@@ -58,6 +58,14 @@ def parse_quantity(value: str | int | float) -> Decimal:
     return -scaled if match.group("sign") == "-" else scaled
 
 
+def quantity_or_none(value: object) -> Decimal | None:
+    """The value of a quantity, or None for anything Kubernetes would not read as one (absent fields too)."""
+    try:
+        return parse_quantity(value)  # type: ignore[arg-type]
+    except (QuantityError, TypeError):
+        return None
+
+
 def is_quantity(value: object) -> bool:
     """True when ``value`` is a string or number Kubernetes accepts as a quantity."""
     try:

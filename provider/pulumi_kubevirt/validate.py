@@ -16,7 +16,7 @@ from decimal import Decimal
 from pulumi_kubevirt import paths
 from pulumi_kubevirt.errors import Problem, raise_if_problems
 from pulumi_kubevirt.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, MANAGED_BY_KEY, PROJECT_KEY, STACK_KEY
-from pulumi_kubevirt.quantity import QuantityError, parse_quantity, suggest_quantity
+from pulumi_kubevirt.quantity import QuantityError, parse_quantity, quantity_or_none, suggest_quantity
 from pulumi_kubevirt.spec import (
     AttachmentKind,
     CloudInit,
@@ -133,13 +133,6 @@ def _quantity_problems(value: object, path: str, *, positive: bool = True) -> li
     if positive and amount <= 0:
         return [Problem(path, f'"{value}" must be greater than zero', "write a positive size such as 10Gi")]
     return []
-
-
-def _quantity(value: object) -> Decimal | None:
-    try:
-        return parse_quantity(value)  # type: ignore[arg-type]
-    except (QuantityError, TypeError):
-        return None
 
 
 def _label_problems(labels: Mapping[str, str], path: str, *, allow_reserved: bool = False) -> list[Problem]:
@@ -512,7 +505,7 @@ def _sizing_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
                 problems += _quantity_problems(value, paths.join(path, "resources", section, resource))
         for resource, limit in args.resources.limits.items():
             request = args.resources.requests.get(resource)
-            low, high = _quantity(request), _quantity(limit)
+            low, high = quantity_or_none(request), quantity_or_none(limit)
             if low is not None and high is not None and high < low:
                 problems.append(
                     Problem(
@@ -552,7 +545,7 @@ def _memory_problems(memory: Memory, path: str) -> list[Problem]:
     if memory.max_guest is None:
         return problems
     problems += _quantity_problems(memory.max_guest, paths.join(path, "max_guest"))
-    guest, maximum = _quantity(memory.guest), _quantity(memory.max_guest)
+    guest, maximum = quantity_or_none(memory.guest), quantity_or_none(memory.max_guest)
     if guest is not None and maximum is not None and maximum < guest:
         problems.append(
             Problem(

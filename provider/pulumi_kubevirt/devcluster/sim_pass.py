@@ -10,7 +10,6 @@ import copy
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from pulumi_kubevirt.devcluster.sim_api import ClusterDoor, JsonObject, JsonPatch, object_key
@@ -22,7 +21,7 @@ from pulumi_kubevirt.devcluster.sim_tables import (
     FailureMode,
     RolloutStrategy,
 )
-from pulumi_kubevirt.quantity import QuantityError, parse_quantity
+from pulumi_kubevirt.quantity import quantity_or_none
 
 Key = tuple[str, str]
 
@@ -167,15 +166,6 @@ def get_path(obj: Any, path: Iterable[str]) -> Any:
     return node
 
 
-def quantity(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return parse_quantity(value)
-    except (QuantityError, TypeError):
-        return None
-
-
 def semantically_equal(left: Any, right: Any, key: str = "") -> bool:
     """KubeVirt's equality.Semantic for what matters here: quantities compare by value, not by spelling."""
     if isinstance(left, dict) and isinstance(right, dict):
@@ -189,6 +179,6 @@ def semantically_equal(left: Any, right: Any, key: str = "") -> bool:
     if left == right:
         return True
     if key in QUANTITY_KEYS:
-        left_value, right_value = quantity(left), quantity(right)
+        left_value, right_value = quantity_or_none(left), quantity_or_none(right)
         return left_value is not None and left_value == right_value
     return False

@@ -19,7 +19,6 @@ from pulumi_kubevirt.devcluster.sim_pass import (
     controller_uid,
     failure_modes,
     owner_reference,
-    quantity,
 )
 from pulumi_kubevirt.devcluster.sim_tables import (
     DATA_VOLUME_SOURCES,
@@ -28,6 +27,7 @@ from pulumi_kubevirt.devcluster.sim_tables import (
     Manager,
     SourceFlow,
 )
+from pulumi_kubevirt.quantity import quantity_or_none
 
 PVC_PROTECTION_FINALIZER = "kubernetes.io/pvc-protection"
 FALLBACK_SIZE = "1Gi"
@@ -269,7 +269,7 @@ def _bind(snapshot: PassSnapshot, key: Key, claim: JsonObject, spec: JsonObject,
 
 def _resize(snapshot: PassSnapshot, key: Key, claim: JsonObject, spec: JsonObject, requested: Any) -> None:
     capacity = (claim.get("status", {}).get("capacity") or {}).get("storage")
-    wanted, current = quantity(requested), quantity(capacity)
+    wanted, current = quantity_or_none(requested), quantity_or_none(capacity)
     if wanted is None or current is None or wanted <= current:
         return
     class_name = str(spec.get("storageClassName", ""))

@@ -31,7 +31,6 @@ from pulumi_kubevirt.devcluster.sim_pass import (
     find_condition,
     get_path,
     owner_reference,
-    quantity,
     semantically_equal,
     stable_digest,
 )
@@ -53,6 +52,7 @@ from pulumi_kubevirt.devcluster.sim_tables import (
     RunStrategy,
     VmiPhase,
 )
+from pulumi_kubevirt.quantity import quantity_or_none
 
 # kubevirt pkg/virt-controller/watch/vm/firmware.go: the namespace of CalculateLegacyFirmwareUUID.
 FIRMWARE_UUID_NAMESPACE = uuid.UUID("6a1a24a1-4061-4607-8bf4-a3963d0c5895")
@@ -290,9 +290,9 @@ def _hotplug_limits(snapshot: PassSnapshot, spec: JsonObject) -> None:
         else:
             cpu["maxSockets"] = sockets * config.hotplug_ratio
     memory = domain.get("memory") or {}
-    guest = quantity(memory.get("guest"))
+    guest = quantity_or_none(memory.get("guest"))
     if guest is not None and "maxGuest" not in memory:
-        configured = quantity(config.max_guest)
+        configured = quantity_or_none(config.max_guest)
         memory["maxGuest"] = format_bytes(
             configured if configured is not None else guest * config.hotplug_ratio
         )
@@ -643,11 +643,11 @@ def _propagate(snapshot: PassSnapshot, vm: JsonObject, vmi: JsonObject) -> tuple
         patch.append({"op": "add", "path": "/spec/domain/cpu/sockets", "value": wanted_sockets})
         migrate = True
 
-    wanted_guest = quantity(get_path(current, ("domain", "memory", "guest")))
-    running_guest = quantity(get_path(vmi_spec, ("domain", "memory", "guest")))
+    wanted_guest = quantity_or_none(get_path(current, ("domain", "memory", "guest")))
+    running_guest = quantity_or_none(get_path(vmi_spec, ("domain", "memory", "guest")))
     if wanted_guest is not None and running_guest is not None and wanted_guest != running_guest:
-        max_guest = quantity(get_path(vmi_spec, ("domain", "memory", "maxGuest")))
-        at_boot = quantity(get_path(vmi, ("status", "memory", "guestAtBoot"))) or running_guest
+        max_guest = quantity_or_none(get_path(vmi_spec, ("domain", "memory", "maxGuest")))
+        at_boot = quantity_or_none(get_path(vmi, ("status", "memory", "guestAtBoot"))) or running_guest
         if not is_migratable:
             return "memory updated in template spec. Memory-hotplug is only available for migratable VMs", vmi
         if max_guest is None:
@@ -663,7 +663,7 @@ def _propagate(snapshot: PassSnapshot, vm: JsonObject, vmi: JsonObject) -> tuple
             return "memory updated in template spec to a value higher than what's available", vmi
         guest_text = str(get_path(current, ("domain", "memory", "guest")))
         patch.append({"op": "add", "path": "/spec/domain/memory/guest", "value": guest_text})
-        requested = quantity(get_path(vmi_spec, ("domain", "resources", "requests", "memory")))
+        requested = quantity_or_none(get_path(vmi_spec, ("domain", "resources", "requests", "memory")))
         if requested is not None:
             new_request = format_bytes(max(requested + wanted_guest - running_guest, wanted_guest))
             patch.append(

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
-from pulumi_kubevirt.quantity import QuantityError, parse_quantity
+from pulumi_kubevirt.quantity import quantity_or_none
 
 DEFAULT_MAX_HOTPLUG_RATIO = 4
 """KubeVirt's default ``liveUpdateConfiguration.maxHotplugRatio`` (source: kubevirt/kubevirt
@@ -35,15 +35,6 @@ def _get(obj: Any, *keys: str) -> Any:
             return None
         obj = obj.get(key)
     return obj
-
-
-def _quantity(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return parse_quantity(value)
-    except (QuantityError, TypeError):
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +126,8 @@ class VmFacts:
         max_sockets = cpu.get("maxSockets") if isinstance(cpu.get("maxSockets"), int) else None
         if max_sockets is None and sockets is not None:
             max_sockets = sockets * ratio
-        guest = _quantity(memory.get("guest"))
-        max_guest = _quantity(memory.get("maxGuest"))
+        guest = quantity_or_none(memory.get("guest"))
+        max_guest = quantity_or_none(memory.get("maxGuest"))
         if max_guest is None and guest is not None:
             max_guest = guest * ratio
         return cls(
