@@ -159,7 +159,9 @@ def _problems_from(error: SchemaError, path: str) -> list[Problem]:
         if low is None:
             bounds = f"of at most {high}"
         return [Problem(where, f"{value!r} is out of range", f"use a number {bounds}")]
-    if error.validator == "not" and isinstance(value, Mapping) and {"vcpus", "sockets"} <= set(value):
+    if error.validator == "not" and not isinstance(value, Mapping):
+        return []  # a "not required" rule only speaks of objects; the type error already names this value
+    if error.validator == "not" and {"vcpus", "sockets"} <= set(value):
         return [
             Problem(where, "vcpus and sockets are both set", "set vcpus, or sockets with cores and threads")
         ]
@@ -502,14 +504,27 @@ def load_fleet(config: Mapping[str, Any], path: str = "fleet") -> FleetArgs:
             path, "the fleet config is not a mapping", "write namespaces, networks, disks and vms"
         )
         raise ValidationError([problem], TITLE)
-    problems = _schema_problems(config, path)
-    if problems:
-        raise ValidationError(problems, TITLE)
+    schema_problems = _schema_problems(config, path)
+    if schema_problems:
+        raise ValidationError(schema_problems + _semantic_problems_despite(config, path), TITLE)
     fleet, problems = build_fleet(config, path)
     problems += validate_fleet(fleet, path)
     if problems:
         raise ValidationError(problems, TITLE)
     return fleet
+
+
+def _semantic_problems_despite(config: Mapping[str, Any], path: str) -> list[Problem]:
+    """The semantic problems of a config that already failed its schema, so a user sees all problems at once.
+
+    Building from a config of the wrong shape can fail anywhere; the schema problems already name the cause
+    then, so such a failure only means there is nothing more to add.
+    """
+    try:
+        fleet, problems = build_fleet(config, path)
+        return problems + validate_fleet(fleet, path)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+        return []
 
 
 __all__ = ["build_fleet", "fleet_validator", "load_fleet"]

@@ -215,6 +215,39 @@ def test_not_a_mapping() -> None:
     assert raised.value.problems[0].path == "fleet"
 
 
+def test_schema_and_semantic_problems_come_together() -> None:
+    """One run shows every mistake: a typo'd key and a bad size (schema) beside a dangling reference."""
+    with pytest.raises(ValidationError) as raised:
+        load_fleet(
+            {
+                "defaults": {"namespace": "web"},
+                "disks": {"db-data": {"size": "50 GB", "source": {"blank": {}}}},
+                "vms": {
+                    "web": {
+                        "cpu": {"vcpus": 2, "max_sockets": 1},
+                        "memory": "4Gi",
+                        "run_stratgy": "Always",
+                        "disks": ["db-data", "nope"],
+                    }
+                },
+            }
+        )
+    assert [problem.path for problem in raised.value.problems] == [
+        "fleet.disks.db-data.size",
+        "fleet.vms.web.cpu.max_sockets",
+        "fleet.vms.web.disks[1].disk",
+        "fleet.vms.web.run_stratgy",
+    ]
+
+
+def test_a_value_of_the_wrong_type_is_one_problem() -> None:
+    with pytest.raises(ValidationError) as raised:
+        load_fleet({"defaults": {"namespace": "web"}, "vms": {"web": {"cpu": "two", "memory": "4Gi"}}})
+    assert [problem.line() for problem in raised.value.problems] == [
+        "fleet.vms.web.cpu: 'two' is not of type object; write a value of type object here"
+    ]
+
+
 def test_secret_config_values_never_reach_the_error() -> None:
     with pytest.raises(ValidationError) as raised:
         load_fleet(
