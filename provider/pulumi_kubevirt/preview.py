@@ -256,7 +256,6 @@ class PreviewPlanner:
         return batch
 
     async def _plan(self, batch: list[_Entry]) -> None:
-        from pulumi_kubevirt.commands.plan import created_namespaces_exist
         from pulumi_kubevirt.plan.planner import make_plan
 
         # A later batch (components built inside an apply) plans with everything known so far, so the
@@ -289,7 +288,6 @@ class PreviewPlanner:
                 f"({first_line}). Set {CONFIG_NAMESPACE}:{PREVIEW_PLAN_KEY} to false to skip this step."
             )
             return
-        live = created_namespaces_exist(live, desired)
         plan = make_plan(desired, live, project=self.project, stack=self.stack)
         for entry in known:
             await entry.component.urn.future()  # resolved now, so each message below is delivered promptly

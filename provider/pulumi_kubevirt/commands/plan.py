@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -287,7 +287,7 @@ def _read(args: argparse.Namespace, rendered: Any) -> Observed:
             f"Note: {len(assumed)} secret value(s) come from secure config, which only the Pulumi CLI can "
             f"decrypt; assumed unchanged: {', '.join(assumed)}.\n"
         )
-    return Observed(rendered.project, rendered.stack, desired, created_namespaces_exist(live, desired))
+    return Observed(rendered.project, rendered.stack, desired, live)
 
 
 def secure_values_from_live(
@@ -320,22 +320,6 @@ def secure_values_from_live(
                 assumed.append(f"{key.display()} data.{name}")
         out.append({**manifest, "stringData": patched} if patched != string_data else manifest)
     return tuple(out), tuple(assumed)
-
-
-def created_namespaces_exist(live: LiveState, desired: Sequence[Mapping[str, Any]]) -> LiveState:
-    """A namespace the program itself creates is not missing: the apply creates it before what goes in it.
-
-    Works around the reader/planner reporting it as a "Missing namespace" error (read_live lists it in
-    ``missing_namespaces`` even when a desired ``Namespace`` object creates it).
-    """
-    created = {
-        str((m.get("metadata") or {}).get("name", ""))
-        for m in desired
-        if m.get("kind") == "Namespace" and m.get("apiVersion") == "v1"
-    }
-    if not created.intersection(live.missing_namespaces):
-        return live
-    return replace(live, missing_namespaces=tuple(n for n in live.missing_namespaces if n not in created))
 
 
 def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
