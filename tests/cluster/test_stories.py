@@ -189,15 +189,36 @@ def test_more_cores_on_a_halted_vm_apply_at_its_next_start(
     assert plan(applied, kubeconfig, "--fail-on", "restart").code == 0
 
 
-def test_a_disk_grows_in_place(applied: Program, kubeconfig: str) -> None:
+def test_a_datavolume_disk_grows_only_by_being_recreated(applied: Program, kubeconfig: str) -> None:
+    """CDI refuses DataVolume spec updates, so `pulumi up` would recreate the disk: the plan must say so."""
     applied.edit(["disks", "db-data", "size"], "20Gi")
 
     document = plan_json(applied, kubeconfig)
 
-    assert changed(document) == [("DataVolume", "db-data", "update", "live")]
+    assert changed(document) == [("DataVolume", "db-data", "replace", "destroys-data")]
     (grow,) = resource(document, "DataVolume", "db-data")["changes"]
     assert (grow["before"], grow["after"]) == ("10Gi", "20Gi")
-    assert plan(applied, kubeconfig, "--fail-on", "restart").code == 0
+    assert "grow the PVC of the same name with kubectl" in grow["reason"]
+    assert plan(applied, kubeconfig, "--fail-on", "destroys-data").code == 3
+
+
+def test_a_plain_pvc_disk_grows_in_place(
+    api_client: ApiClient, namespace: str, simulator: Any, tmp_path: Path, kubeconfig: str
+) -> None:
+    fleet = basic_fleet(namespace)
+    fleet["disks"]["db-logs"] = {"size": "5Gi", "pvc_only": True}
+    fleet["vms"]["db"]["disks"] = ["db-data", "db-logs"]
+    program = Program(tmp_path / "fleet", "dev", fleet).write()
+    server_side_apply(api_client, program.manifests())
+    simulator.settle(namespace)
+    program.edit(["disks", "db-logs", "size"], "8Gi")
+
+    document = plan_json(program, kubeconfig)
+
+    assert changed(document) == [("PersistentVolumeClaim", "db-logs", "update", "live")]
+    (grow,) = resource(document, "PersistentVolumeClaim", "db-logs")["changes"]
+    assert (grow["before"], grow["after"]) == ("5Gi", "8Gi")
+    assert plan(program, kubeconfig, "--fail-on", "restart").code == 0
 
 
 def test_a_disk_cannot_shrink(applied: Program, kubeconfig: str, namespace: str) -> None:

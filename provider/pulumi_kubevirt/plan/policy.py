@@ -237,20 +237,24 @@ POLICY: tuple[PolicyRule, ...] = (
     ),
     # Disks: DataVolume and PersistentVolumeClaim
     PolicyRule(
-        "disk-size",
+        "datavolume-size",
         DV,
         "spec.storage.resources.requests.storage",
-        "the PVC behind the DataVolume is grown in place when its storage class allows expansion",
-        "kubernetes docs: expanding persistent volume claims; CDI doc datavolumes (resize the PVC)",
-        rule="disk_size",
+        "CDI rejects DataVolume spec updates, so the Disk component replaces the DataVolume; growing the PVC "
+        "in place is not implemented yet",
+        "kubevirt/containerized-data-importer pkg/apiserver/webhooks/datavolume-validate.go; "
+        "pulumi_kubevirt/components.py IMMUTABLE_FIELDS",
+        rule="datavolume_size",
     ),
     PolicyRule(
-        "disk-size",
+        "datavolume-size",
         DV,
         "spec.pvc.resources.requests.storage",
-        "the PVC behind the DataVolume is grown in place when its storage class allows expansion",
-        "kubernetes docs: expanding persistent volume claims; CDI doc datavolumes (resize the PVC)",
-        rule="disk_size",
+        "CDI rejects DataVolume spec updates, so the Disk component replaces the DataVolume; growing the PVC "
+        "in place is not implemented yet",
+        "kubevirt/containerized-data-importer pkg/apiserver/webhooks/datavolume-validate.go; "
+        "pulumi_kubevirt/components.py IMMUTABLE_FIELDS",
+        rule="datavolume_size",
     ),
     PolicyRule(
         "datavolume-spec-immutable",
@@ -627,6 +631,26 @@ def rule_disk_size(change: Diff, ctx: RuleContext) -> Verdict:
     return Verdict(Impact.LIVE, "the PVC grows in place; grow the filesystem inside the guest", note)
 
 
+def rule_datavolume_size(change: Diff, ctx: RuleContext) -> Verdict:
+    """Shrinking or a class without expansion stay errors; a valid growth is what our apply path does with it.
+
+    ``pulumi up`` replaces a DataVolume whose spec changes (``replace_on_changes: spec``), because CDI
+    refuses the update, so growth recreates the disk. Saying ``live`` here would promise what the apply does
+    not do; the reason tells the reader how to grow without losing data today.
+    """
+    verdict = rule_disk_size(change, ctx)
+    if verdict.error or verdict.impact is not Impact.LIVE:
+        return verdict
+    return Verdict(
+        Impact.DESTROYS_DATA,
+        "CDI rejects DataVolume spec updates, so the DataVolume is recreated (in-place growth through "
+        "the PVC is not implemented yet): to keep the data, grow the PVC of the same name with kubectl "
+        "and leave this size unchanged",
+        verdict.note,
+        replaces=True,
+    )
+
+
 def rule_secret_data(change: Diff, ctx: RuleContext) -> Verdict:
     del change
     if ctx.secret_use is SecretUse.CLOUD_INIT:
@@ -648,5 +672,6 @@ RULE_FUNCTIONS: Mapping[str, Callable[[Diff, RuleContext], Verdict]] = {
     "network_hotplug": rule_network_hotplug,
     "run_strategy": rule_run_strategy,
     "disk_size": rule_disk_size,
+    "datavolume_size": rule_datavolume_size,
     "secret_data": rule_secret_data,
 }

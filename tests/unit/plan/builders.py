@@ -101,6 +101,20 @@ def data_volume(
     }
 
 
+def pvc(name: str = "web-data", *, size: str = "10Gi", storage_class: str = "standard") -> Manifest:
+    """A plain-PVC disk (``pvc_only``): its size is the one spec field that may change in place."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": _meta(name),
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": size}},
+            "storageClassName": storage_class,
+        },
+    }
+
+
 def secret(
     name: str = "web-cloud-init", *, user_data: str = "#cloud-config\npassword: hunter2-s3cret\n"
 ) -> Manifest:

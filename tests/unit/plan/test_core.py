@@ -162,7 +162,7 @@ def test_every_policy_row_has_reason_source_and_one_decision() -> None:
         ("VirtualMachine", "spec.template.spec.evictionStrategy", "vm-template-spec"),
         ("VirtualMachine", "metadata.labels.team", "object-metadata"),
         ("DataVolume", "spec.source.http.url", "datavolume-spec-immutable"),
-        ("DataVolume", "spec.storage.resources.requests.storage", "disk-size"),
+        ("DataVolume", "spec.storage.resources.requests.storage", "datavolume-size"),
         ("PersistentVolumeClaim", "spec.accessModes", "pvc-spec-immutable"),
         ("Service", "spec.clusterIP", "service-immutable"),
         ("NetworkAttachmentDefinition", "spec.config", "nad-config"),

@@ -18,6 +18,7 @@ from . import builders as b
 
 VM_KEY = ObjectKey("kubevirt.io", "VirtualMachine", b.NS, "web")
 DV_KEY = ObjectKey("cdi.kubevirt.io", "DataVolume", b.NS, "web-root")
+PVC_KEY = ObjectKey("", "PersistentVolumeClaim", b.NS, "web-data")
 SECRET_KEY = ObjectKey("", "Secret", b.NS, "web-cloud-init")
 SERVICE_KEY = ObjectKey("", "Service", b.NS, "web")
 
@@ -277,13 +278,31 @@ CASES = [
         rule="vm-disk-hotplug",
     ),
     Case(
-        "grow-disk-expandable-in-place",
+        "grow-datavolume-recreates-it",
         lambda: [b.secret(), b.data_volume(size="20Gi"), b.vm(), b.service()],
         lambda: b.running(b.stack()),
         DV_KEY,
+        Action.REPLACE,
+        Impact.DESTROYS_DATA,
+        rule="datavolume-size",
+    ),
+    Case(
+        "grow-plain-pvc-in-place",
+        lambda: [b.pvc(size="20Gi")],
+        lambda: [b.live(b.pvc())],
+        PVC_KEY,
         Action.UPDATE,
         Impact.LIVE,
         rule="disk-size",
+    ),
+    Case(
+        "shrink-plain-pvc-error",
+        lambda: [b.pvc(size="5Gi")],
+        lambda: [b.live(b.pvc())],
+        PVC_KEY,
+        Action.UPDATE,
+        Impact.NONE,
+        error_rule="disk-size",
     ),
     Case(
         "grow-disk-class-not-expandable",
@@ -292,7 +311,7 @@ CASES = [
         DV_KEY,
         Action.UPDATE,
         Impact.NONE,
-        error_rule="disk-size",
+        error_rule="datavolume-size",
         state={"expand": False},
     ),
     Case(
@@ -302,7 +321,7 @@ CASES = [
         DV_KEY,
         Action.UPDATE,
         Impact.NONE,
-        error_rule="disk-size",
+        error_rule="datavolume-size",
     ),
     Case(
         "datavolume-source-change-replaces",
