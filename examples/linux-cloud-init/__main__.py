@@ -5,6 +5,7 @@ user data built from it stays a Pulumi secret, and only the Kubernetes Secret ``
 """
 
 import pulumi
+
 from pulumi_kubevirt.components import VirtualMachine
 from pulumi_kubevirt.spec import (
     CloudInit,

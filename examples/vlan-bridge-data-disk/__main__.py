@@ -6,6 +6,7 @@ set: Pulumi refuses, at preview, any change that would replace it. The VM waits 
 """
 
 import pulumi
+
 from pulumi_kubevirt.components import Disk, Network, VirtualMachine
 from pulumi_kubevirt.spec import (
     BlankSource,

@@ -7,6 +7,7 @@ prepared golden image PVC. ``persistent=True`` keeps TPM and EFI state (BitLocke
 """
 
 import pulumi
+
 from pulumi_kubevirt.components import VirtualMachine
 from pulumi_kubevirt.spec import (
     DiskBus,

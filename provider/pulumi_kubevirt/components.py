@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 
-import pulumi
 from pulumi_kubevirt import paths
 from pulumi_kubevirt.compile import (
     cloud_init_secret_name,

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+
 from pulumi_kubevirt.plan.model import Action, FieldChange, Impact, Plan, ResourcePlan
 from pulumi_kubevirt.plan.render_common import SENSITIVE
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey

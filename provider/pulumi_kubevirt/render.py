@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import stack as runtime_stack
 
-import pulumi
 from pulumi_kubevirt import manifests as manifest_tools
 from pulumi_kubevirt.errors import ValidationError
 

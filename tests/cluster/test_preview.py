@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from kubernetes.client import ApiClient
 from pulumi.runtime import config as runtime_config
@@ -23,7 +24,6 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.core.v1 import Secret
 
-import pulumi
 from pulumi_kubevirt import components, preview
 from pulumi_kubevirt.compile import compile_disk, compile_fleet, compile_network, compile_vm
 from pulumi_kubevirt.fleet import load_fleet

@@ -11,10 +11,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-import pulumi
 from pulumi_kubevirt.compile import compile_disk, compile_network, compile_vm
 from pulumi_kubevirt.components import (
     IMMUTABLE_FIELDS,
