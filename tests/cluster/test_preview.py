@@ -31,7 +31,7 @@ from pulumi_kubevirt.labels import COMPONENT_KEY
 from pulumi_kubevirt.plan.state import LiveState
 from pulumi_kubevirt.spec import StackContext
 
-from .story_kit import PROJECT, SECRET_TEXT, Program, basic_fleet, server_side_apply
+from .story_kit import PROJECT, SECRET_TEXT, Program, basic_fleet, rollout, server_side_apply
 
 STACK = "dev"
 SEVERITIES = {
@@ -264,15 +264,20 @@ def test_each_disruptive_change_is_one_warning_on_its_component(
 
 
 def test_allowed_impacts_stay_silent_and_warned_ones_can_be_silenced(
-    applied: Program, kubeconfig: str
+    api_client: ApiClient, applied: Program, kubeconfig: str
 ) -> None:
-    applied.edit(["disks", "db-data", "size"], "20Gi")
+    applied.edit(["vms", "web", "cpu", "sockets"], 4)
     applied.edit(["vms", "db", "cpu", "cores"], 4)
 
-    result = run_preview(applied.fleet, {"kubevirt:disruption": {"restart": "allow"}}, kubeconfig=kubeconfig)
+    with rollout(api_client, "LiveUpdate"):
+        silenced = run_preview(
+            applied.fleet, {"kubevirt:disruption": {"restart": "allow"}}, kubeconfig=kubeconfig
+        )
+        by_default = run_preview(applied.fleet, {}, kubeconfig=kubeconfig)
 
-    assert result.error is None
-    assert result.of("warning") == []
+    assert silenced.error is None
+    assert silenced.of("warning") == []
+    assert [log.urn for log in by_default.of("warning")] == [urn_of("db")]
 
 
 def test_a_refused_impact_fails_the_preview_naming_resource_change_and_config_key(
