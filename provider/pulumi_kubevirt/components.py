@@ -35,6 +35,7 @@ from pulumi_kubevirt.compile import (
 from pulumi_kubevirt.errors import Problem, ValidationError
 from pulumi_kubevirt.fleet import TITLE as FLEET_TITLE
 from pulumi_kubevirt.fleet import load_fleet
+from pulumi_kubevirt.preview import watch_preview
 from pulumi_kubevirt.spec import DiskArgs, FleetArgs, NetworkArgs, StackContext, VirtualMachineArgs
 from pulumi_kubevirt.validate import validate_disk, validate_fleet, validate_network, validate_vm
 
@@ -277,12 +278,14 @@ class Network(pulumi.ComponentResource):
         super().__init__(ComponentType.NETWORK, resource_name, None, opts)
         self.args = args
         provider = _kubernetes_provider(opts)
+        manifests = compile_network(args, stack_context())
         self.kubernetes_objects: tuple[pulumi.CustomResource, ...] = tuple(
             kubernetes_child(self, manifest, provider=provider, depends_on=_inherited_depends_on(opts))
-            for manifest in compile_network(args, stack_context())
+            for manifest in manifests
         )
         self.network_name = pulumi.Output.from_input(args.name)
         self.namespace = pulumi.Output.from_input(args.namespace)
+        watch_preview(self, manifests)
         self.register_outputs({"network_name": self.network_name, "namespace": self.namespace})
 
 
@@ -321,6 +324,7 @@ class Disk(pulumi.ComponentResource):
         self.namespace = pulumi.Output.from_input(args.namespace)
         self.kind = pulumi.Output.from_input(str(manifests[0]["kind"]))
         self.phase = _status_field(self.kubernetes_objects[0], "phase")
+        watch_preview(self, manifests)
         self.register_outputs(
             {"disk_name": self.disk_name, "namespace": self.namespace, "kind": self.kind, "phase": self.phase}
         )
@@ -412,6 +416,7 @@ class VirtualMachine(pulumi.ComponentResource):
             if self.service is not None
             else pulumi.Output.from_input(None)
         )
+        watch_preview(self, manifests)
         self.register_outputs(
             {
                 "vm_name": self.vm_name,

@@ -25,7 +25,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.core.v1 import Secret
 
 from pulumi_kubevirt import components, preview
-from pulumi_kubevirt.compile import compile_disk, compile_fleet, compile_network, compile_vm
+from pulumi_kubevirt.compile import compile_fleet
 from pulumi_kubevirt.fleet import load_fleet
 from pulumi_kubevirt.labels import COMPONENT_KEY
 from pulumi_kubevirt.plan.state import LiveState
@@ -126,11 +126,8 @@ def fleet_program(fleet: Mapping[str, Any], reads: list[int]) -> Callable[[], No
 
 
 def components_program(fleet: Mapping[str, Any], reads: list[int]) -> Callable[[], None]:
-    """The repository's Fleet component from ``kubevirt:fleet``, with the one-line hook each component needs.
-
-    ``watch_preview(self, manifests)`` at the end of each component's constructor is what components.py should
-    call; until it does, this program makes the same call right after building the fleet.
-    """
+    """The repository's Fleet component from ``kubevirt:fleet``: each component calls ``watch_preview``."""
+    del fleet
 
     def program() -> None:
         read = preview.ClusterAccess.from_config().reader()
@@ -140,14 +137,7 @@ def components_program(fleet: Mapping[str, Any], reads: list[int]) -> Callable[[
             return read(desired, project, stack)
 
         preview.current_planner(read=counting_reader)
-        built = components.Fleet("fleet", components.fleet_from_config(pulumi.Config("kubevirt")))
-        context = components.stack_context()
-        for network in built.networks.values():
-            preview.watch_preview(network, compile_network(network.args, context))
-        for disk in built.disks.values():
-            preview.watch_preview(disk, compile_disk(disk.args, context))
-        for vm in built.vms.values():
-            preview.watch_preview(vm, compile_vm(vm.args, context))
+        components.Fleet("fleet", components.fleet_from_config(pulumi.Config("kubevirt")))
 
     return program
 
