@@ -509,15 +509,15 @@ class Fleet(pulumi.ComponentResource):
         holding_data = {d.namespace for d in args.disks if not d.allow_data_loss} | {
             vm.namespace for vm in args.vms if vm.root_disk is not None and not vm.root_disk.allow_data_loss
         }
+        namespace_manifests = [compile_namespace(namespace, ctx)[0] for namespace in args.namespaces]
         self.namespaces: dict[str, pulumi.CustomResource] = {
-            namespace: kubernetes_child(
-                self,
-                compile_namespace(namespace, ctx)[0],
-                provider=provider,
-                protect=namespace in holding_data,
+            manifest["metadata"]["name"]: kubernetes_child(
+                self, manifest, provider=provider, protect=manifest["metadata"]["name"] in holding_data
             )
-            for namespace in args.namespaces
+            for manifest in namespace_manifests
         }
+        if namespace_manifests:
+            watch_preview(self, namespace_manifests)
 
         def after_namespace(namespace: str) -> pulumi.ResourceOptions:
             wait = [self.namespaces[namespace]] if namespace in self.namespaces else []

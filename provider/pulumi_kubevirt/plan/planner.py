@@ -278,7 +278,38 @@ def _deletion(key: ObjectKey, obj: Mapping[str, Any], live: LiveState, facts: Cl
                 notes=("the running guest is stopped and removed; its disks are separate objects",),
             )
         return ResourcePlan(key, Action.DELETE, Impact.NONE, notes=("the VM is not running",))
+    if key.kind == "Namespace" and key.group == "":
+        return _namespace_deletion(key, live, facts)
     return ResourcePlan(key, Action.DELETE, Impact.LIVE)
+
+
+def _namespace_deletion(key: ObjectKey, live: LiveState, facts: ClusterFacts) -> ResourcePlan:
+    """Deleting a namespace deletes everything in it: rated by the worst of what we know lives there."""
+    inside = [(k, o) for k, o in live.objects.items() if k.namespace == key.name]
+    disks = sorted(k.name for k, _ in inside if k.kind in DATA_KINDS)
+    if disks:
+        return ResourcePlan(
+            key,
+            Action.DELETE,
+            Impact.DESTROYS_DATA,
+            notes=(f"deleting the namespace deletes the disks in it and their data: {', '.join(disks)}",),
+        )
+    running = sorted(
+        k.name
+        for k, o in inside
+        if k.kind == VM
+        and VmFacts.from_live(o, live.objects.get(vmi_key(k)), facts.max_hotplug_ratio).running
+    )
+    if running:
+        return ResourcePlan(
+            key,
+            Action.DELETE,
+            Impact.RESTART,
+            notes=(f"deleting the namespace stops and removes the running VMs in it: {', '.join(running)}",),
+        )
+    return ResourcePlan(
+        key, Action.DELETE, Impact.LIVE, notes=("deleting the namespace deletes every object in it",)
+    )
 
 
 def _cluster_errors(live: LiveState) -> list[PlanError]:

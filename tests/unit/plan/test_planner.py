@@ -469,6 +469,33 @@ def test_deletes_come_last_in_reverse_order_and_skip_vmis_and_pvcs_behind_disks(
     assert plan.summary().data_loss == 1
 
 
+def _stack_namespace() -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": b.NS, "labels": dict(b.LABELS)}}
+
+
+@pytest.mark.parametrize(
+    ("inside", "impact", "note"),
+    [
+        pytest.param(lambda: b.running(b.stack()), Impact.DESTROYS_DATA, "web-root", id="with-disks"),
+        pytest.param(
+            lambda: [o for o in b.running(b.stack()) if o["kind"] != "DataVolume"],
+            Impact.RESTART,
+            "running VMs in it: web",
+            id="with-running-vm-only",
+        ),
+        pytest.param(lambda: [b.live(b.secret())], Impact.LIVE, "every object in it", id="with-secret-only"),
+    ],
+)
+def test_deleting_a_namespace_is_rated_by_what_lives_in_it(
+    inside: Callable[[], list[dict[str, Any]]], impact: Impact, note: str
+) -> None:
+    desired = [o for o in inside() if o["kind"] not in ("VirtualMachineInstance",)]
+    plan = plan_for(desired, [b.live(_stack_namespace()), *inside()])
+    (namespace,) = [r for r in plan.resources if r.key.kind == "Namespace"]
+    assert (namespace.action, namespace.impact) == (Action.DELETE, impact)
+    assert note in namespace.notes[0]
+
+
 def test_objects_of_other_stacks_are_never_deleted() -> None:
     other = b.live(b.vm("other"))
     other["metadata"]["labels"]["pulumi-kubevirt/stack"] = "dev"
