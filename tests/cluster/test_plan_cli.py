@@ -292,6 +292,29 @@ def test_a_server_that_keeps_failing_ends_in_a_clear_error(
     no_traceback(run)
 
 
+def test_a_kind_the_cluster_does_not_serve_is_a_note_and_a_plan_error(
+    namespace: str, kubeconfig: str, tmp_path: Path
+) -> None:
+    directory = tmp_path / "widgets"
+    directory.mkdir()
+    (directory / "Pulumi.yaml").write_text("name: widgets\nruntime: python\n", encoding="utf-8")
+    (directory / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
+    (directory / "__main__.py").write_text(
+        "from pulumi_kubernetes.apiextensions import CustomResource\n"
+        f"CustomResource('w', api_version='example.com/v1', kind='Widget', metadata={{'name': 'w', "
+        f"'namespace': '{namespace}'}}, spec={{'size': 1}})\n",
+        encoding="utf-8",
+    )
+
+    run = kvplan("plan", str(directory), "--stack", "dev", "--kubeconfig", kubeconfig)
+
+    assert run.code == 1
+    notes = [line for line in run.err.splitlines() if line.startswith("Note: ")]
+    assert any("Widget" in note for note in notes), run.err
+    assert "The cluster does not serve Widget" in run.out + run.err
+    no_traceback(run)
+
+
 def test_a_namespace_the_program_creates_is_not_missing(
     program: Program, kubeconfig: str, namespace: str
 ) -> None:

@@ -262,14 +262,14 @@ def _render(args: argparse.Namespace) -> Any:
 
 
 def _read(args: argparse.Namespace, rendered: Any) -> Observed:
-    from pulumi_kubevirt.live import KubeConfigError, LiveReadError, load_kube_config, read_live
+    from pulumi_kubevirt.live import KubeConfigError, LiveReadError, load_kube_config, read_live_with_stats
 
     try:
         api = load_kube_config(args.kubeconfig, args.context)
     except KubeConfigError as error:
         raise CommandError(str(error)) from None
     try:
-        live = read_live(
+        read = read_live_with_stats(
             api,
             rendered.manifests,
             project=rendered.project,
@@ -281,6 +281,9 @@ def _read(args: argparse.Namespace, rendered: Any) -> Observed:
         raise CommandError(str(error)) from None
     finally:
         api.close()  # type: ignore[no-untyped-call]
+    live = read.state
+    for note in read.notes:
+        sys.stderr.write(f"Note: {note}\n")
     desired, assumed = secure_values_from_live(rendered.manifests, live)
     if assumed:
         sys.stderr.write(
