@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from pulumi_kubevirt.compile import compile_vm
-from pulumi_kubevirt.live.kinds import KNOWN_BY_GROUP_KIND
+from pulumi_kubevirt.live.kinds import object_path
 from pulumi_kubevirt.spec import (
     CloudInit,
     Cpu,
@@ -47,13 +47,6 @@ def fleet(project: str, stack: str, namespaces: Sequence[str], count: int) -> li
         )
         manifests.extend(compile_vm(args, context))
     return manifests
-
-
-def object_path(manifest: Mapping[str, Any]) -> str:
-    group = str(manifest["apiVersion"]).rpartition("/")[0]
-    ref = KNOWN_BY_GROUP_KIND[(group, str(manifest["kind"]))].ref
-    metadata = manifest["metadata"]
-    return f"{ref.collection_path(str(metadata.get('namespace', '')))}/{metadata['name']}"
 
 
 def request(api: Any, method: str, path: str, body: Any = None, query: Sequence[tuple[str, str]] = ()) -> Any:

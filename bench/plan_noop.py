@@ -29,9 +29,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from _common import apply, fleet, median_of, object_path, parallel, request
+from _common import apply, fleet, median_of, parallel, request
 from pulumi_kubevirt.devcluster.controlplane import ControlPlane
 from pulumi_kubevirt.live import collector_paused, read_live_with_stats
+from pulumi_kubevirt.live.kinds import object_path
 from pulumi_kubevirt.live.reader import MAX_PARALLEL_REQUESTS
 from pulumi_kubevirt.plan.planner import make_plan
 from pulumi_kubevirt.plan.state import LiveState

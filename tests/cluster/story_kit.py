@@ -19,7 +19,7 @@ import yaml
 from kubernetes.client import ApiClient
 
 from pulumi_kubevirt import cli
-from pulumi_kubevirt.live import kinds
+from pulumi_kubevirt.live.kinds import object_path
 from pulumi_kubevirt.render import render_program
 
 PROJECT = "story"
@@ -139,14 +139,6 @@ class Program:
     def manifests(self) -> tuple[dict[str, Any], ...]:
         """The desired objects with real secret values (what pulumi-kubernetes would send)."""
         return tuple(render_program(self.directory, self.stack).manifests)
-
-
-def object_path(manifest: Mapping[str, Any]) -> str:
-    api_version = str(manifest["apiVersion"])
-    group, _, version = api_version.rpartition("/")
-    known = kinds.KNOWN_BY_GROUP_KIND[(group, str(manifest["kind"]))].ref.with_version(version)
-    metadata = manifest["metadata"]
-    return f"{known.collection_path(str(metadata.get('namespace', '')))}/{metadata['name']}"
 
 
 def request(

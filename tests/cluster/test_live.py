@@ -31,7 +31,7 @@ from pulumi_kubevirt.live import (
     read_live,
     read_live_with_stats,
 )
-from pulumi_kubevirt.live.kinds import KNOWN_BY_GROUP_KIND
+from pulumi_kubevirt.live.kinds import object_path
 from pulumi_kubevirt.plan.state import ObjectKey
 from pulumi_kubevirt.spec import (
     CloudInit,
@@ -68,13 +68,6 @@ def vm_manifests(
         service=ServiceExposure(ports=(ServicePort(name="ssh", port=22),)),
     )
     return compile_vm(args, StackContext(project, stack))
-
-
-def object_path(manifest: Mapping[str, Any]) -> str:
-    group = str(manifest["apiVersion"]).rpartition("/")[0]
-    ref = KNOWN_BY_GROUP_KIND[(group, str(manifest["kind"]))].ref
-    metadata = manifest["metadata"]
-    return f"{ref.collection_path(metadata.get('namespace', ''))}/{metadata['name']}"
 
 
 def apply(api: Any, manifest: Mapping[str, Any], manager: str = PULUMI_MANAGER) -> None:

@@ -6,8 +6,10 @@ per group/version through discovery, so a kind nobody installed shows up as miss
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -163,3 +165,11 @@ def provider_of(group: str) -> str:
 def selection_of(ref: KindRef) -> Selection:
     known = KNOWN_BY_GROUP_KIND.get((ref.group, ref.kind))
     return known.selection if known else Selection.LABELLED
+
+
+def object_path(manifest: Mapping[str, Any]) -> str:
+    """The REST path of one known object, at the API version its manifest names."""
+    group, _, version = str(manifest["apiVersion"]).rpartition("/")
+    ref = KNOWN_BY_GROUP_KIND[(group, str(manifest["kind"]))].ref.with_version(version)
+    metadata = manifest["metadata"]
+    return f"{ref.collection_path(str(metadata.get('namespace', '')))}/{metadata['name']}"
