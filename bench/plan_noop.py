@@ -30,12 +30,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from _common import apply, fleet, median_of, parallel, request
-from pulumi_kubevirt.devcluster.controlplane import ControlPlane
 from pulumi_kubevirt.live import collector_paused, read_live_with_stats
 from pulumi_kubevirt.live.kinds import object_path
 from pulumi_kubevirt.live.reader import MAX_PARALLEL_REQUESTS
 from pulumi_kubevirt.plan.planner import make_plan
 from pulumi_kubevirt.plan.state import LiveState
+from pulumi_kubevirt_devcluster.controlplane import ControlPlane
 
 PROJECT = "bench"
 STACK = "noop"
@@ -104,7 +104,7 @@ def set_up(api: Any, size: int, namespace_count: int) -> tuple[list[dict[str, An
     desired = fleet(PROJECT, STACK, namespaces, size)
     parallel(lambda m: apply(api, m), desired)
     try:
-        from pulumi_kubevirt.devcluster.simulator import Simulator
+        from pulumi_kubevirt_devcluster.simulator import Simulator
 
         parallel(lambda namespace: Simulator(api).settle(namespace), namespaces, len(namespaces))
         return desired, "simulator"

@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 
 from pulumi_kubevirt.compile import compile_vm
 from pulumi_kubevirt.components import VirtualMachine, child_name
-from pulumi_kubevirt.render import run_with_mocks
+from pulumi_kubevirt.program.desired import run_with_mocks
 from pulumi_kubevirt.spec import (
     CloudInit,
     Cpu,

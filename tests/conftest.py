@@ -17,7 +17,7 @@ import pytest
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
-    from pulumi_kubevirt.devcluster.controlplane import ControlPlane
+    from pulumi_kubevirt_devcluster.controlplane import ControlPlane
 
 CLUSTER_TESTS_DIR = Path(__file__).parent / "cluster"
 _namespace_counter = itertools.count(1)
@@ -47,7 +47,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[ControlPlane]:
     """A real kube-apiserver with KubeVirt's, CDI's and Multus' CRDs, started once per session."""
-    from pulumi_kubevirt.devcluster.controlplane import ControlPlane
+    from pulumi_kubevirt_devcluster.controlplane import ControlPlane
 
     plane = ControlPlane().start()
     try:
@@ -85,7 +85,7 @@ def namespace(api_client: ApiClient, request: pytest.FixtureRequest) -> Iterator
 def simulator(api_client: ApiClient) -> Iterator[Any]:
     """KubeVirt's and CDI's controllers, simulated through the real API (a ``Simulator``; imported here so
     the other fixtures work without it)."""
-    from pulumi_kubevirt.devcluster.simulator import Simulator
+    from pulumi_kubevirt_devcluster.simulator import Simulator
 
     sim = Simulator(api_client)
     yield sim

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from pulumi_kubevirt.cli import main
-from pulumi_kubevirt.render import SECURE_PLACEHOLDER, render_program
-from pulumi_kubevirt.schemas import validate_against_upstream
+from pulumi_kubevirt.program.desired import SECURE_PLACEHOLDER, render_program
+from pulumi_kubevirt.spec.upstream import validate_against_upstream
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden" / "render"

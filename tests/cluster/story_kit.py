@@ -20,7 +20,7 @@ from kubernetes.client import ApiClient
 
 from pulumi_kubevirt import cli
 from pulumi_kubevirt.live.kinds import object_path
-from pulumi_kubevirt.render import render_program
+from pulumi_kubevirt.program.desired import render_program
 
 PROJECT = "story"
 PULUMI_MANAGER = "pulumi-kubernetes-a1b2c3"
@@ -41,7 +41,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.core.v1 import PersistentVolumeClaim, Secret, Service
 
 from pulumi_kubevirt.compile import compile_fleet
-from pulumi_kubevirt.fleet import load_fleet
+from pulumi_kubevirt.spec.fleet import load_fleet
 from pulumi_kubevirt.spec import StackContext
 
 fleet = load_fleet(pulumi.Config("kubevirt").require_object("fleet"))

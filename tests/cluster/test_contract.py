@@ -17,7 +17,7 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 
-from pulumi_kubevirt.labels import stack_labels, stack_selector
+from pulumi_kubevirt.core.labels import stack_labels, stack_selector
 
 KUBEVIRT = ("kubevirt.io", "v1", "virtualmachines")
 APPLY = "application/apply-patch+yaml"

@@ -18,7 +18,7 @@ from kubernetes import client, config
 from kubernetes.client import ApiClient
 
 from pulumi_kubevirt.bundle import bundle_dir
-from pulumi_kubevirt.devcluster.controlplane import (
+from pulumi_kubevirt_devcluster.controlplane import (
     Binaries,
     ControlPlane,
     ControlPlaneError,
@@ -169,7 +169,7 @@ def test_a_signal_to_the_owning_process_stops_the_control_plane(
     program = textwrap.dedent(
         f"""
         import json, time
-        from pulumi_kubevirt.devcluster.controlplane import ControlPlane
+        from pulumi_kubevirt_devcluster.controlplane import ControlPlane
         plane = ControlPlane().start()
         open({str(pids_file)!r}, "w").write(json.dumps([plane.etcd_pid, plane.apiserver_pid]))
         time.sleep(120)
@@ -197,7 +197,7 @@ def test_up_status_down_run_it_in_the_background(tmp_path: Path) -> None:
 
     def devcluster(action: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "pulumi_kubevirt.devcluster", action, "--state-dir", str(state_dir)],
+            [sys.executable, "-m", "pulumi_kubevirt_devcluster", action, "--state-dir", str(state_dir)],
             capture_output=True,
             text=True,
             check=False,

@@ -22,8 +22,7 @@ import yaml
 from kubernetes import client as k8s_client
 
 from pulumi_kubevirt.compile import compile_vm
-from pulumi_kubevirt.devcluster.controlplane import ControlPlane
-from pulumi_kubevirt.labels import stack_labels
+from pulumi_kubevirt.core.labels import stack_labels
 from pulumi_kubevirt.live import (
     KubeConfigError,
     LiveReadError,
@@ -44,6 +43,7 @@ from pulumi_kubevirt.spec import (
     StackContext,
     VirtualMachineArgs,
 )
+from pulumi_kubevirt_devcluster.controlplane import ControlPlane
 
 PROJECT = "live-test"
 STACK = "dev"

@@ -17,7 +17,7 @@ from kubernetes import client as k8s_client
 from kubernetes.client import ApiClient
 
 from pulumi_kubevirt import cli
-from pulumi_kubevirt.commands.plan import use_colour
+from pulumi_kubevirt.cli.plan import use_colour
 
 from .story_kit import Program, Run, basic_fleet, kvplan, server_side_apply
 from .test_live import FlakyProxy

@@ -24,12 +24,13 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.core.v1 import Secret
 
-from pulumi_kubevirt import components, preview
+from pulumi_kubevirt import components
 from pulumi_kubevirt.compile import compile_fleet
-from pulumi_kubevirt.fleet import load_fleet
-from pulumi_kubevirt.labels import COMPONENT_KEY
+from pulumi_kubevirt.components import preview
+from pulumi_kubevirt.core.labels import COMPONENT_KEY
 from pulumi_kubevirt.plan.state import LiveState
 from pulumi_kubevirt.spec import StackContext
+from pulumi_kubevirt.spec.fleet import load_fleet
 
 from .story_kit import PROJECT, SECRET_TEXT, Program, basic_fleet, rollout, server_side_apply
 

@@ -17,7 +17,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from pulumi_kubevirt.devcluster.simulator import FailureMode, Simulator, SimulatorError
+from pulumi_kubevirt_devcluster.simulator import FailureMode, Simulator, SimulatorError
 
 PULUMI = "pulumi-kubernetes"
 APPLY = "application/apply-patch+yaml"
@@ -835,7 +835,7 @@ def test_a_claim_whose_class_stopped_allowing_expansion_keeps_its_size_and_gets_
 def test_the_command_line_entry_point_settles_a_namespace(
     cluster: Any, api_client: client.ApiClient, namespace: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pulumi_kubevirt.devcluster.simulator import main
+    from pulumi_kubevirt_devcluster.simulator import main
 
     apply(api_client, namespace, virtual_machine("vm", disk=container_disk()))
     assert main(["--kubeconfig", str(cluster.kubeconfig_path), "--namespace", namespace, "--once"]) == 0

@@ -24,7 +24,13 @@ from pulumi_kubevirt.components import (
     VirtualMachine,
     fleet_from_config,
 )
-from pulumi_kubevirt.render import REDACTED, RenderedResource, RenderError, RenderResult, run_with_mocks
+from pulumi_kubevirt.program.desired import (
+    REDACTED,
+    RenderedResource,
+    RenderError,
+    RenderResult,
+    run_with_mocks,
+)
 from pulumi_kubevirt.spec import (
     BlankSource,
     CloudInit,

@@ -20,9 +20,8 @@ from pulumi_kubevirt.compile import (
     compile_network,
     compile_vm,
 )
-from pulumi_kubevirt.fleet import load_fleet
-from pulumi_kubevirt.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack_labels
-from pulumi_kubevirt.manifests import REDACTED, canonical_dumper, dump_yaml, redact_secrets, sort_manifests
+from pulumi_kubevirt.compile.emit import REDACTED, canonical_dumper, dump_yaml, redact_secrets, sort_manifests
+from pulumi_kubevirt.core.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack_labels
 from pulumi_kubevirt.spec import (
     BlankSource,
     CloudInit,
@@ -49,6 +48,7 @@ from pulumi_kubevirt.spec import (
     VirtualMachineArgs,
     WaitFor,
 )
+from pulumi_kubevirt.spec.fleet import load_fleet
 
 CTX = StackContext(project="shop", stack="prod")
 GOLDEN = Path(__file__).parent.parent / "golden" / "compile"

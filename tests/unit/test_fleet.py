@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pulumi_kubevirt.bundle import SCHEMAS_DIR
-from pulumi_kubevirt.errors import Problem, ValidationError
-from pulumi_kubevirt.fleet import load_fleet
+from pulumi_kubevirt.core.errors import Problem, ValidationError
 from pulumi_kubevirt.spec import (
     AttachmentKind,
     BlankSource,
@@ -32,6 +31,7 @@ from pulumi_kubevirt.spec import (
     VirtualMachineArgs,
     WaitFor,
 )
+from pulumi_kubevirt.spec.fleet import load_fleet
 
 
 def one_vm(vm: dict[str, Any], **fleet: Any) -> VirtualMachineArgs:

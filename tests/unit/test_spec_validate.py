@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_kubevirt.errors import Problem, ValidationError, raise_if_problems
-from pulumi_kubevirt.fleet import load_fleet
+from pulumi_kubevirt.core.errors import Problem, ValidationError, raise_if_problems
 from pulumi_kubevirt.spec import (
     BlankSource,
     CacheMode,
@@ -41,7 +40,8 @@ from pulumi_kubevirt.spec import (
     SshPropagation,
 )
 from pulumi_kubevirt.spec import VirtualMachineArgs as VM
-from pulumi_kubevirt.validate import (
+from pulumi_kubevirt.spec.fleet import load_fleet
+from pulumi_kubevirt.spec.validate import (
     CLOUD_INIT_SECRET_MAX_BYTES,
     validate_disk,
     validate_fleet,

@@ -11,9 +11,9 @@ import yaml
 
 from pulumi_kubevirt.bundle import BundleMissingError, bundle_dir, corpus_dir
 from pulumi_kubevirt.compile import compile_fleet
-from pulumi_kubevirt.fleet import load_fleet
-from pulumi_kubevirt.schemas import validate_against_upstream
 from pulumi_kubevirt.spec import StackContext
+from pulumi_kubevirt.spec.fleet import load_fleet
+from pulumi_kubevirt.spec.upstream import validate_against_upstream
 
 CTX = StackContext(project="shop", stack="prod")
 GOLDEN = Path(__file__).parent.parent / "golden" / "compile"
@@ -83,7 +83,7 @@ def test_corpus_vms_and_dvs_validate_like_ours() -> None:
 
 
 def test_missing_bundle_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from pulumi_kubevirt import schemas
+    from pulumi_kubevirt.spec import upstream as schemas
 
     monkeypatch.setenv("PULUMI_KUBEVIRT_BUNDLE", str(tmp_path / "nowhere"))
     schemas._validator.cache_clear()

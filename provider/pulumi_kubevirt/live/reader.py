@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_kubevirt.labels import stack_labels, stack_selector
+from pulumi_kubevirt.core.labels import stack_labels, stack_selector
 from pulumi_kubevirt.live import kinds
 from pulumi_kubevirt.live.kinds import KindRef, Selection
 from pulumi_kubevirt.live.kubeconfig import cluster_display_name

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_kubevirt.paths import Key, Named, Segment, format_path
+from pulumi_kubevirt.core.paths import Key, Named, Segment, format_path
 from pulumi_kubevirt.plan.model import ChangeOp
 from pulumi_kubevirt.plan.normalise import is_keyed_list
 

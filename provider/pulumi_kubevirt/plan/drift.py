@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_kubevirt.paths import Key, Named, Segment, format_path, parse_path
+from pulumi_kubevirt.core.paths import Key, Named, Segment, format_path, parse_path
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.model import ChangeOp, DriftFinding, DriftKind
 from pulumi_kubevirt.plan.normalise import (

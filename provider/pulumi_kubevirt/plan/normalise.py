@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_kubevirt.quantity import quantities_equal
+from pulumi_kubevirt.core.quantity import quantities_equal
 
 OUR_MANAGER_PREFIX = "pulumi-kubernetes"
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pulumi_kubevirt.labels import stack_labels
+from pulumi_kubevirt.core.labels import stack_labels
 from pulumi_kubevirt.plan.diff import diff
-from pulumi_kubevirt.plan.facts import ClusterFacts, VmFacts, pvc_key, vmi_key
 from pulumi_kubevirt.plan.model import (
     Action,
     FieldChange,
@@ -23,6 +22,7 @@ from pulumi_kubevirt.plan.model import (
     max_impact,
 )
 from pulumi_kubevirt.plan.normalise import comparable_live, count_leaves, normalise
+from pulumi_kubevirt.plan.observed import ClusterFacts, VmFacts, pvc_key, vmi_key
 from pulumi_kubevirt.plan.policy import (
     DV,
     PVC,

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pulumi_kubevirt.core.quantity import QuantityError, parse_quantity
 from pulumi_kubevirt.plan.diff import Diff
-from pulumi_kubevirt.plan.facts import ClusterFacts, RolloutStrategy, VmFacts
 from pulumi_kubevirt.plan.model import ChangeOp, Impact
 from pulumi_kubevirt.plan.normalise import glob_to_regex
-from pulumi_kubevirt.quantity import QuantityError, parse_quantity
+from pulumi_kubevirt.plan.observed import ClusterFacts, RolloutStrategy, VmFacts
 
 VM = "VirtualMachine"
 DV = "DataVolume"

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pulumi_kubevirt.labels import stack_labels
+from pulumi_kubevirt.core.labels import stack_labels
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
 PROJECT = "shop"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pulumi_kubevirt.paths import parse_path
+from pulumi_kubevirt.core.paths import parse_path
 from pulumi_kubevirt.plan import policy
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.drift import detect_drift, ownership, who_changed

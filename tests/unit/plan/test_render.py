@@ -12,19 +12,19 @@ import pytest
 from pulumi_kubevirt.plan.drift import detect_drift
 from pulumi_kubevirt.plan.model import DriftFinding, Plan
 from pulumi_kubevirt.plan.planner import make_plan
-from pulumi_kubevirt.plan.render_json import (
+from pulumi_kubevirt.plan.report.json_codec import (
     PlanFormatError,
     drift_from_json,
     drift_to_json,
     plan_from_json,
     plan_to_json,
 )
-from pulumi_kubevirt.plan.render_markdown import (
+from pulumi_kubevirt.plan.report.markdown import (
     render_drift_markdown,
     render_markdown,
     render_policy_reference,
 )
-from pulumi_kubevirt.plan.render_text import render_drift_text, render_text
+from pulumi_kubevirt.plan.report.text import render_drift_text, render_text
 
 from . import builders as b
 

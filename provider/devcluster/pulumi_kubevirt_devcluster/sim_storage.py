@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from pulumi_kubevirt.devcluster.sim_api import DATA_VOLUME, JsonObject
-from pulumi_kubevirt.devcluster.sim_pass import (
+from pulumi_kubevirt.core.quantity import quantity_or_none
+from pulumi_kubevirt_devcluster.sim_api import DATA_VOLUME, JsonObject
+from pulumi_kubevirt_devcluster.sim_pass import (
     Key,
     PassSnapshot,
     condition,
@@ -20,14 +21,13 @@ from pulumi_kubevirt.devcluster.sim_pass import (
     failure_modes,
     owner_reference,
 )
-from pulumi_kubevirt.devcluster.sim_tables import (
+from pulumi_kubevirt_devcluster.sim_tables import (
     DATA_VOLUME_SOURCES,
     DataVolumePhase,
     FailureMode,
     Manager,
     SourceFlow,
 )
-from pulumi_kubevirt.quantity import quantity_or_none
 
 PVC_PROTECTION_FINALIZER = "kubernetes.io/pvc-protection"
 FALLBACK_SIZE = "1Gi"

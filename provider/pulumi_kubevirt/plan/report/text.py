@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pulumi_kubevirt.plan.model import Action, DriftFinding, DriftKind, Impact, Plan, PlanError, ResourcePlan
-from pulumi_kubevirt.plan.render_common import (
+from pulumi_kubevirt.plan.report.common import (
     ACTION_SYMBOLS,
     change_comment,
     change_text,

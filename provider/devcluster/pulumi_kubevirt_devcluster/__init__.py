@@ -1,10 +1,10 @@
 """A local development cluster: a real kube-apiserver with KubeVirt's APIs (``controlplane``) and a
-simulator of KubeVirt's and CDI's controllers (``simulator``). ``python -m pulumi_kubevirt.devcluster up``
+simulator of KubeVirt's and CDI's controllers (``simulator``). ``python -m pulumi_kubevirt_devcluster up``
 starts one."""
 
 from __future__ import annotations
 
-from pulumi_kubevirt.devcluster.controlplane import (
+from pulumi_kubevirt_devcluster.controlplane import (
     Binaries,
     ControlPlane,
     ControlPlaneError,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pulumi_kubevirt.core.quantity import quantity_or_none
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
-from pulumi_kubevirt.quantity import quantity_or_none
 
 DEFAULT_MAX_HOTPLUG_RATIO = 4
 """KubeVirt's default ``liveUpdateConfiguration.maxHotplugRatio`` (source: kubevirt/kubevirt

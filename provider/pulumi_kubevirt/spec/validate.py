@@ -13,10 +13,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from pulumi_kubevirt import paths
-from pulumi_kubevirt.errors import Problem, raise_if_problems
-from pulumi_kubevirt.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, MANAGED_BY_KEY, PROJECT_KEY, STACK_KEY
-from pulumi_kubevirt.quantity import QuantityError, parse_quantity, quantity_or_none, suggest_quantity
+from pulumi_kubevirt.core import paths
+from pulumi_kubevirt.core.errors import Problem, raise_if_problems
+from pulumi_kubevirt.core.labels import (
+    COMPONENT_KEY,
+    COMPONENT_KIND_KEY,
+    MANAGED_BY_KEY,
+    PROJECT_KEY,
+    STACK_KEY,
+)
+from pulumi_kubevirt.core.quantity import QuantityError, parse_quantity, quantity_or_none, suggest_quantity
 from pulumi_kubevirt.spec import (
     AttachmentKind,
     CloudInit,

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_kubevirt.devcluster.sim_api import ClusterDoor, JsonObject, JsonPatch, object_key
-from pulumi_kubevirt.devcluster.sim_tables import (
+from pulumi_kubevirt.core.quantity import quantity_or_none
+from pulumi_kubevirt_devcluster.sim_api import ClusterDoor, JsonObject, JsonPatch, object_key
+from pulumi_kubevirt_devcluster.sim_tables import (
     DEFAULT_CLASS_ANNOTATION,
     DEFAULT_HOTPLUG_RATIO,
     FAILURE_ANNOTATION,
@@ -21,7 +22,6 @@ from pulumi_kubevirt.devcluster.sim_tables import (
     FailureMode,
     RolloutStrategy,
 )
-from pulumi_kubevirt.quantity import quantity_or_none
 
 Key = tuple[str, str]
 

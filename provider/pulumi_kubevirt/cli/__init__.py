@@ -11,8 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pulumi_kubevirt.commands import plan as plan_commands
-from pulumi_kubevirt.commands import render as render_commands
+from pulumi_kubevirt.cli import plan as plan_commands
+from pulumi_kubevirt.cli import render as render_commands
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,7 +30,7 @@ from typing import Any
 import pulumi
 
 from pulumi_kubevirt.plan.model import Action, FieldChange, Impact, Plan, ResourcePlan
-from pulumi_kubevirt.plan.render_common import SENSITIVE
+from pulumi_kubevirt.plan.report.common import SENSITIVE
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
 Manifest = Mapping[str, Any]

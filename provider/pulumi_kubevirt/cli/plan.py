@@ -164,7 +164,7 @@ def _add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_plan(args: argparse.Namespace) -> int:
     from pulumi_kubevirt.plan.planner import make_plan
-    from pulumi_kubevirt.plan.render_json import plan_to_json
+    from pulumi_kubevirt.plan.report.json_codec import plan_to_json
 
     try:
         _, plan = observe(
@@ -191,7 +191,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def run_drift(args: argparse.Namespace) -> int:
     from pulumi_kubevirt.plan.drift import detect_drift
-    from pulumi_kubevirt.plan.render_json import drift_to_json
+    from pulumi_kubevirt.plan.report.json_codec import drift_to_json
 
     try:
         observed, findings = observe(args, lambda seen: detect_drift(seen.desired, seen.live))
@@ -207,7 +207,12 @@ def run_drift(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.plan.render_json import PLAN_SCHEMA, PlanFormatError, drift_from_json, plan_from_json
+    from pulumi_kubevirt.plan.report.json_codec import (
+        PLAN_SCHEMA,
+        PlanFormatError,
+        drift_from_json,
+        plan_from_json,
+    )
 
     path: Path = args.document
     try:
@@ -253,7 +258,7 @@ def observe(args: argparse.Namespace, analyse: Callable[[Observed], T]) -> tuple
 
 
 def _render(args: argparse.Namespace) -> Any:
-    from pulumi_kubevirt.render import RenderError, render_program
+    from pulumi_kubevirt.program.desired import RenderError, render_program
 
     try:
         return render_program(args.program_dir, args.stack)
@@ -301,7 +306,7 @@ def secure_values_from_live(
     Without it every stack with secure config would plan a change (and report drift) on each such Secret
     forever. Returns the desired manifests and ``Secret ns/name data.key`` for each value assumed unchanged.
     """
-    from pulumi_kubevirt.render import SECURE_PLACEHOLDER
+    from pulumi_kubevirt.program.desired import SECURE_PLACEHOLDER
 
     out: list[Mapping[str, Any]] = []
     assumed: list[str] = []
@@ -335,9 +340,9 @@ def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool
 
 
 def render_plan(plan: Plan, fmt: OutputFormat, verbose: bool, stream: TextIO) -> str:
-    from pulumi_kubevirt.plan.render_json import plan_to_json
-    from pulumi_kubevirt.plan.render_markdown import render_markdown
-    from pulumi_kubevirt.plan.render_text import render_text
+    from pulumi_kubevirt.plan.report.json_codec import plan_to_json
+    from pulumi_kubevirt.plan.report.markdown import render_markdown
+    from pulumi_kubevirt.plan.report.text import render_text
 
     if fmt is OutputFormat.MARKDOWN:
         return render_markdown(plan)
@@ -349,8 +354,8 @@ def render_plan(plan: Plan, fmt: OutputFormat, verbose: bool, stream: TextIO) ->
 def render_drift(
     findings: Sequence[DriftFinding], cluster: str, fmt: OutputFormat, verbose: bool, stream: TextIO
 ) -> str:
-    from pulumi_kubevirt.plan.render_markdown import render_drift_markdown
-    from pulumi_kubevirt.plan.render_text import render_drift_text
+    from pulumi_kubevirt.plan.report.markdown import render_drift_markdown
+    from pulumi_kubevirt.plan.report.text import render_drift_text
 
     if fmt is OutputFormat.MARKDOWN:
         return render_drift_markdown(listed_findings(findings, verbose), cluster=cluster)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from pulumi_kubevirt.devcluster.sim_api import (
+from pulumi_kubevirt_devcluster.sim_api import (
     DATA_VOLUME,
     KUBEVIRT,
     VIRTUAL_MACHINE,
@@ -30,21 +30,21 @@ from pulumi_kubevirt.devcluster.sim_api import (
     ClusterDoor,
     CustomKind,
 )
-from pulumi_kubevirt.devcluster.sim_pass import (
+from pulumi_kubevirt_devcluster.sim_pass import (
     PassSnapshot,
     default_storage_class,
     index,
     read_cluster_config,
 )
-from pulumi_kubevirt.devcluster.sim_storage import reconcile_storage
-from pulumi_kubevirt.devcluster.sim_tables import (
+from pulumi_kubevirt_devcluster.sim_storage import reconcile_storage
+from pulumi_kubevirt_devcluster.sim_tables import (
     FAILURE_ANNOTATION,
     FailureMode,
     Manager,
     RunStrategy,
     VmiPhase,
 )
-from pulumi_kubevirt.devcluster.sim_vm import SimulatorError, reconcile_vm, reconcile_vms, run_strategy
+from pulumi_kubevirt_devcluster.sim_vm import SimulatorError, reconcile_vm, reconcile_vms, run_strategy
 
 __all__ = ["FailureMode", "Simulator", "SimulatorError", "main"]
 
@@ -219,7 +219,7 @@ def _drop_namespaces(snapshot: PassSnapshot, namespaces: set[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pulumi_kubevirt.devcluster.simulator",
+        prog="python -m pulumi_kubevirt_devcluster.simulator",
         description="Play KubeVirt's and CDI's controllers against a cluster that has no kubelet.",
     )
     parser.add_argument("--kubeconfig", required=True, help="kubeconfig of the cluster to act on")

@@ -13,14 +13,15 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from pulumi_kubevirt.devcluster.sim_api import (
+from pulumi_kubevirt.core.quantity import quantity_or_none
+from pulumi_kubevirt_devcluster.sim_api import (
     DATA_VOLUME,
     VIRTUAL_MACHINE,
     VIRTUAL_MACHINE_INSTANCE,
     JsonObject,
     JsonPatch,
 )
-from pulumi_kubevirt.devcluster.sim_pass import (
+from pulumi_kubevirt_devcluster.sim_pass import (
     Key,
     PassSnapshot,
     add_missing,
@@ -34,8 +35,8 @@ from pulumi_kubevirt.devcluster.sim_pass import (
     semantically_equal,
     stable_digest,
 )
-from pulumi_kubevirt.devcluster.sim_storage import VolumeState, volume_state
-from pulumi_kubevirt.devcluster.sim_tables import (
+from pulumi_kubevirt_devcluster.sim_storage import VolumeState, volume_state
+from pulumi_kubevirt_devcluster.sim_tables import (
     LIVE_UPDATABLE,
     MIN_HOTPLUG_MEMORY_BYTES,
     NODE_NAMES,
@@ -52,7 +53,6 @@ from pulumi_kubevirt.devcluster.sim_tables import (
     RunStrategy,
     VmiPhase,
 )
-from pulumi_kubevirt.quantity import quantity_or_none
 
 # kubevirt pkg/virt-controller/watch/vm/firmware.go: the namespace of CalculateLegacyFirmwareUUID.
 FIRMWARE_UUID_NAMESPACE = uuid.UUID("6a1a24a1-4061-4607-8bf4-a3963d0c5895")

@@ -11,8 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_kubevirt.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack_labels
-from pulumi_kubevirt.manifests import sort_manifests
+from pulumi_kubevirt.compile.emit import sort_manifests
+from pulumi_kubevirt.core.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack_labels
 from pulumi_kubevirt.spec import (
     AttachmentKind,
     BlankSource,
@@ -38,7 +38,7 @@ from pulumi_kubevirt.spec import (
     VirtualMachineArgs,
     WaitFor,
 )
-from pulumi_kubevirt.validate import CLOUD_INIT_DEVICE, ROOT_DEVICE, VM_LABEL_KEY
+from pulumi_kubevirt.spec.validate import CLOUD_INIT_DEVICE, ROOT_DEVICE, VM_LABEL_KEY
 
 Manifest = dict[str, Any]
 

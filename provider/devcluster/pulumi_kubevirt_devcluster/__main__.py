@@ -1,4 +1,4 @@
-"""``python -m pulumi_kubevirt.devcluster up|down|status [--state-dir DIR]``: a local control plane for demos.
+"""``python -m pulumi_kubevirt_devcluster up|down|status [--state-dir DIR]``: a local control plane for demos.
 
 ``up`` leaves etcd and kube-apiserver running in the background (detached from this process) and records
 their pids, with start times so a reused pid is never signalled, in ``DIR/state.json``; ``down`` stops them
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_kubevirt.bundle import BundleMissingError
-from pulumi_kubevirt.devcluster.controlplane import (
+from pulumi_kubevirt_devcluster.controlplane import (
     ControlPlane,
     ControlPlaneError,
     find_or_build_binaries,
@@ -68,7 +68,7 @@ def up(state_dir: Path) -> int:
     print(
         f"The local control plane runs at {state['server']} "
         f"(started in {time.perf_counter() - started:.1f} s; "
-        f"logs in {workdir / 'logs'}). Stop it with: python -m pulumi_kubevirt.devcluster down"
+        f"logs in {workdir / 'logs'}). Stop it with: python -m pulumi_kubevirt_devcluster down"
         + (f" --state-dir {state_dir}" if state_dir != DEFAULT_STATE_DIR else ""),
         file=sys.stderr,
     )
@@ -126,7 +126,7 @@ def binaries(state_dir: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pulumi_kubevirt.devcluster",
+        prog="python -m pulumi_kubevirt_devcluster",
         description="A local kube-apiserver with KubeVirt's, CDI's and Multus' APIs, to try pulumi-kubevirt.",
     )
     parser.add_argument(

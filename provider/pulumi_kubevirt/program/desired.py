@@ -30,8 +30,8 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import stack as runtime_stack
 
-from pulumi_kubevirt import manifests as manifest_tools
-from pulumi_kubevirt.errors import ValidationError
+from pulumi_kubevirt.compile import emit as manifest_tools
+from pulumi_kubevirt.core.errors import ValidationError
 
 SECURE_PLACEHOLDER = "kvplan-redacted-secure-config"
 """What a program reads for a ``secure:`` config value: the real value needs the Pulumi CLI to decrypt."""

@@ -18,10 +18,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from referencing import Registry, Resource
 
-from pulumi_kubevirt import paths
 from pulumi_kubevirt.bundle import SCHEMAS_DIR
-from pulumi_kubevirt.errors import Problem, ValidationError
-from pulumi_kubevirt.quantity import suggest_quantity
+from pulumi_kubevirt.core import paths
+from pulumi_kubevirt.core.errors import Problem, ValidationError
+from pulumi_kubevirt.core.quantity import suggest_quantity
 from pulumi_kubevirt.spec import (
     AccessMode,
     AttachmentKind,
@@ -77,7 +77,7 @@ from pulumi_kubevirt.spec import (
     VolumeMode,
     WaitFor,
 )
-from pulumi_kubevirt.validate import validate_fleet
+from pulumi_kubevirt.spec.validate import validate_fleet
 
 SCHEMA_FILES = ("fleet", "virtualmachine", "disk", "network")
 TITLE = "The fleet configuration (kubevirt:fleet) is not valid"

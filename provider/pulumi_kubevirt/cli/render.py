@@ -44,7 +44,7 @@ def _add_program_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.render import RenderError, render_program
+    from pulumi_kubevirt.program.desired import RenderError, render_program
 
     try:
         result = render_program(args.program_dir, args.stack)
@@ -63,8 +63,8 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.render import RenderError, render_program
-    from pulumi_kubevirt.schemas import validate_against_upstream
+    from pulumi_kubevirt.program.desired import RenderError, render_program
+    from pulumi_kubevirt.spec.upstream import validate_against_upstream
 
     try:
         result = render_program(args.program_dir, args.stack)

@@ -15,9 +15,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from pulumi_kubevirt import paths
 from pulumi_kubevirt.bundle import BundleMissingError, bundle_dir
-from pulumi_kubevirt.errors import Problem
+from pulumi_kubevirt.core import paths
+from pulumi_kubevirt.core.errors import Problem
 
 __all__ = [
     "UPSTREAM_SCHEMAS",
@@ -171,7 +171,7 @@ def validate_against_upstream(manifest: Mapping[str, Any]) -> list[Problem]:
         Problem(
             f"{_display(manifest)}: kind",
             f"no schema for kind {kind!r}",
-            "add the kind to pulumi_kubevirt.schemas",
+            "add the kind to pulumi_kubevirt.spec.upstream",
         )
     ]
 

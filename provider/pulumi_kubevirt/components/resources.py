@@ -22,7 +22,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from pulumi_kubevirt import paths
 from pulumi_kubevirt.compile import (
     cloud_init_secret_name,
     compile_disk,
@@ -32,12 +31,13 @@ from pulumi_kubevirt.compile import (
     root_disk_name,
     ssh_keys_secret_name,
 )
-from pulumi_kubevirt.errors import Problem, ValidationError
-from pulumi_kubevirt.fleet import TITLE as FLEET_TITLE
-from pulumi_kubevirt.fleet import load_fleet
-from pulumi_kubevirt.preview import watch_preview
+from pulumi_kubevirt.components.preview import watch_preview
+from pulumi_kubevirt.core import paths
+from pulumi_kubevirt.core.errors import Problem, ValidationError
 from pulumi_kubevirt.spec import DiskArgs, FleetArgs, NetworkArgs, StackContext, VirtualMachineArgs
-from pulumi_kubevirt.validate import validate_disk, validate_fleet, validate_network, validate_vm
+from pulumi_kubevirt.spec.fleet import TITLE as FLEET_TITLE
+from pulumi_kubevirt.spec.fleet import load_fleet
+from pulumi_kubevirt.spec.validate import validate_disk, validate_fleet, validate_network, validate_vm
 
 Manifest = dict[str, Any]
 
@@ -622,22 +622,3 @@ def _with_secrets(vm: VirtualMachineArgs, values: Mapping[str, pulumi.Output[str
         network_data=values.get("network_data", vm.cloud_init.network_data),
     )
     return dataclasses.replace(vm, cloud_init=cloud_init)
-
-
-__all__ = [
-    "IMMUTABLE_FIELDS",
-    "PROTECTED_KINDS",
-    "ComponentType",
-    "Disk",
-    "Fleet",
-    "ImmutableFields",
-    "KubevirtValidationError",
-    "Network",
-    "ObservedCustomResource",
-    "VirtualMachine",
-    "child_name",
-    "fleet_from_config",
-    "holds_disk_data",
-    "kubernetes_child",
-    "stack_context",
-]

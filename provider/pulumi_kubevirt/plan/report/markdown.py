@@ -15,7 +15,7 @@ from pulumi_kubevirt.plan.model import (
 )
 from pulumi_kubevirt.plan.normalise import PLATFORM_FIELDS, SERVER_METADATA
 from pulumi_kubevirt.plan.policy import POLICY
-from pulumi_kubevirt.plan.render_common import (
+from pulumi_kubevirt.plan.report.common import (
     SENSITIVE,
     SENSITIVE_DRIFT,
     headline_items,

@@ -1,0 +1,1 @@
+"""Pure primitives every layer shares: the one path syntax, quantities, problems, stack labels."""
