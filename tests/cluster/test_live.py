@@ -489,7 +489,7 @@ def test_a_server_that_keeps_failing_gives_a_clear_error_in_bounded_time(
 
     message = str(raised.value)
     assert took < 6
-    assert message.startswith("The Kubernetes API server did not answer in time\n")
+    assert message.startswith("The Kubernetes API server did not answer in time:\n")
     assert "  - GET /api/v1/namespaces on 127.0.0.1:" in message
     assert f"the server answered {proxy.status}" in message
     assert "try again later, or allow more time (--timeout)" in message
@@ -505,8 +505,8 @@ def test_forbidden_lists_are_named_with_a_fix(flaky: tuple[FlakyProxy, Any], nam
         read_live(api, vm_manifests(namespace, "web"), project=PROJECT, stack=STACK, timeout_s=10)
 
     message = str(raised.value)
-    assert message.startswith("Could not read the cluster\n")
-    assert f"LIST /api/v1/namespaces/{namespace}/secrets answered 403: injected." in message
+    assert message.startswith("Could not read the cluster:\n")
+    assert f"LIST /api/v1/namespaces/{namespace}/secrets: answered 403: injected." in message
     assert "grant list on this resource, or use another context" in message
 
 
@@ -552,8 +552,8 @@ def test_an_unreachable_server_gives_a_clear_error(tmp_path: Path, monkeypatch: 
         read_live(api, [], project=PROJECT, stack=STACK, timeout_s=10)
 
     message = str(raised.value)
-    assert message.startswith("Cannot reach the Kubernetes API server\n")
-    assert "on gone failed 3 times: the connection failed" in message
+    assert message.startswith("Cannot reach the Kubernetes API server:\n")
+    assert "on gone: failed 3 times: the connection failed" in message
     assert "2 other request(s) failed the same way." in message
     assert "token-xyz" not in message
 
@@ -660,7 +660,7 @@ class ConfigProblem:
     "case",
     [
         pytest.param(
-            ConfigProblem({}, "nope.yaml", None, "Kubeconfig not found.", "given with --kubeconfig"),
+            ConfigProblem({}, "nope.yaml", None, "Kubeconfig not found:", "--kubeconfig "),
             id="flag-file-missing",
         ),
         pytest.param(
@@ -668,13 +668,13 @@ class ConfigProblem:
                 {"KUBECONFIG": "a.yaml:b.yaml"},
                 None,
                 None,
-                "Kubeconfig not found.",
+                "Kubeconfig not found:",
                 "none of these files exists",
             ),
             id="env-files-missing",
         ),
         pytest.param(
-            ConfigProblem({}, None, None, "No Kubernetes configuration found.", "Pass --kubeconfig PATH"),
+            ConfigProblem({}, None, None, "No Kubernetes configuration found:", "Pass --kubeconfig PATH"),
             id="nothing",
         ),
         pytest.param(
@@ -682,8 +682,8 @@ class ConfigProblem:
                 {"KUBECONFIG": "@real"},
                 None,
                 "prod-east",
-                "Kubernetes context not found.",
-                "Contexts defined there: real.",
+                "Kubernetes context not found:",
+                "contexts defined there: real.",
             ),
             id="unknown-context",
         ),
@@ -692,7 +692,7 @@ class ConfigProblem:
                 {"KUBECONFIG": "@broken"},
                 None,
                 None,
-                "Kubeconfig is not valid YAML.",
+                "Kubeconfig is not valid YAML:",
                 "has a syntax error at line 3",
             ),
             id="bad-yaml",
@@ -702,7 +702,7 @@ class ConfigProblem:
                 {"KUBECONFIG": "@nocurrent"},
                 None,
                 None,
-                "No Kubernetes context chosen.",
+                "No Kubernetes context chosen:",
                 "(one of: other, real)",
             ),
             id="no-current-context",
@@ -712,7 +712,7 @@ class ConfigProblem:
                 {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"},
                 None,
                 None,
-                "In-cluster configuration unusable.",
+                "In-cluster configuration unusable:",
                 "service account",
             ),
             id="in-cluster-without-token",

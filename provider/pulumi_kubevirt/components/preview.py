@@ -12,6 +12,8 @@ Stack config:
 - ``kubevirt:previewPlan: false`` turns it off.
 - ``kubevirt:disruption`` maps an impact to ``allow`` (silent), ``warn`` or ``fail`` (the preview fails with
   an error naming the resource, the change and the config key), e.g. ``{destroys-data: fail, restart: warn}``.
+  The policy and its defaults live in :mod:`pulumi_kubevirt.plan.gate`, which ``kvplan plan`` uses too; the
+  wording of each message is the plan renderers' (:mod:`pulumi_kubevirt.plan.report.common`).
 
 An unreachable cluster is one informational message, never a failure: previews must work offline.
 Components call :func:`watch_preview` once, at the end of their constructor.
@@ -20,8 +22,6 @@ Components call :func:`watch_preview` once, at the end of their constructor.
 from __future__ import annotations
 
 import asyncio
-import enum
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +29,15 @@ from typing import Any
 
 import pulumi
 
-from pulumi_kubevirt.plan.model import Action, FieldChange, Impact, Plan, ResourcePlan
-from pulumi_kubevirt.plan.report.common import SENSITIVE
+from pulumi_kubevirt.core.errors import UserError
+from pulumi_kubevirt.plan.gate import Disposition, DisruptionPolicy, Finding, resource_findings
+from pulumi_kubevirt.plan.model import Plan, ResourcePlan
+from pulumi_kubevirt.plan.report.common import (
+    finding_text,
+    plan_error_problem,
+    refusal_problem,
+    refusal_title,
+)
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
 Manifest = Mapping[str, Any]
@@ -45,163 +52,41 @@ PREVIEW_READ_TIMEOUT_S = 15.0
 """A preview waits this long at most for the cluster; after that it goes on without the plan."""
 
 
-class Disposition(enum.StrEnum):
-    """What a preview does with a change of some impact."""
-
-    ALLOW = "allow"
-    WARN = "warn"
-    FAIL = "fail"
+class PreviewConfigError(UserError, pulumi.RunError):
+    """``kubevirt:disruption`` is malformed; the message lists every problem with its config path."""
 
 
-@dataclass(frozen=True, slots=True)
-class DispositionRule:
-    impact: Impact
-    disposition: Disposition
-    reason: str
-
-
-DEFAULT_DISRUPTION: tuple[DispositionRule, ...] = (
-    DispositionRule(Impact.NONE, Disposition.ALLOW, "nothing happens to a guest"),
-    DispositionRule(
-        Impact.NO_EFFECT,
-        Disposition.WARN,
-        "accepted but never seen by the guest: the code says something false",
-    ),
-    DispositionRule(Impact.LIVE, Disposition.ALLOW, "applied to the running guest without interruption"),
-    DispositionRule(
-        Impact.LIVE_MIGRATION, Disposition.ALLOW, "the guest moves to another node; a pause of milliseconds"
-    ),
-    DispositionRule(Impact.RESTART, Disposition.WARN, "the guest reboots when the VM is restarted"),
-    DispositionRule(Impact.REPLACE, Disposition.WARN, "the object is deleted and created again"),
-    DispositionRule(Impact.DESTROYS_DATA, Disposition.WARN, "a disk is recreated empty or re-imported"),
-)
-"""Defaults when ``kubevirt:disruption`` does not name an impact; a prod stack typically sets fail on top."""
-
-IMPACT_PHRASES: Mapping[Impact, str] = {
-    Impact.NONE: "no runtime effect",
-    Impact.NO_EFFECT: "no effect on the running guest",
-    Impact.LIVE: "applied live",
-    Impact.LIVE_MIGRATION: "applied by live migration",
-    Impact.RESTART: "restart required",
-    Impact.REPLACE: "replaced",
-    Impact.DESTROYS_DATA: "destroys data",
-}
-
-
-class PreviewConfigError(pulumi.RunError):
-    """``kubevirt:disruption`` or ``kubevirt:previewPlan`` is malformed; the message lists every problem."""
-
-
-class DisruptionRefused(pulumi.RunError):
-    """A change whose impact the stack config sets to ``fail``; the message names each and how to allow it."""
+class DisruptionRefused(UserError, pulumi.RunError):
+    """Changes whose impact the stack's policy sets to ``fail``; names each one and how to allow it."""
 
 
 @dataclass(frozen=True, slots=True)
-class DisruptionPolicy:
-    """Impact -> disposition, from the defaults overlaid with ``kubevirt:disruption``."""
-
-    rules: Mapping[Impact, Disposition]
-
-    @classmethod
-    def default(cls) -> DisruptionPolicy:
-        return cls({rule.impact: rule.disposition for rule in DEFAULT_DISRUPTION})
-
-    @classmethod
-    def from_config(cls, raw: Any) -> DisruptionPolicy:
-        """Overlay ``raw`` (the config object) on the defaults; ``PreviewConfigError`` lists all problems."""
-        rules = dict(cls.default().rules)
-        if raw is None:
-            return cls(rules)
-        key = f"{CONFIG_NAMESPACE}:{DISRUPTION_KEY}"
-        if not isinstance(raw, Mapping):
-            raise PreviewConfigError(
-                f"Invalid {key}.\n{key} must be a map from impact to allow, warn or fail, e.g. "
-                "{destroys-data: fail, restart: warn}. Rewrite it as such a map."
-            )
-        problems: list[str] = []
-        impacts = ", ".join(str(i) for i in Impact if i is not Impact.NONE)
-        choices = ", ".join(str(d) for d in Disposition)
-        for name, value in sorted(raw.items(), key=lambda item: str(item[0])):
-            try:
-                impact = Impact(str(name))
-            except ValueError:
-                problems.append(f"{key}.{name}: {name!r} is not an impact. Use one of: {impacts}.")
-                continue
-            try:
-                rules[impact] = Disposition(str(value).lower())
-            except ValueError:
-                problems.append(f"{key}.{name}: {value!r} is not a disposition. Use one of: {choices}.")
-        if problems:
-            raise PreviewConfigError(f"Invalid {key}.\n" + "\n".join(problems))
-        return cls(rules)
-
-    def disposition(self, impact: Impact) -> Disposition:
-        return self.rules.get(impact, Disposition.ALLOW)
-
-
-@dataclass(frozen=True, slots=True)
-class Disruption:
-    """One change worth telling the user about, and what the stack config says to do with it."""
+class PreviewMessage:
+    """One thing to tell the user about one object: a warning, or an error when the policy refuses it."""
 
     key: ObjectKey
-    impact: Impact
-    disposition: Disposition
-    message: str
+    text: str
+    finding: Finding | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.finding is not None and self.finding.disposition is Disposition.FAIL
 
 
-def _shown(value: Any) -> str:
-    if value is None:
-        return "(absent)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    text = json.dumps(value, sort_keys=True, separators=(", ", ": "), default=str)
-    return text if len(text) <= 80 else text[:77] + "..."
+def resource_messages(res: ResourcePlan, policy: DisruptionPolicy) -> list[PreviewMessage]:
+    """What the preview says about one object: each change the policy does not allow, then each API error."""
+    found = [PreviewMessage(res.key, finding_text(f), f) for f in resource_findings(res, policy)]
+    found += [PreviewMessage(res.key, plan_error_problem(error).line()) for error in res.errors]
+    unique = {message.text: message for message in found}
+    return list(unique.values())
 
 
-def change_message(key: ObjectKey, change: FieldChange) -> str:
-    """``VirtualMachine prod/db: restart required: spec.template.spec.domain.cpu.cores 2 → 4``."""
-    values = SENSITIVE if change.secret else f"{_shown(change.before)} → {_shown(change.after)}"
-    return f"{key.display()}: {IMPACT_PHRASES[change.impact]}: {change.path} {values} ({change.reason})"
-
-
-def resource_disruptions(res: ResourcePlan, policy: DisruptionPolicy) -> list[Disruption]:
-    """Each change of one object that the policy does not allow silently, worst first, once per message."""
-    found: list[Disruption] = []
-    if res.action is Action.DELETE:
-        if res.impact is not Impact.NONE:
-            why = "; ".join(res.notes) or "removed from the code"
-            message = f"{res.key.display()}: deleted, {IMPACT_PHRASES[res.impact]} ({why})"
-            found.append(Disruption(res.key, res.impact, policy.disposition(res.impact), message))
-    else:
-        for change in res.changes:
-            found.append(
-                Disruption(
-                    res.key, change.impact, policy.disposition(change.impact), change_message(res.key, change)
-                )
-            )
-    for error in res.errors:
-        message = (
-            f"{res.key.display()}: {error.path}: the API server will reject this change. {error.message}"
-        )
-        found.append(Disruption(res.key, Impact.NONE, Disposition.WARN, f"{message} Fix: {error.fix}"))
-    unique = {d.message: d for d in found if d.disposition is not Disposition.ALLOW}
-    return sorted(unique.values(), key=lambda d: (-d.impact.rank, d.message))
-
-
-def refusal_message(refused: Sequence[Disruption]) -> str:
-    """The preview's error: every refused change, then which config key allows it."""
-    key = f"{CONFIG_NAMESPACE}:{DISRUPTION_KEY}"
-    lines = [f"The plan makes {len(refused)} change(s) that the stack config refuses ({key}):"]
-    lines += [f"  - {d.message}" for d in refused]
-    impacts = sorted({d.impact for d in refused}, key=lambda i: i.rank)
-    keys = ", ".join(f"{key}.{impact}" for impact in impacts)
-    lines.append(
-        f"Change the code so these changes are not needed, or set {keys} to warn (or allow) for this stack "
-        f"(pulumi config set --path '{key}.{impacts[0]}' warn), then preview again."
-    )
-    return "\n".join(lines)
+def policy_from_config(config: pulumi.Config) -> DisruptionPolicy:
+    """``kubevirt:disruption`` from this run's stack config (the gate module parses it, as kvplan does)."""
+    try:
+        return DisruptionPolicy.from_config_text(config.get(DISRUPTION_KEY))
+    except UserError as error:
+        raise PreviewConfigError(error.title, error.problems) from None
 
 
 # --- the process-wide collector -------------------------------------------------------------------
@@ -302,23 +187,21 @@ class PreviewPlanner:
 
     def _report(self, plan: Plan, entries: Sequence[_Entry]) -> None:
         owner_of = {key: entry.component for entry in entries for key in entry.keys}
-        refused: list[tuple[Disruption, pulumi.Resource | None]] = []
+        refused: list[Finding] = []
         for res in plan.resources:
             component = owner_of.get(res.key)
-            for disruption in resource_disruptions(res, self.policy):
-                marker = (str(id(component)), disruption.message)
+            for message in resource_messages(res, self.policy):
+                marker = (str(id(component)), message.text)
                 if marker in self.reported:
                     continue
                 self.reported.add(marker)
-                if disruption.disposition is Disposition.FAIL:
-                    refused.append((disruption, component))
-                    pulumi.log.error(
-                        f"refused by {CONFIG_NAMESPACE}:{DISRUPTION_KEY}: {disruption.message}", component
-                    )
+                if message.refused and message.finding is not None:
+                    refused.append(message.finding)
+                    pulumi.log.error(f"refused by {message.finding.origin}: {message.text}", component)
                 else:
-                    pulumi.log.warn(disruption.message, component)
+                    pulumi.log.warn(message.text, component)
         if refused:
-            raise DisruptionRefused(refusal_message([d for d, _ in refused]))
+            raise DisruptionRefused(refusal_title(len(refused)), [refusal_problem(f) for f in refused])
 
 
 def _tracked(work: Any) -> pulumi.Output[Any]:
@@ -353,7 +236,7 @@ def current_planner(read: LiveReader | None = None) -> PreviewPlanner | None:
     planner = PreviewPlanner(
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),
-        policy=DisruptionPolicy.from_config(config.get_object(DISRUPTION_KEY)),
+        policy=policy_from_config(config),
         read=read or ClusterAccess.from_config().reader(),
     )
     _CURRENT[:] = [(run, planner)]

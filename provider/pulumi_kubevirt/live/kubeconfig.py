@@ -18,11 +18,16 @@ import yaml
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
+from pulumi_kubevirt.core.errors import Problem, UserError
+
 IN_CLUSTER_HOST_VARIABLE = "KUBERNETES_SERVICE_HOST"
 
 
-class KubeConfigError(Exception):
+class KubeConfigError(UserError):
     """The Kubernetes configuration cannot be found or used. The message is for the user, safe to print."""
+
+    def __init__(self, title: str, where: str, message: str, fix: str, why: str = "") -> None:
+        super().__init__(title, [Problem(where, message, fix, why)])
 
 
 class KubeApiClient(k8s_client.ApiClient):  # type: ignore[misc]
@@ -47,9 +52,11 @@ def resolve_config_source(kubeconfig: str | None, environ: Mapping[str, str] | N
         path = Path(kubeconfig).expanduser()
         if not path.is_file():
             raise KubeConfigError(
-                f"Kubeconfig not found.\nThe file given with --kubeconfig, {path}, does not exist or is not "
-                "a file. Pass the path of an existing kubeconfig, or leave --kubeconfig out to use "
-                "KUBECONFIG or ~/.kube/config."
+                "Kubeconfig not found",
+                f"--kubeconfig {path}",
+                "the file does not exist or is not a file",
+                "pass the path of an existing kubeconfig, or leave --kubeconfig out to use KUBECONFIG or "
+                "~/.kube/config",
             )
         return ConfigSource((path,), False, f"--kubeconfig {path}")
     listed = env.get("KUBECONFIG", "")
@@ -58,9 +65,10 @@ def resolve_config_source(kubeconfig: str | None, environ: Mapping[str, str] | N
         existing = tuple(p for p in dict.fromkeys(entries) if p.is_file())
         if not existing:
             raise KubeConfigError(
-                "Kubeconfig not found.\nKUBECONFIG lists "
-                + ", ".join(str(p) for p in entries)
-                + " but none of these files exists. Fix KUBECONFIG, or pass --kubeconfig PATH."
+                "Kubeconfig not found",
+                "KUBECONFIG",
+                "it lists " + ", ".join(str(p) for p in entries) + " but none of these files exists",
+                "fix KUBECONFIG, or pass --kubeconfig PATH",
             )
         return ConfigSource(existing, False, "KUBECONFIG " + os.pathsep.join(str(p) for p in existing))
     default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
@@ -69,9 +77,11 @@ def resolve_config_source(kubeconfig: str | None, environ: Mapping[str, str] | N
     if env.get(IN_CLUSTER_HOST_VARIABLE):
         return ConfigSource((), True, "the pod's service account")
     raise KubeConfigError(
-        "No Kubernetes configuration found.\n--kubeconfig was not given, KUBECONFIG is not set, "
-        f"{default} does not exist, and this is not a pod ({IN_CLUSTER_HOST_VARIABLE} is not set). "
-        "Pass --kubeconfig PATH or set KUBECONFIG to the kubeconfig of the cluster to plan against."
+        "No Kubernetes configuration found",
+        "",
+        f"--kubeconfig was not given, KUBECONFIG is not set, {default} does not exist, and this is not a pod "
+        f"({IN_CLUSTER_HOST_VARIABLE} is not set)",
+        "pass --kubeconfig PATH or set KUBECONFIG to the kubeconfig of the cluster to plan against",
     )
 
 
@@ -80,18 +90,30 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
-        raise KubeConfigError(f"Kubeconfig unreadable.\n{path} cannot be read: {reason}.") from None
+        raise KubeConfigError(
+            "Kubeconfig unreadable",
+            str(path),
+            f"the file cannot be read: {reason}",
+            "make it readable, or point --kubeconfig at another file",
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise KubeConfigError(
-            f"Kubeconfig is not valid YAML.\n{path} has a syntax error{where}. Fix the file or point "
-            "--kubeconfig at another one."
+            "Kubeconfig is not valid YAML",
+            str(path),
+            f"the file has a syntax error{where}",
+            "fix the file or point --kubeconfig at another one",
         ) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
-        raise KubeConfigError(f"Kubeconfig is not a mapping.\n{path} must hold a kubeconfig (kind: Config).")
+        raise KubeConfigError(
+            "Kubeconfig is not a mapping",
+            str(path),
+            "the file does not hold a kubeconfig (kind: Config)",
+            "point --kubeconfig at a kubeconfig file",
+        )
     return loaded
 
 
@@ -132,16 +154,19 @@ def load_kube_config(kubeconfig: str | None, context: str | None) -> KubeApiClie
     if source.in_cluster:
         if context:
             raise KubeConfigError(
-                f"Context not available in a pod.\n--context {context} was given, but no kubeconfig was "
-                "found and the in-cluster service account has no contexts. Pass --kubeconfig as well, or "
-                "drop --context."
+                "Context not available in a pod",
+                f"--context {context}",
+                "no kubeconfig was found and the in-cluster service account has no contexts",
+                "pass --kubeconfig as well, or drop --context",
             )
         try:
             k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         except k8s_config.ConfigException as error:
             raise KubeConfigError(
-                f"In-cluster configuration unusable.\nThe pod's service account could not be loaded: "
-                f"{error}. Mount a service account token, or pass --kubeconfig PATH."
+                "In-cluster configuration unusable",
+                "",
+                f"the pod's service account could not be loaded: {error}",
+                "mount a service account token, or pass --kubeconfig PATH",
             ) from None
         api = KubeApiClient(configuration=configuration)
         api.context_name = _server_host(str(configuration.host))
@@ -151,15 +176,20 @@ def load_kube_config(kubeconfig: str | None, context: str | None) -> KubeApiClie
     chosen = context or merged.current_context
     if not chosen:
         raise KubeConfigError(
-            f"No Kubernetes context chosen.\n{source.described} sets no current-context. Pass --context NAME"
-            + (f" (one of: {', '.join(sorted(merged.contexts))})." if merged.contexts else ".")
+            "No Kubernetes context chosen",
+            source.described,
+            "it sets no current-context",
+            "pass --context NAME"
+            + (f" (one of: {', '.join(sorted(merged.contexts))})" if merged.contexts else ""),
         )
     if chosen not in merged.contexts:
         known = ", ".join(sorted(merged.contexts)) or "none"
         how = "--context" if context else "current-context"
         raise KubeConfigError(
-            f"Kubernetes context not found.\nThe context {chosen!r} (from {how}) is not defined in "
-            f"{source.described}. Contexts defined there: {known}. Pass --context with one of them."
+            "Kubernetes context not found",
+            f"{how} {chosen}",
+            f"the context {chosen!r} is not defined in {source.described}",
+            f"pass --context with one of the contexts defined there: {known}",
         )
     try:
         k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
@@ -170,14 +200,18 @@ def load_kube_config(kubeconfig: str | None, context: str | None) -> KubeApiClie
         )
     except k8s_config.ConfigException as error:
         raise KubeConfigError(
-            f"Kubeconfig context unusable.\nThe context {chosen!r} in {source.described} cannot be loaded: "
-            f"{error}. Check its cluster and user entries."
+            "Kubeconfig context unusable",
+            f"context {chosen}",
+            f"the context in {source.described} cannot be loaded: {error}",
+            "check its cluster and user entries",
         ) from None
     except (OSError, ValueError) as error:
         raise KubeConfigError(
-            f"Kubeconfig context unusable.\nThe context {chosen!r} in {source.described} refers to "
-            f"credentials that cannot be read ({type(error).__name__}). Check the certificate and key paths "
-            "of its user and cluster."
+            "Kubeconfig context unusable",
+            f"context {chosen}",
+            f"the context in {source.described} refers to credentials that cannot be read "
+            f"({type(error).__name__})",
+            "check the certificate and key paths of its user and cluster",
         ) from None
     api = KubeApiClient(configuration=configuration)
     api.context_name = chosen

@@ -19,9 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pulumi_kubevirt.core.errors import Problem, sentence
 from pulumi_kubevirt.core.labels import stack_labels, stack_selector
 from pulumi_kubevirt.live import kinds
 from pulumi_kubevirt.live.kinds import KindRef, Selection
@@ -120,7 +121,7 @@ class _Read:
         self.labels = stack_labels(project, stack)
         self.selector = stack_selector(project, stack)
         self.missing_kinds: dict[str, str] = {}
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.failures: list[LiveReadError] = []
         self.unreadable: dict[str, str] = {}
         self.objects: dict[ObjectKey, Manifest] = {}
@@ -177,25 +178,31 @@ class _Read:
         """One error with every problem; requests that failed the same way are summed up, not repeated."""
         if not self.failures and not self.problems:
             return
-        by_title: dict[str, list[str]] = defaultdict(list)
+        by_title: dict[str, list[Problem]] = defaultdict(list)
         for failure in self.failures:
             by_title[failure.title].extend(failure.problems)
-        summary: list[str] = []
-        for lines in by_title.values():
-            first, others = sorted(lines)[0], len(lines) - 1
-            summary.append(first + (f" {others} other request(s) failed the same way." if others else ""))
+        summary: list[Problem] = []
+        for problems in by_title.values():
+            first, others = sorted(problems)[0], len(problems) - 1
+            if others:
+                also = f"{others} other request(s) failed the same way"
+                first = replace(first, why=f"{sentence(first.why)} {also}" if first.why else also)
+            summary.append(first)
         titles = sorted(by_title)
         title = titles[0] if len(titles) == 1 and not self.problems else "Could not read the cluster"
         raise LiveReadError(title, sorted(summary) + sorted(set(self.problems)))
 
     def _problem(self, what: str, answer: Answer) -> None:
         if answer.status == 401:
-            hint = "The credentials were rejected: refresh them (log in again) or pick another context."
+            why = "the credentials were rejected"
+            fix = "refresh them (log in again) or pick another context"
         elif answer.status == 403:
-            hint = "The credentials lack permission: grant list on this resource, or use another context."
+            why = "the credentials lack permission"
+            fix = "have someone grant list on this resource, or use another context"
         else:
-            hint = "Check the request and the API server's logs."
-        self.problems.append(f"{what} answered {answer.status}: {answer.message}. {hint}")
+            why = ""
+            fix = "check the request and the API server's logs"
+        self.problems.append(Problem(what, f"answered {answer.status}: {answer.message}", fix, why))
 
     def list_tasks(self, refs: Mapping[GroupKind, KindRef]) -> list[_ListTask]:
         namespaces = sorted(self.desired.namespaces)

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import urllib3
 
+from pulumi_kubevirt.core.errors import Problem, UserError
 from pulumi_kubevirt.live.kubeconfig import cluster_display_name
 
 INITIAL_BACKOFF_S = 0.25
@@ -45,13 +46,11 @@ RETRYABLE_STATUSES: tuple[RetryRule, ...] = (
 _RETRYABLE = frozenset(rule.status for rule in RETRYABLE_STATUSES)
 
 
-class LiveReadError(Exception):
+class LiveReadError(UserError):
     """Reading the cluster failed in a way the user must fix or retry. The message is safe to print."""
 
-    def __init__(self, title: str, problems: Sequence[str]) -> None:
-        self.title = title
-        self.problems = tuple(problems)
-        super().__init__(title + "\n" + "\n".join(f"  - {p}" for p in self.problems))
+    def __init__(self, title: str, problems: Sequence[Problem]) -> None:
+        super().__init__(title, problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +143,13 @@ class ApiReader:
                 raise LiveReadError(
                     "The Kubernetes API server's certificate was not accepted",
                     [
-                        f"GET {shown} on {cluster_display_name(self._api)}: the TLS handshake failed. Check "
-                        "the certificate-authority of the kubeconfig cluster entry (and the server address)."
+                        Problem(
+                            f"GET {shown} on {cluster_display_name(self._api)}",
+                            "the TLS handshake failed",
+                            "check the certificate-authority of the kubeconfig cluster entry (and the server "
+                            "address)",
+                            "the server's certificate is not signed by the authority the kubeconfig trusts",
+                        )
                     ],
                 ) from None
             except (urllib3.exceptions.HTTPError, OSError) as error:
@@ -157,9 +161,12 @@ class ApiReader:
                     raise LiveReadError(
                         "Cannot reach the Kubernetes API server",
                         [
-                            f"GET {shown} on {cluster_display_name(self._api)} failed {attempts} times: "
-                            f"{last_problem}. Check that the cluster is running and that the kubeconfig "
-                            "context points at it."
+                            Problem(
+                                f"GET {shown} on {cluster_display_name(self._api)}",
+                                f"failed {attempts} times: {last_problem}",
+                                "check that the cluster is running and that the kubeconfig context points at "
+                                "it",
+                            )
                         ],
                     ) from None
                 wait = backoff
@@ -206,10 +213,13 @@ class ApiReader:
         return LiveReadError(
             "The Kubernetes API server did not answer in time",
             [
-                f"GET {shown} on {cluster_display_name(self._api)}: {problem}; gave up after {attempts} "
-                f"attempt{'s' if attempts != 1 else ''} over {took:.1f} s because the read's time limit was "
-                "reached. The server is throttling or unavailable: try again later, or allow more time "
-                "(--timeout)."
+                Problem(
+                    f"GET {shown} on {cluster_display_name(self._api)}",
+                    f"{problem}; gave up after {attempts} attempt{'s' if attempts != 1 else ''} over "
+                    f"{took:.1f} s because the read's time limit was reached",
+                    "wait and try again later, or allow more time (--timeout)",
+                    "the server is throttling or unavailable",
+                )
             ],
         )
 
@@ -237,14 +247,25 @@ def _answer(shown: str, status: int, reason: str, data: bytes) -> Answer:
             raise LiveReadError(
                 "The Kubernetes API server sent something that is not JSON",
                 [
-                    f"GET {shown} answered {status} with a body that is not JSON. Something between this "
-                    "machine and the API server (a proxy or a login page) is answering instead of it."
+                    Problem(
+                        f"GET {shown}",
+                        f"answered {status} with a body that is not JSON",
+                        "point the kubeconfig at the API server itself, or fix the proxy in between",
+                        "something between this machine and the API server (a proxy or a login page) is "
+                        "answering instead of it",
+                    )
                 ],
             ) from None
         if not isinstance(decoded, dict):
             raise LiveReadError(
                 "The Kubernetes API server sent an unexpected answer",
-                [f"GET {shown} answered {status} with JSON that is not an object."],
+                [
+                    Problem(
+                        f"GET {shown}",
+                        f"answered {status} with JSON that is not an object",
+                        "check that the kubeconfig's server address is a Kubernetes API server",
+                    )
+                ],
             )
         return Answer(status, decoded, "")
     message = reason

@@ -31,7 +31,7 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import stack as runtime_stack
 
 from pulumi_kubevirt.compile import emit as manifest_tools
-from pulumi_kubevirt.core.errors import ValidationError
+from pulumi_kubevirt.core.errors import Problem, UserError
 
 SECURE_PLACEHOLDER = "kvplan-redacted-secure-config"
 """What a program reads for a ``secure:`` config value: the real value needs the Pulumi CLI to decrypt."""
@@ -48,8 +48,12 @@ _STACK_TYPE = "pulumi:pulumi:Stack"
 Manifest = dict[str, Any]
 
 
-class RenderError(Exception):
-    """The program could not be rendered; ``str()`` is a message for users (a title, then sentences)."""
+class RenderError(UserError):
+    """The program could not be rendered; ``str()`` is a message for users (a title, then each problem)."""
+
+    @classmethod
+    def one(cls, title: str, where: str, message: str, fix: str, why: str = "") -> RenderError:
+        return cls(title, [Problem(where, message, fix, why)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,38 +153,52 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     project_dir = project_file.parent
     project_doc = _load_yaml(project_file)
     if not isinstance(project_doc, dict) or not isinstance(project_doc.get("name"), str):
-        raise RenderError(
-            f"Cannot read the Pulumi project.\n{project_file} has no project `name`. "
-            "Add a line `name: <project>` to it."
+        raise RenderError.one(
+            "Cannot read the Pulumi project",
+            str(project_file),
+            "the file has no project `name`",
+            "add a line `name: <project>` to it",
         )
     project = project_doc["name"]
     main_value = project_doc.get("main")
     main = (project_dir / str(main_value)).resolve() if main_value else project_dir
     if not (main.is_file() or (main / "__main__.py").is_file()):
-        where = f"{project_file} points `main` at {main}" if main_value else f"{project_dir}"
-        raise RenderError(
-            f"Cannot find the Pulumi program.\n{where}, which has no __main__.py. "
-            "Add the program there, or point `main:` in Pulumi.yaml at it."
+        where = f"{project_file} (main: {main_value})" if main_value else str(project_dir)
+        raise RenderError.one(
+            "Cannot find the Pulumi program",
+            where,
+            f"{main} has no __main__.py",
+            "add the program there, or point `main:` in Pulumi.yaml at it",
         )
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         listed = ", ".join(known) if known else "none"
-        raise RenderError(
-            f"Unknown stack {stack!r}.\nThere is no {stack_file.name} in {project_dir} "
-            f"(stacks found: {listed}). Pass one of those to --stack or create the stack file."
+        raise RenderError.one(
+            f"Unknown stack {stack!r}",
+            str(stack_file),
+            f"there is no {stack_file.name} in {project_dir} (stacks found: {listed})",
+            "pass one of those to --stack, or create the stack file",
+            "the stack file holds the stack's config, which the program needs",
         )
     config: dict[str, str] = {}
     secret_keys: set[str] = set()
     _collect_project_defaults(project, project_doc.get("config"), config)
     stack_doc = _load_yaml(stack_file) or {}
     if not isinstance(stack_doc, dict):
-        raise RenderError(f"Cannot read the stack file.\n{stack_file} is not a YAML mapping. Make it one.")
+        raise RenderError.one(
+            "Cannot read the stack file",
+            str(stack_file),
+            "the file is not a YAML mapping",
+            "make it one, with the config under a `config:` key",
+        )
     stack_config = stack_doc.get("config") or {}
     if not isinstance(stack_config, dict):
-        raise RenderError(
-            f"Cannot read the stack file.\n`config` in {stack_file} is not a mapping. "
-            "Write it as `key: value` lines."
+        raise RenderError.one(
+            "Cannot read the stack file",
+            f"{stack_file}: config",
+            "`config` is not a mapping",
+            "write it as `key: value` lines",
         )
     for raw_key, raw_value in stack_config.items():
         key = _full_key(project, str(raw_key))
@@ -382,10 +400,17 @@ def _run_in_stack(
         loop.run_until_complete(runtime_stack.run_in_stack(in_stack))
         exported: Mapping[str, Any] = getattr(roots[0], "outputs", {}) if roots else {}
         return loop.run_until_complete(_resolve_outputs(exported))
-    except (pulumi.RunError, ValidationError) as error:
-        raise RenderError(str(error)) from None
+    except UserError as error:
+        raise RenderError(error.title, error.problems) from None
+    except pulumi.RunError as error:
+        wrapped = error.args[0] if error.args else None
+        if isinstance(wrapped, UserError):
+            raise RenderError(wrapped.title, wrapped.problems) from None
+        raise RenderError.one(
+            "The Pulumi program failed", description, str(error), "fix the program, or its stack config"
+        ) from None
     except Exception as error:
-        raise RenderError(_unexpected(error, program_root, description)) from None
+        raise _unexpected(error, program_root, description) from None
 
 
 async def _resolve_outputs(exported: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
@@ -399,7 +424,7 @@ async def _resolve_outputs(exported: Mapping[str, Any]) -> tuple[dict[str, Any],
     return values, frozenset(secret)
 
 
-def _unexpected(error: BaseException, program_root: Path | None, description: str) -> str:
+def _unexpected(error: BaseException, program_root: Path | None, description: str) -> RenderError:
     """Name the failing line of the user's program (not our internals) without a traceback."""
     where = ""
     trace = error.__traceback__
@@ -409,9 +434,11 @@ def _unexpected(error: BaseException, program_root: Path | None, description: st
         if inside and "site-packages" not in filename:
             where = f" at {filename}:{trace.tb_lineno}"
         trace = trace.tb_next
-    return (
-        f"The Pulumi program failed.\nRunning {description} raised {type(error).__name__}{where}: {error}. "
-        "Fix the program there; if the line is inside pulumi-kubevirt, report it as a bug."
+    return RenderError.one(
+        "The Pulumi program failed",
+        f"{description}{where}",
+        f"running it raised {type(error).__name__}: {error}",
+        "fix the program there; if the line is inside pulumi-kubevirt, report it as a bug",
     )
 
 
@@ -423,9 +450,11 @@ def _project_file(program_dir: Path) -> Path:
         candidate = program_dir / name
         if candidate.is_file():
             return candidate
-    raise RenderError(
-        f"Not a Pulumi project.\n{program_dir} has no Pulumi.yaml. "
-        "Pass the directory that holds Pulumi.yaml and the Pulumi.<stack>.yaml files."
+    raise RenderError.one(
+        "Not a Pulumi project",
+        str(program_dir),
+        "the directory has no Pulumi.yaml",
+        "pass the directory that holds Pulumi.yaml and the Pulumi.<stack>.yaml files",
     )
 
 
@@ -435,9 +464,11 @@ def _load_yaml(path: Path) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise RenderError(
-            f"Cannot read {path.name}.\n{path}{where} is not valid YAML: {getattr(error, 'problem', error)}. "
-            "Fix the YAML syntax there."
+        raise RenderError.one(
+            f"Cannot read {path.name}",
+            f"{path}{where}",
+            f"not valid YAML: {getattr(error, 'problem', error)}",
+            "fix the YAML syntax there",
         ) from None
 
 

@@ -1,11 +1,26 @@
-"""Words and value formatting shared by the renderers (they format a Plan; they decide nothing)."""
+"""Words and value formatting shared by the renderers and the preview (they format; they decide nothing).
+
+``kvplan plan``'s text and Markdown, and the warnings and errors of ``pulumi preview``, all phrase a change
+with these functions, so the same change reads the same wherever it is shown.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from pulumi_kubevirt.plan.model import Action, DriftFinding, DriftKind, FieldChange, Impact, PlanSummary
+from pulumi_kubevirt.core.errors import Problem
+from pulumi_kubevirt.core.paths import Segment, format_path
+from pulumi_kubevirt.plan.gate import FAIL_ON_FLAG, Finding
+from pulumi_kubevirt.plan.model import (
+    Action,
+    DriftFinding,
+    DriftKind,
+    FieldChange,
+    Impact,
+    PlanError,
+    PlanSummary,
+)
 
 SENSITIVE = "(sensitive value changed)"
 SENSITIVE_DRIFT = "(sensitive value differs)"
@@ -69,15 +84,21 @@ def value(data: Any) -> str:
     return text
 
 
+def path_text(path: str | tuple[Segment, ...]) -> str:
+    """A path as the user reads it: the one path syntax (the engine may carry it as segments)."""
+    return path if isinstance(path, str) else format_path(path)
+
+
 def change_text(change: FieldChange) -> str:
     """``path: before -> after`` (``+ path: after`` when added, ``- path: before`` when removed)."""
+    path = path_text(change.path)
     if change.secret:
-        return f"{change.path}: {SENSITIVE}"
+        return f"{path}: {SENSITIVE}"
     if change.before is None:
-        return f"+ {change.path}: {value(change.after)}"
+        return f"+ {path}: {value(change.after)}"
     if change.after is None:
-        return f"- {change.path}: {value(change.before)}"
-    return f"{change.path}: {value(change.before)} -> {value(change.after)}"
+        return f"- {path}: {value(change.before)}"
+    return f"{path}: {value(change.before)} -> {value(change.after)}"
 
 
 def change_comment(change: FieldChange) -> str:
@@ -85,6 +106,56 @@ def change_comment(change: FieldChange) -> str:
     if change.forces_replacement:
         return f"forces replacement: {change.reason}"
     return f"{change.impact}: {change.reason}"
+
+
+def finding_text(finding: Finding) -> str:
+    """One judged change as the preview warns about it: the object, then the line ``kvplan plan`` prints.
+
+    ``VirtualMachine prod/db: spec.template.spec.domain.cpu.cores: 2 -> 4   # restart: cores are not ...``
+    """
+    where = finding.key.display()
+    if finding.change is not None:
+        return f"{where}: {change_text(finding.change)}   # {change_comment(finding.change)}"
+    res = finding.resource
+    action = res.action if res is not None else Action.UPDATE
+    text = f"{where}: {resource_status(action, finding.impact)}"
+    notes = "; ".join(res.notes) if res is not None else ""
+    return f"{text} ({notes})" if notes else text
+
+
+def refusal_title(count: int) -> str:
+    noun = "change" if count == 1 else "changes"
+    return f"The plan makes {count} {noun} that the disruption policy refuses"
+
+
+def refusal_problem(finding: Finding) -> Problem:
+    """A refused change as a problem: object and change, impact, the policy entry, how to pass."""
+    change = finding.change
+    res = finding.resource
+    if change is not None:
+        what = change_text(change)
+        why = change.reason
+    else:
+        what = resource_status(res.action if res is not None else Action.UPDATE, finding.impact)
+        why = "; ".join(res.notes) if res is not None else ""
+    message = f"{what}; impact {finding.impact}, which {finding.origin} refuses"
+    if finding.origin.startswith(FAIL_ON_FLAG):
+        fix = (
+            "change the code so this change is not needed, or review the plan and run without "
+            f"{FAIL_ON_FLAG} (or with a more severe impact) to accept it"
+        )
+    else:
+        fix = (
+            f"change the code so this change is not needed, or set {finding.origin} to warn for this stack: "
+            f"pulumi config set --path '{finding.origin}' warn"
+        )
+    return Problem(finding.key.display(), message, fix, why)
+
+
+def plan_error_problem(err: PlanError) -> Problem:
+    """A change the API server would reject, in the one error shape (object and path, what, why, fix)."""
+    where = " ".join(part for part in (err.key.display() if err.key else "", path_text(err.path)) if part)
+    return Problem(where, err.title or "Change rejected", err.fix, err.message)
 
 
 def drift_text(finding: DriftFinding) -> str:
@@ -98,7 +169,7 @@ def drift_text(finding: DriftFinding) -> str:
         values = f"{value(finding.live)} (written by the platform)"
     else:
         values = f"{value(finding.desired)} -> {value(finding.live)}"
-    text = f"{where}: {finding.path} {values}"
+    text = f"{where}: {path_text(finding.path)} {values}"
     if finding.manager:
         text += f", changed by {finding.manager}"
         if finding.time:

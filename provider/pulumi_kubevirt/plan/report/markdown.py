@@ -19,6 +19,7 @@ from pulumi_kubevirt.plan.report.common import (
     SENSITIVE,
     SENSITIVE_DRIFT,
     headline_items,
+    plan_error_problem,
     resource_status,
     value,
 )
@@ -57,9 +58,9 @@ def render_markdown(plan: Plan) -> str:
     if errors:
         lines += ["", "#### Errors", ""]
         for err in errors:
-            where = f"{err.key.display()} " if err.key else ""
-            path = _code(err.path) + ": " if err.path else ""
-            lines.append(f"- {where}{path}**{err.title or 'Error'}.** {err.message} Fix: {err.fix}")
+            problem = plan_error_problem(err)
+            where = f"{_code(problem.path)}: " if problem.path else ""
+            lines.append(f"- {where}{_cell(problem.sentences())}")
     changed = _worst_first([r for r in plan.resources if r.action is not Action.NO_OP])
     if not changed:
         return "\n".join(lines) + "\n"

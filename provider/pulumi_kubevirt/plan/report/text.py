@@ -11,6 +11,7 @@ from pulumi_kubevirt.plan.report.common import (
     change_text,
     drift_text,
     headline_items,
+    plan_error_problem,
     resource_status,
 )
 
@@ -80,10 +81,7 @@ def _header(plan: Plan) -> str:
 
 
 def _error_line(err: PlanError, paint: _Paint) -> str:
-    where = f"{err.key.display()}: " if err.key else ""
-    path = f"{err.path}: " if err.path else ""
-    title = f"{err.title}. " if err.title else ""
-    return paint(f"{INDENT}x {where}{path}{title}{err.message} Fix: {err.fix}", "red")
+    return paint(f"{INDENT}x {plan_error_problem(err).line()}", "red")
 
 
 def _resource_lines(res: ResourcePlan, paint: _Paint, verbose: bool) -> list[str]:
