@@ -1,8 +1,9 @@
 """``kvplan``: render, validate, plan, drift and show, for review and drift checks in CI.
 
-Exit codes: 0 fine, 1 error (bad input, unreachable cluster), 2 changes or drift (plan with
---detailed-exitcode, drift), 3 a --fail-on gate tripped. A user's mistake is printed as a message, never
-as a traceback.
+Exit codes: 0 fine, 1 error (bad input, a bad command line, unreachable cluster), 2 changes or drift (plan
+with --detailed-exitcode, drift), 3 the disruption gate refused a change (the stack's kubevirt:disruption, or
+--fail-on). Every user's mistake is a ``UserError``, printed in the one error shape (``core.errors``) on
+stderr, never as a traceback; a bad command line too (exit 1, not argparse's 2, which means "changes" here).
 """
 
 from __future__ import annotations
@@ -10,13 +11,29 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pulumi_kubevirt.cli import plan as plan_commands
 from pulumi_kubevirt.cli import render as render_commands
+from pulumi_kubevirt.core.errors import UserError, user_error
+
+EXIT_ERROR = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors raised as a ``UserError`` (exit 1) instead of printed with exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise user_error(
+            "Invalid command line",
+            self.prog,
+            message,
+            f"see {self.prog} --help",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kvplan",
         description="Render, validate and plan KubeVirt virtual machines managed with pulumi-kubevirt.",
     )
@@ -28,8 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    code: int = args.handler(args)
+    try:
+        args = parser.parse_args(argv)
+        code: int = args.handler(args)
+    except UserError as error:
+        sys.stderr.write(f"{error}\n")
+        return EXIT_ERROR
     return code
 
 

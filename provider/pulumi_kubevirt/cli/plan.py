@@ -5,7 +5,9 @@ so Secrets compare); live state from one read of the cluster (``read_live``). Ou
 value: the planner and the drift detector redact them before any renderer sees them.
 
 Exit codes: 0 no changes / no drift, 1 error (bad input, unreachable cluster, a change the API would reject),
-2 changes (``plan --detailed-exitcode``) or drift, 3 a ``--fail-on`` gate tripped.
+2 changes (``plan --detailed-exitcode``) or drift, 3 the disruption gate refused a change: the stack's
+``kubevirt:disruption`` (the same policy ``pulumi preview`` enforces, :mod:`pulumi_kubevirt.plan.gate`), or
+``--fail-on``, which replaces it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from pulumi_kubevirt.core.errors import UserError, user_error
+from pulumi_kubevirt.plan.gate import CONFIG_KEY, DisruptionPolicy, Verdict, judge
 from pulumi_kubevirt.plan.model import DriftFinding, DriftKind, Impact, Plan
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
@@ -52,10 +56,6 @@ class Gate(enum.StrEnum):
         return Impact(self.value)
 
 
-class CommandError(Exception):
-    """A problem the user must fix; ``str()`` is the whole message (a title line, then sentences)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Observed:
     """Desired manifests and the live state read for them, with the names the stack goes by."""
@@ -75,7 +75,7 @@ def register(sub: Any) -> None:
             "Render PROGRAM_DIR for STACK, read the cluster, and print what an apply would change: the "
             "action per object and its impact on running VMs (none, no-effect, live, live-migration, "
             "restart, replace, destroys-data). Exit 0 no changes, 1 error, 2 changes (--detailed-exitcode), "
-            "3 a --fail-on gate tripped."
+            f"3 the disruption gate refused a change (the stack's {CONFIG_KEY}, or --fail-on instead)."
         ),
     )
     _add_cluster_arguments(plan)
@@ -96,7 +96,10 @@ def register(sub: Any) -> None:
     plan.add_argument(
         "--fail-on",
         choices=[g.value for g in Gate],
-        help="exit 3 when any change has this impact or a more severe one",
+        help=(
+            f"exit 3 when any change has this impact or a more severe one; replaces the stack's {CONFIG_KEY} "
+            "(without it, the stack's policy gates, as in pulumi preview)"
+        ),
     )
     plan.add_argument("--verbose", action="store_true", help="list unchanged objects and each rule's source")
     plan.set_defaults(handler=run_plan)
@@ -166,37 +169,54 @@ def run_plan(args: argparse.Namespace) -> int:
     from pulumi_kubevirt.plan.planner import make_plan
     from pulumi_kubevirt.plan.report.json_codec import plan_to_json
 
-    try:
-        _, plan = observe(
-            args, lambda seen: make_plan(seen.desired, seen.live, project=seen.project, stack=seen.stack)
-        )
-    except CommandError as error:
-        return _fail(str(error))
+    policy = disruption_policy(args)
+    _, plan = observe(
+        args, lambda seen: make_plan(seen.desired, seen.live, project=seen.project, stack=seen.stack)
+    )
     document = json_text(plan_to_json(plan))
     if args.out is not None:
         try:
             args.out.write_text(document, encoding="utf-8")
         except OSError as error:
-            return _fail(
-                f"Cannot write the plan.\n{args.out}: {error.strerror}. Choose a writable path for --out."
-            )
+            raise user_error(
+                "Cannot write the plan",
+                f"--out {args.out}",
+                error.strerror or str(error),
+                "choose a writable path for --out",
+            ) from None
     fmt = OutputFormat(args.format)
     sys.stdout.write(
         document if fmt is OutputFormat.JSON else render_plan(plan, fmt, args.verbose, sys.stdout)
     )
-    return plan_exit_code(
-        plan, detailed=args.detailed_exitcode, gate=Gate(args.fail_on) if args.fail_on else None
-    )
+    verdict = judge(plan, policy)
+    code = plan_exit_code(plan, detailed=args.detailed_exitcode, verdict=verdict)
+    if code == EXIT_GATE:
+        from pulumi_kubevirt.plan.report.common import refusal_problem, refusal_title
+
+        refused = verdict.refused
+        sys.stderr.write(str(UserError(refusal_title(len(refused)), map(refusal_problem, refused))) + "\n")
+    return code
+
+
+def disruption_policy(args: argparse.Namespace) -> DisruptionPolicy:
+    """``--fail-on`` when given (it replaces the stack's policy), else the stack's ``kubevirt:disruption``.
+
+    The stack file is read the way rendering reads it (project defaults, then ``Pulumi.<stack>.yaml``), so a
+    bad policy is reported before the cluster is read, with its config path.
+    """
+    if args.fail_on:
+        return DisruptionPolicy.fail_on(Gate(args.fail_on).impact)
+    from pulumi_kubevirt.program.desired import locate_program
+
+    config = locate_program(args.program_dir, args.stack).config
+    return DisruptionPolicy.from_config_text(config.get(CONFIG_KEY))
 
 
 def run_drift(args: argparse.Namespace) -> int:
     from pulumi_kubevirt.plan.drift import detect_drift
     from pulumi_kubevirt.plan.report.json_codec import drift_to_json
 
-    try:
-        observed, findings = observe(args, lambda seen: detect_drift(seen.desired, seen.live))
-    except CommandError as error:
-        return _fail(str(error))
+    observed, findings = observe(args, lambda seen: detect_drift(seen.desired, seen.live))
     cluster = str(observed.live.cluster)
     fmt = OutputFormat(args.format)
     if fmt is OutputFormat.JSON:
@@ -215,17 +235,15 @@ def run_show(args: argparse.Namespace) -> int:
     )
 
     path: Path = args.document
+    hint = "pass a file written by kvplan plan --out"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        return _fail(
-            f"Cannot read the saved plan.\n{path}: {error.strerror}. "
-            "Pass a file written by kvplan plan --out."
-        )
+        raise user_error(
+            "Cannot read the saved plan", str(path), error.strerror or str(error), hint
+        ) from None
     except (ValueError, UnicodeDecodeError):
-        return _fail(
-            f"The saved plan is not JSON.\n{path} cannot be parsed. Pass a file written by kvplan plan --out."
-        )
+        raise user_error("The saved plan is not JSON", str(path), "the file cannot be parsed", hint) from None
     fmt = OutputFormat(args.format)
     try:
         if isinstance(data, dict) and data.get("schema") == PLAN_SCHEMA:
@@ -235,7 +253,7 @@ def run_show(args: argparse.Namespace) -> int:
             cluster = str(data.get("cluster", "")) if isinstance(data, dict) else ""
             sys.stdout.write(render_drift(findings, cluster, fmt, args.verbose, sys.stdout))
     except PlanFormatError as error:
-        return _fail(f"Cannot show {path}.\n{error} Pass a file written by kvplan plan --out.")
+        raise user_error(f"Cannot show {path}", str(path), str(error), hint) from None
     return EXIT_OK
 
 
@@ -247,7 +265,7 @@ def observe(args: argparse.Namespace, analyse: Callable[[Observed], T]) -> tuple
 
     The read and the analysis share one pause of the garbage collector (``collector_paused``): the decoded
     live objects hold no cycles, and collections walking them inside the planner cost more than the plan.
-    Raises ``CommandError`` for the user.
+    Raises a ``UserError`` (a bad program or stack, no credentials, an unreadable cluster) for the user.
     """
     from pulumi_kubevirt.live import collector_paused
 
@@ -258,21 +276,15 @@ def observe(args: argparse.Namespace, analyse: Callable[[Observed], T]) -> tuple
 
 
 def _render(args: argparse.Namespace) -> Any:
-    from pulumi_kubevirt.program.desired import RenderError, render_program
+    from pulumi_kubevirt.program.desired import render_program
 
-    try:
-        return render_program(args.program_dir, args.stack)
-    except RenderError as error:
-        raise CommandError(str(error)) from None
+    return render_program(args.program_dir, args.stack)
 
 
 def _read(args: argparse.Namespace, rendered: Any) -> Observed:
-    from pulumi_kubevirt.live import KubeConfigError, LiveReadError, load_kube_config, read_live_with_stats
+    from pulumi_kubevirt.live import load_kube_config, read_live_with_stats
 
-    try:
-        api = load_kube_config(args.kubeconfig, args.context)
-    except KubeConfigError as error:
-        raise CommandError(str(error)) from None
+    api = load_kube_config(args.kubeconfig, args.context)
     try:
         read = read_live_with_stats(
             api,
@@ -282,8 +294,6 @@ def _read(args: argparse.Namespace, rendered: Any) -> Observed:
             timeout_s=args.timeout,
             namespaces=tuple(args.namespace),
         )
-    except LiveReadError as error:
-        raise CommandError(str(error)) from None
     finally:
         api.close()  # type: ignore[no-untyped-call]
     live = read.state
@@ -367,11 +377,11 @@ def listed_findings(findings: Sequence[DriftFinding], verbose: bool) -> tuple[Dr
     return tuple(f for f in findings if verbose or f.kind is not DriftKind.PLATFORM)
 
 
-def plan_exit_code(plan: Plan, *, detailed: bool, gate: Gate | None) -> int:
-    """1 when the API would reject a change, 3 when the gate trips, 2 for changes (if asked), else 0."""
+def plan_exit_code(plan: Plan, *, detailed: bool, verdict: Verdict) -> int:
+    """1 when the API would reject a change, 3 when the gate refuses one, 2 for changes (if asked), else 0."""
     if plan.all_errors:
         return EXIT_ERROR
-    if gate is not None and plan.has_changes and plan.max_impact >= gate.impact:
+    if not verdict.passed:
         return EXIT_GATE
     if detailed and plan.has_changes:
         return EXIT_CHANGES
@@ -386,8 +396,3 @@ def drift_exit_code(findings: Sequence[DriftFinding]) -> int:
 def json_text(document: Mapping[str, Any]) -> str:
     """Stable JSON: sorted keys, two-space indent, a final newline."""
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def _fail(message: str) -> int:
-    sys.stderr.write(message.rstrip("\n") + "\n")
-    return EXIT_ERROR

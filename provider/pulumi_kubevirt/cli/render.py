@@ -1,7 +1,8 @@
 """``kvplan render`` and ``kvplan validate``: what a program would apply, and whether the API would accept it.
 
 Both run the program under Pulumi's mock runtime (no CLI, backend or cluster). Output never carries a secret.
-Exit codes: 0 fine, 1 an error or an invalid object; messages go to stderr, never a traceback.
+Exit codes: 0 fine, 1 an error or an invalid object; messages go to stderr in the one error shape
+(``core.errors``), never a traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from pulumi_kubevirt.core.errors import UserError, user_error
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -44,45 +47,36 @@ def _add_program_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.program.desired import RenderError, render_program
+    from pulumi_kubevirt.program.desired import render_program
 
-    try:
-        result = render_program(args.program_dir, args.stack)
-        text = result.to_yaml()
-    except RenderError as error:
-        return _fail(str(error))
+    text = render_program(args.program_dir, args.stack).to_yaml()
     if args.output is None:
         return _write_stdout(text)
     try:
         args.output.write_text(text, encoding="utf-8")
     except OSError as error:
-        return _fail(
-            f"Cannot write the output.\n{args.output}: {error.strerror}. Choose a writable path for -o."
-        )
+        raise user_error(
+            "Cannot write the output",
+            f"-o {args.output}",
+            error.strerror or str(error),
+            "choose a writable path",
+        ) from None
     return EXIT_OK
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.program.desired import RenderError, render_program
+    from pulumi_kubevirt.program.desired import render_program
     from pulumi_kubevirt.spec.upstream import validate_against_upstream
 
-    try:
-        result = render_program(args.program_dir, args.stack)
-    except RenderError as error:
-        return _fail(str(error))
+    result = render_program(args.program_dir, args.stack)
     # The redacted form is validated so that no problem message can quote a secret value.
-    lines: list[str] = []
     shown = result.redacted()
-    for manifest in shown:
-        lines.extend(f"  {problem.line()}" for problem in validate_against_upstream(manifest))
+    problems = [problem for manifest in shown for problem in validate_against_upstream(manifest)]
     count = len(shown)
-    if lines:
-        noun = "problem" if len(lines) == 1 else "problems"
-        title = f"Stack {args.stack}: {len(lines)} {noun} against the upstream schemas in {count} objects:"
-        hint = (
-            "Fix each field named above in the program or its stack config, then run kvplan validate again."
+    if problems:
+        raise UserError(
+            f"Stack {args.stack} is not valid against the upstream schemas ({count} objects)", problems
         )
-        return _fail("\n".join([title, *lines, hint]))
     sys.stdout.write(f"Stack {args.stack}: all {count} objects are valid against the upstream schemas.\n")
     return EXIT_OK
 
@@ -97,8 +91,3 @@ def _write_stdout(text: str) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     return EXIT_OK
-
-
-def _fail(message: str) -> int:
-    sys.stderr.write(message.rstrip("\n") + "\n")
-    return EXIT_ERROR

@@ -177,7 +177,7 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
         raise RenderError.one(
             f"Unknown stack {stack!r}",
             str(stack_file),
-            f"there is no {stack_file.name} in {project_dir} (stacks found: {listed})",
+            f"the stack file does not exist (stacks found: {listed})",
             "pass one of those to --stack, or create the stack file",
             "the stack file holds the stack's config, which the program needs",
         )
