@@ -244,7 +244,7 @@ def test_a_value_of_the_wrong_type_is_one_problem() -> None:
     with pytest.raises(ValidationError) as raised:
         load_fleet({"defaults": {"namespace": "web"}, "vms": {"web": {"cpu": "two", "memory": "4Gi"}}})
     assert [problem.line() for problem in raised.value.problems] == [
-        "fleet.vms.web.cpu: 'two' is not of type object; write a value of type object here"
+        "fleet.vms.web.cpu: 'two' is not of type object. Write a value of type object here."
     ]
 
 

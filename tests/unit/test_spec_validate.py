@@ -675,8 +675,8 @@ def test_validation_error_lists_title_then_sorted_lines() -> None:
         raise_if_problems(problems, "Bad fleet")
     assert str(raised.value).splitlines() == [
         "Bad fleet (2 problems):",
-        '  fleet.disks.data.size: "10 GB" is not a Kubernetes quantity; write 10Gi or 10G',
-        '  fleet.vms.web.memory.guest: "4 GB" is not a Kubernetes quantity; write 4Gi or 4G',
+        '  - fleet.disks.data.size: "10 GB" is not a Kubernetes quantity. Write 10Gi or 10G.',
+        '  - fleet.vms.web.memory.guest: "4 GB" is not a Kubernetes quantity. Write 4Gi or 4G.',
     ]
     assert [p.path for p in raised.value.problems] == sorted(p.path for p in problems)
 

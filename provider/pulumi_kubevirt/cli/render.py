@@ -74,9 +74,8 @@ def run_validate(args: argparse.Namespace) -> int:
     problems = [problem for manifest in shown for problem in validate_against_upstream(manifest)]
     count = len(shown)
     if problems:
-        raise UserError(
-            f"Stack {args.stack} is not valid against the upstream schemas ({count} objects)", problems
-        )
+        title = f"Stack {args.stack}: not valid against the upstream schemas ({count} objects checked)"
+        raise UserError(title, problems)
     sys.stdout.write(f"Stack {args.stack}: all {count} objects are valid against the upstream schemas.\n")
     return EXIT_OK
 

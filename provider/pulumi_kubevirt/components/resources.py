@@ -33,7 +33,7 @@ from pulumi_kubevirt.compile import (
 )
 from pulumi_kubevirt.components.preview import watch_preview
 from pulumi_kubevirt.core import paths
-from pulumi_kubevirt.core.errors import Problem, ValidationError
+from pulumi_kubevirt.core.errors import Problem, UserError, ValidationError
 from pulumi_kubevirt.spec import DiskArgs, FleetArgs, NetworkArgs, StackContext, VirtualMachineArgs
 from pulumi_kubevirt.spec.fleet import TITLE as FLEET_TITLE
 from pulumi_kubevirt.spec.fleet import load_fleet
@@ -110,12 +110,11 @@ PROTECTED_KINDS = frozenset({"DataVolume", "PersistentVolumeClaim"})
 _CORE_KINDS = frozenset({"Secret", "Service", "PersistentVolumeClaim", "Namespace"})
 
 
-class KubevirtValidationError(pulumi.RunError):
+class KubevirtValidationError(UserError, pulumi.RunError):
     """Every problem in one component's args; ``pulumi preview`` prints the message without a traceback."""
 
     def __init__(self, error: ValidationError) -> None:
-        super().__init__(str(error))
-        self.problems: tuple[Problem, ...] = error.problems
+        super().__init__(error.title, error.problems)
 
 
 def stack_context() -> StackContext:

@@ -403,9 +403,6 @@ def _run_in_stack(
     except UserError as error:
         raise RenderError(error.title, error.problems) from None
     except pulumi.RunError as error:
-        wrapped = error.args[0] if error.args else None
-        if isinstance(wrapped, UserError):
-            raise RenderError(wrapped.title, wrapped.problems) from None
         raise RenderError.one(
             "The Pulumi program failed", description, str(error), "fix the program, or its stack config"
         ) from None
@@ -436,8 +433,8 @@ def _unexpected(error: BaseException, program_root: Path | None, description: st
         trace = trace.tb_next
     return RenderError.one(
         "The Pulumi program failed",
-        f"{description}{where}",
-        f"running it raised {type(error).__name__}: {error}",
+        description,
+        f"running it raised {type(error).__name__}{where}: {error}",
         "fix the program there; if the line is inside pulumi-kubevirt, report it as a bug",
     )
 
