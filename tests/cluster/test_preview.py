@@ -238,12 +238,12 @@ def test_each_disruptive_change_is_one_warning_on_its_component(
     expected = [
         (
             urn_of("db"),
-            f"VirtualMachine {namespace}/db: restart required: spec.template.spec.domain.cpu.cores 2 → 4 (",
+            f"VirtualMachine {namespace}/db: spec.template.spec.domain.cpu.cores: 2 -> 4   # restart: ",
         ),
         (
             urn_of("web"),
-            f"Secret {namespace}/web-cloudinit: no effect on the running guest: data.userdata "
-            "(sensitive value changed) (cloud-init reads user data on first boot only",
+            f"Secret {namespace}/web-cloudinit: data.userdata: (sensitive value changed)   "
+            "# no-effect: cloud-init reads user data on first boot only",
         ),
     ]
     assert [urn for urn, _ in warnings] == [urn for urn, _ in expected]
@@ -282,16 +282,18 @@ def test_a_refused_impact_fails_the_preview_naming_resource_change_and_config_ke
 
     assert isinstance(result.error, preview.DisruptionRefused)
     message = str(result.error)
-    assert f"DataVolume {namespace}/db-data: destroys data: spec.source" in message
-    assert "kubevirt:disruption.destroys-data" in message
-    assert "restart required" not in message
+    assert message.startswith("The plan makes 2 changes that the disruption policy refuses (2 problems):\n")
+    assert f"DataVolume {namespace}/db-data: + spec.source.http: " in message
+    assert "; impact destroys-data, which kubevirt:disruption.destroys-data refuses." in message
+    assert "pulumi config set --path 'kubevirt:disruption.destroys-data' warn" in message
+    assert "cpu.cores" not in message
     refused = result.of("error")
     assert {log.urn for log in refused} == {urn_of("db-data")}
     starts = [
-        f"refused by kubevirt:disruption: DataVolume {namespace}/db-data: destroys data: "
-        "spec.source.blank {} → (absent) (CDI rejects",
-        f"refused by kubevirt:disruption: DataVolume {namespace}/db-data: destroys data: spec.source.http "
-        '(absent) → {"url": "https://images.example/db-data-2.qcow2"} (CDI rejects',
+        f"refused by kubevirt:disruption.destroys-data: DataVolume {namespace}/db-data: + spec.source.http: "
+        '{"url": "https://images.example/db-data-2.qcow2"}   # forces replacement: CDI rejects',
+        f"refused by kubevirt:disruption.destroys-data: DataVolume {namespace}/db-data: - spec.source.blank: "
+        "{}   # forces replacement: CDI rejects",
     ]
     messages = sorted(log.message for log in refused)
     assert len(messages) == len(starts)
@@ -349,9 +351,9 @@ def test_a_malformed_disruption_policy_lists_every_problem(applied: Program, kub
 
     assert isinstance(result.error, preview.PreviewConfigError)
     message = str(result.error)
-    assert message.startswith("Invalid kubevirt:disruption.")
-    assert "kubevirt:disruption.destroys-data: 'refuse' is not a disposition" in message
-    assert "kubevirt:disruption.reboot: 'reboot' is not an impact" in message
+    assert message.startswith("Invalid kubevirt:disruption (2 problems):\n")
+    assert "  - kubevirt:disruption.destroys-data: 'refuse' is not a disposition." in message
+    assert "  - kubevirt:disruption.reboot: 'reboot' is not an impact." in message
     assert result.reads == []
 
 
@@ -372,10 +374,11 @@ def test_the_fleet_components_share_one_read_and_warn_on_their_own_urns(
         f"kubevirt:index:VirtualMachine::{namespace}/db",
     ]
     assert by_urn[f"kubevirt:index:VirtualMachine::{namespace}/db"].startswith(
-        f"VirtualMachine {namespace}/db: restart required: spec.template.spec.domain.cpu.cores 2 → 4"
+        f"VirtualMachine {namespace}/db: spec.template.spec.domain.cpu.cores: 2 -> 4   # restart: "
     )
     shrink = by_urn[f"kubevirt:index:Disk::{namespace}/db-data"]
-    assert "the API server will reject this change" in shrink
+    assert shrink.startswith(f"DataVolume {namespace}/db-data spec.storage.resources.requests.storage: ")
+    assert "Change rejected by the API server." in shrink
     assert "Keep the size at 10Gi or more" in shrink
 
 
@@ -389,8 +392,9 @@ def test_objects_removed_from_the_code_are_reported_on_the_stack(
     )
 
     assert isinstance(result.error, preview.DisruptionRefused)
-    assert f"DataVolume {namespace}/db-root: deleted, destroys data" in str(result.error)
+    message = str(result.error)
+    assert f"DataVolume {namespace}/db-root: delete, DESTROYS DATA; impact destroys-data, which " in message
     (stack_warning,) = result.of("warning")
     assert stack_warning.urn == ""
-    assert stack_warning.message.startswith(f"VirtualMachine {namespace}/db: deleted, restart required")
+    assert stack_warning.message.startswith(f"VirtualMachine {namespace}/db: delete, restart required")
     assert [log.urn for log in result.of("error")] == [""]
