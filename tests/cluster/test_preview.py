@@ -32,7 +32,16 @@ from pulumi_kubevirt.plan.state import LiveState
 from pulumi_kubevirt.spec import StackContext
 from pulumi_kubevirt.spec.fleet import load_fleet
 
-from .story_kit import PROJECT, SECRET_TEXT, Program, basic_fleet, rollout, server_side_apply
+from .story_kit import (
+    PROJECT,
+    SECRET_TEXT,
+    Program,
+    Run,
+    basic_fleet,
+    kvplan,
+    rollout,
+    server_side_apply,
+)
 
 STACK = "dev"
 SEVERITIES = {
@@ -398,3 +407,83 @@ def test_objects_removed_from_the_code_are_reported_on_the_stack(
     assert stack_warning.urn == ""
     assert stack_warning.message.startswith(f"VirtualMachine {namespace}/db: delete, restart required")
     assert [log.urn for log in result.of("error")] == [""]
+
+
+# --- one gate and one wording with kvplan plan ---------------------------------------------------
+
+
+def kvplan_for(program: Program, kubeconfig: str, *extra: str) -> Run:
+    return kvplan("plan", str(program.directory), "--stack", STACK, "--kubeconfig", kubeconfig, *extra)
+
+
+def listed_problems(message: str) -> list[str]:
+    """The problem lines of a message in the one error shape (title line, then ``  - `` lines)."""
+    return sorted(line for line in message.splitlines() if line.startswith("  - "))
+
+
+@pytest.mark.parametrize(
+    ("policy", "refuses"),
+    [
+        pytest.param({"destroys-data": "fail", "restart": "warn"}, True, id="destroys-data-fail"),
+        pytest.param({"restart": "fail"}, True, id="restart-fail"),
+        pytest.param({"restart": "allow", "destroys-data": "warn"}, False, id="nothing-fails"),
+    ],
+)
+def test_the_preview_and_kvplan_plan_gate_the_same_change_the_same_way(
+    applied: Program, kubeconfig: str, policy: dict[str, str], refuses: bool
+) -> None:
+    applied.edit(["disks", "db-data", "source"], {"http": {"url": "https://images.example/db-data-2.qcow2"}})
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+    applied.extra_config = {"kubevirt:disruption": policy}
+    applied.write()
+
+    previewed = run_preview(
+        applied.fleet,
+        {"kubevirt:fleet": applied.fleet, "kubevirt:disruption": policy},
+        kubeconfig=kubeconfig,
+        factory=components_program,
+    )
+    planned = kvplan_for(applied, kubeconfig)
+
+    assert planned.code == (3 if refuses else 0), planned.err
+    if not refuses:
+        assert previewed.error is None
+        assert planned.err == ""
+        return
+    assert isinstance(previewed.error, preview.DisruptionRefused)
+    assert listed_problems(planned.err) == listed_problems(str(previewed.error))
+    assert planned.err.splitlines()[0] == str(previewed.error).splitlines()[0]
+    refused_impacts = {impact for impact, disposition in policy.items() if disposition == "fail"}
+    for impact in refused_impacts:
+        assert f"which kubevirt:disruption.{impact} refuses" in planned.err
+
+
+def test_a_change_reads_the_same_in_kvplan_plan_and_in_the_preview(
+    applied: Program, kubeconfig: str, namespace: str
+) -> None:
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+    applied.edit(["vms", "web", "cloud_init", "user_data"], "#cloud-config\npassword: changed-secret\n")
+    applied.edit(["disks", "db-data", "size"], "5Gi")
+
+    previewed = run_preview(
+        applied.fleet, {"kubevirt:fleet": applied.fleet}, kubeconfig=kubeconfig, factory=components_program
+    )
+    planned = kvplan_for(applied, kubeconfig)
+
+    plan_lines = [line.strip() for line in planned.out.splitlines()]
+    warnings = [log.message for log in previewed.of("warning")]
+    assert len(warnings) >= 3, warnings
+    for message in warnings:
+        if " spec.storage.resources.requests.storage: Change rejected" in message:
+            assert f"x {message}" in plan_lines  # an API error: the same line, kvplan marks it with x
+            continue
+        where, change = message.split(": ", 1)
+        assert change in plan_lines, (message, planned.out)
+        assert any(line.endswith(where) or f" {where} " in line for line in plan_lines), where
+    by_object = {message.split(": ", 1)[0] for message in warnings}
+    assert {f"VirtualMachine {namespace}/db", f"Secret {namespace}/web-cloudinit"} <= by_object
+    assert any("Change rejected by the API server" in m for m in warnings), warnings
+    assert any(
+        f"VirtualMachine {namespace}/db: spec.template.spec.domain.cpu.cores: 2 -> 4   # " in m
+        for m in warnings
+    )
