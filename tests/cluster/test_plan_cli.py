@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from kubernetes.client import ApiClient
 
 from pulumi_kubevirt import cli
 from pulumi_kubevirt.cli.plan import use_colour
+from pulumi_kubevirt.program.desired import render_program
 
 from .story_kit import Program, Run, basic_fleet, kvplan, server_side_apply
 from .test_live import FlakyProxy
@@ -141,19 +143,19 @@ def test_a_namespace_that_left_the_code_is_read_on_request(
 @pytest.mark.parametrize(
     ("argv", "first_line"),
     [
-        pytest.param(["plan", "{tmp}/nowhere", "--stack", "dev"], "Not a Pulumi project.", id="no-project"),
-        pytest.param(["plan", "{program}", "--stack", "prod"], "Unknown stack 'prod'.", id="unknown-stack"),
+        pytest.param(["plan", "{tmp}/nowhere", "--stack", "dev"], "Not a Pulumi project:", id="no-project"),
+        pytest.param(["plan", "{program}", "--stack", "prod"], "Unknown stack 'prod':", id="unknown-stack"),
         pytest.param(
-            ["drift", "{program}", "--stack", "prod"], "Unknown stack 'prod'.", id="drift-unknown-stack"
+            ["drift", "{program}", "--stack", "prod"], "Unknown stack 'prod':", id="drift-unknown-stack"
         ),
         pytest.param(
             ["plan", "{program}", "--stack", "dev", "--kubeconfig", "{tmp}/missing"],
-            "Kubeconfig not found.",
+            "Kubeconfig not found:",
             id="missing-kubeconfig",
         ),
         pytest.param(
             ["plan", "{program}", "--stack", "dev", "--kubeconfig", "{kubeconfig}", "--context", "nope"],
-            "Kubernetes context not found.",
+            "Kubernetes context not found:",
             id="unknown-context",
         ),
         pytest.param(
@@ -167,11 +169,11 @@ def test_a_namespace_that_left_the_code_is_read_on_request(
                 "--out",
                 "{tmp}/no/dir/p.json",
             ],
-            "Cannot write the plan.",
+            "Cannot write the plan:",
             id="unwritable-out",
         ),
-        pytest.param(["show", "{tmp}/absent.json"], "Cannot read the saved plan.", id="show-missing-file"),
-        pytest.param(["show", "{tmp}/garbage.json"], "The saved plan is not JSON.", id="show-not-json"),
+        pytest.param(["show", "{tmp}/absent.json"], "Cannot read the saved plan:", id="show-missing-file"),
+        pytest.param(["show", "{tmp}/garbage.json"], "The saved plan is not JSON:", id="show-not-json"),
         pytest.param(["show", "{tmp}/other.json"], "Cannot show ", id="show-another-schema"),
     ],
 )
@@ -365,3 +367,176 @@ def test_a_saved_drift_report_is_shown_again(program: Program, kubeconfig: str, 
 
     assert shown.code == 0
     assert shown.out == kvplan(*base).out
+
+
+# --- the disruption gate: the stack's kubevirt:disruption, --fail-on replacing it -----------------
+
+
+def test_the_stack_disruption_policy_gates_kvplan_plan_naming_the_rule(
+    api_client: ApiClient, program: Program, kubeconfig: str, namespace: str, simulator: Any
+) -> None:
+    server_side_apply(api_client, program.manifests())
+    simulator.settle(namespace)  # the VMs run, so a cores change needs a restart
+    program.edit(["vms", "db", "cpu", "cores"], 4)
+    program.extra_config = {"kubevirt:disruption": {"restart": "fail"}}
+    program.write()
+    base = ("plan", str(program.directory), "--stack", "dev", "--kubeconfig", kubeconfig)
+
+    gated = kvplan(*base, "--detailed-exitcode")
+    replaced = kvplan(*base, "--fail-on", "destroys-data", "--detailed-exitcode")
+
+    assert gated.code == 3
+    assert f"VirtualMachine {namespace}/db" in gated.out
+    title, problem = gated.err.splitlines()
+    assert title == "The plan makes 1 change that the disruption policy refuses:"
+    assert problem.startswith(
+        f"  - VirtualMachine {namespace}/db: spec.template.spec.domain.cpu.cores: 2 -> 4; impact restart, "
+        "which kubevirt:disruption.restart refuses. "
+    )
+    assert "pulumi config set --path 'kubevirt:disruption.restart' warn." in gated.err
+    assert (replaced.code, replaced.err) == (2, "")
+
+
+def test_fail_on_replaces_a_lenient_stack_policy(
+    api_client: ApiClient, program: Program, kubeconfig: str, namespace: str, simulator: Any
+) -> None:
+    server_side_apply(api_client, program.manifests())
+    simulator.settle(namespace)
+    program.edit(["vms", "db", "cpu", "cores"], 4)
+    program.extra_config = {"kubevirt:disruption": {"restart": "allow"}}
+    program.write()
+    base = ("plan", str(program.directory), "--stack", "dev", "--kubeconfig", kubeconfig)
+
+    lenient = kvplan(*base)
+    strict = kvplan(*base, "--fail-on", "restart")
+
+    assert (lenient.code, lenient.err) == (0, "")
+    assert strict.code == 3
+    assert "which --fail-on restart refuses" in strict.err
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def test_the_repository_prod_stack_exits_3_on_a_change_its_policy_forbids(
+    api_client: ApiClient, kubeconfig: str, tmp_path: Path
+) -> None:
+    project = tmp_path / "prod"
+    project.mkdir()
+    pulumi_yaml = (REPOSITORY / "Pulumi.yaml").read_text(encoding="utf-8")
+    (project / "Pulumi.yaml").write_text(
+        pulumi_yaml.replace("main: programs/fleet", f"main: {REPOSITORY / 'programs' / 'fleet'}"),
+        encoding="utf-8",
+    )
+    stack_text = (REPOSITORY / "Pulumi.prod.yaml").read_text(encoding="utf-8")
+    (project / "Pulumi.prod.yaml").write_text(stack_text, encoding="utf-8")
+    applied = render_program(project, "prod").manifests
+    server_side_apply(api_client, applied)
+    base = ("plan", str(project), "--stack", "prod", "--kubeconfig", kubeconfig)
+    try:
+        unchanged = kvplan(*base, "--detailed-exitcode")
+        new_image = "docker://registry.shop.example/images/web:2026.12"
+        edited = stack_text.replace("docker://registry.shop.example/images/web:2026.11", new_image, 1)
+        assert edited != stack_text
+        (project / "Pulumi.prod.yaml").write_text(edited, encoding="utf-8")
+        refused = kvplan(*base)
+    finally:
+        k8s_client.CoreV1Api(api_client).delete_namespace("shop-prod")
+
+    assert unchanged.code == 0, unchanged.out + unchanged.err
+    assert refused.code == 3, refused.out + refused.err
+    assert "DataVolume shop-prod/web-1-root: " in refused.err
+    assert "; impact destroys-data, which kubevirt:disruption.destroys-data refuses." in refused.err
+    no_traceback(refused)
+
+
+# --- every failure in one shape ---------------------------------------------------------------------
+
+
+def assert_one_shape(text: str) -> None:
+    """A title line ending in a colon (with the count when there are several), then one problem per line."""
+    lines = text.rstrip("\n").split("\n")
+    title, problems = lines[0], lines[1:]
+    assert re.fullmatch(r"[^\s-].*:", title), text
+    assert problems, text
+    for line in problems:
+        assert re.fullmatch(r"  - \S.*[.!?]", line), line
+    counted = re.search(r"\((\d+) problems\):$", title)
+    assert len(problems) == (int(counted.group(1)) if counted else 1), text
+
+
+def write_stack(program: Program, config: dict[str, Any]) -> None:
+    program.extra_config = config
+    program.write()
+
+
+@pytest.mark.parametrize(
+    ("argv", "prepare", "title"),
+    [
+        pytest.param(
+            ["--kubeconfig", "{tmp}/missing"], None, "Kubeconfig not found:", id="kubeconfig-missing"
+        ),
+        pytest.param(
+            ["--kubeconfig", "{kubeconfig}", "--context", "nope"],
+            None,
+            "Kubernetes context not found:",
+            id="context-unknown",
+        ),
+        pytest.param(
+            ["--kubeconfig", "{unreachable}", "--timeout", "5"],
+            None,
+            "Cannot reach the Kubernetes API server:",
+            id="unreachable-cluster",
+        ),
+        pytest.param(
+            ["--kubeconfig", "{kubeconfig}", "--stack", "qa"], None, "Unknown stack 'qa':", id="stack-missing"
+        ),
+        pytest.param(
+            ["--kubeconfig", "{kubeconfig}"],
+            {"kubevirt:disruption": {"restart": "refuse", "reboot": "warn"}},
+            "Invalid kubevirt:disruption (2 problems):",
+            id="bad-disruption-config",
+        ),
+        pytest.param(
+            ["--kubeconfig", "{kubeconfig}"],
+            {"kubevirt:disruption": "fail"},
+            "Invalid kubevirt:disruption:",
+            id="disruption-not-a-map",
+        ),
+        pytest.param(
+            ["--kubeconfig", "{kubeconfig}"],
+            {"kubevirt:fleet": {"defaults": {"namespace": "x"}, "vms": {"web": {"memroy": "2Gi"}}}},
+            "The fleet configuration (kubevirt:fleet) is not valid",
+            id="bad-fleet-config",
+        ),
+        pytest.param(
+            ["--kubeconfig", "{kubeconfig}", "--fail-on", "reboot"],
+            None,
+            "Invalid command line:",
+            id="bad-flag",
+        ),
+    ],
+)
+def test_every_user_mistake_is_one_shape_exit_1_and_no_traceback(
+    *,
+    program: Program,
+    kubeconfig: str,
+    tmp_path: Path,
+    argv: list[str],
+    prepare: dict[str, Any] | None,
+    title: str,
+) -> None:
+    if prepare is not None:
+        write_stack(program, prepare)
+    unreachable = _kubeconfig_for("https://127.0.0.1:9", "never-shown-token", tmp_path / "down")
+    values = {"tmp": str(tmp_path), "kubeconfig": kubeconfig, "unreachable": unreachable}
+    stack = [] if "--stack" in argv else ["--stack", "dev"]
+
+    run = kvplan("plan", str(program.directory), *stack, *(arg.format(**values) for arg in argv))
+
+    assert run.code == 1
+    assert run.out == ""
+    assert run.err.startswith(title), run.err
+    assert_one_shape(run.err)
+    assert "never-shown-token" not in run.err
+    no_traceback(run)
