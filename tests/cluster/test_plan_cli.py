@@ -388,7 +388,7 @@ def test_the_stack_disruption_policy_gates_kvplan_plan_naming_the_rule(
     assert gated.code == 3
     assert f"VirtualMachine {namespace}/db" in gated.out
     title, problem = gated.err.splitlines()
-    assert title == "The plan makes 1 change that the disruption policy refuses:"
+    assert title == "The disruption policy refuses a change in this plan:"
     assert problem.startswith(
         f"  - VirtualMachine {namespace}/db: spec.template.spec.domain.cpu.cores: 2 -> 4; impact restart, "
         "which kubevirt:disruption.restart refuses. "

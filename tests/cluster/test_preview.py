@@ -291,7 +291,7 @@ def test_a_refused_impact_fails_the_preview_naming_resource_change_and_config_ke
 
     assert isinstance(result.error, preview.DisruptionRefused)
     message = str(result.error)
-    assert message.startswith("The plan makes 2 changes that the disruption policy refuses (2 problems):\n")
+    assert message.startswith("The disruption policy refuses changes in this plan (2 problems):\n")
     assert f"DataVolume {namespace}/db-data: + spec.source.http: " in message
     assert "; impact destroys-data, which kubevirt:disruption.destroys-data refuses." in message
     assert "pulumi config set --path 'kubevirt:disruption.destroys-data' warn" in message

@@ -1,4 +1,4 @@
-"""The one error shape: a title, then one line per problem in full sentences (what, why, fix), with its path."""
+"""The one error shape: a title, then a line per problem in full sentences (what, why, fix) with its path."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def test_sentence(text: str, capital: bool, expected: str) -> None:
 
 
 def test_a_problem_reads_what_then_why_then_fix() -> None:
-    problem = Problem("--kubeconfig /tmp/k", "the file does not exist", "pass an existing file", "kvplan reads it")
+    problem = Problem(
+        "--kubeconfig /tmp/k", "the file does not exist", "pass an existing file", "kvplan reads it"
+    )
 
     assert problem.line() == (
         "--kubeconfig /tmp/k: the file does not exist. Kvplan reads it. Pass an existing file."
@@ -49,7 +51,11 @@ def test_one_problem_has_no_count_and_several_are_counted() -> None:
     two = UserError("Bad input", [Problem("b", "wrong", "fix b"), Problem("a", "wrong", "fix a")])
 
     assert str(one) == "Kubeconfig not found:\n  - KUBECONFIG: lists no file. Set it."
-    assert str(two).splitlines() == ["Bad input (2 problems):", "  - b: wrong. Fix b.", "  - a: wrong. Fix a."]
+    assert str(two).splitlines() == [
+        "Bad input (2 problems):",
+        "  - b: wrong. Fix b.",
+        "  - a: wrong. Fix a.",
+    ]
 
 
 def test_validation_errors_sort_by_path_and_drop_duplicates() -> None:

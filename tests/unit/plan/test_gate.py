@@ -1,4 +1,4 @@
-"""The disruption gate: parsing ``kubevirt:disruption``, ``--fail-on`` replacing it, and the verdict on a plan."""
+"""The disruption gate: parsing ``kubevirt:disruption``, ``--fail-on`` replacing it, the verdict on a plan."""
 
 from __future__ import annotations
 
@@ -28,7 +28,11 @@ def change(path: str, before: object, after: object, impact: Impact, reason: str
 CORES = change("spec.template.spec.domain.cpu.cores", 2, 4, Impact.RESTART, "cores are not hot-pluggable")
 PORT = change("spec.ports[name=http].port", 80, 8080, Impact.LIVE)
 SOURCE = change(
-    "spec.source.http", None, {"url": "https://images.example/2.qcow2"}, Impact.DESTROYS_DATA, "CDI rejects it"
+    "spec.source.http",
+    None,
+    {"url": "https://images.example/2.qcow2"},
+    Impact.DESTROYS_DATA,
+    "CDI rejects it",
 )
 
 
@@ -72,7 +76,8 @@ def test_a_bad_policy_lists_every_problem_with_its_config_path() -> None:
 
     assert str(raised.value).splitlines() == [
         "Invalid kubevirt:disruption (2 problems):",
-        "  - kubevirt:disruption.destroys-data: 'refuse' is not a disposition. Use one of: allow, warn, fail.",
+        "  - kubevirt:disruption.destroys-data: 'refuse' is not a disposition. "
+        "Use one of: allow, warn, fail.",
         "  - kubevirt:disruption.reboot: 'reboot' is not an impact. Use one of: no-effect, live, "
         "live-migration, restart, replace, destroys-data.",
     ]
@@ -112,7 +117,9 @@ def test_fail_on_refuses_its_impact_and_worse_and_keeps_the_defaults_below() -> 
 
 
 def test_a_deletion_is_judged_on_what_deleting_the_object_does() -> None:
-    deleted = ResourcePlan(DISK, Action.DELETE, Impact.DESTROYS_DATA, notes=("the disk and its data are deleted",))
+    deleted = ResourcePlan(
+        DISK, Action.DELETE, Impact.DESTROYS_DATA, notes=("the disk and its data are deleted",)
+    )
     policy = DisruptionPolicy.from_config({"destroys-data": "fail"})
 
     (refused,) = judge(plan_of(deleted), policy).refused
@@ -156,4 +163,4 @@ def test_a_refusal_names_the_object_the_change_the_impact_and_the_config_entry()
     )
     (by_flag,) = judge(RESTART_PLAN, DisruptionPolicy.fail_on(Impact.RESTART)).refused
     assert "which --fail-on restart refuses" in refusal_problem(by_flag).line()
-    assert "run without --fail-on" in refusal_problem(by_flag).line()
+    assert "or pass --fail-on replace (or leave it out) to accept it." in refusal_problem(by_flag).line()

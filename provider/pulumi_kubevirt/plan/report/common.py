@@ -124,8 +124,10 @@ def finding_text(finding: Finding) -> str:
 
 
 def refusal_title(count: int) -> str:
-    noun = "change" if count == 1 else "changes"
-    return f"The plan makes {count} {noun} that the disruption policy refuses"
+    """The title over refused changes (the error shape adds the count when there are several)."""
+    return "The disruption policy refuses " + (
+        "a change in this plan" if count == 1 else "changes in this plan"
+    )
 
 
 def refusal_problem(finding: Finding) -> Problem:
@@ -140,10 +142,9 @@ def refusal_problem(finding: Finding) -> Problem:
         why = "; ".join(res.notes) if res is not None else ""
     message = f"{what}; impact {finding.impact}, which {finding.origin} refuses"
     if finding.origin.startswith(FAIL_ON_FLAG):
-        fix = (
-            "change the code so this change is not needed, or review the plan and run without "
-            f"{FAIL_ON_FLAG} (or with a more severe impact) to accept it"
-        )
+        worse = [impact for impact in Impact if impact > finding.impact]
+        accept = f"pass {FAIL_ON_FLAG} {worse[0]} (or leave it out)" if worse else f"leave {FAIL_ON_FLAG} out"
+        fix = f"change the code so this change is not needed, or {accept} to accept it"
     else:
         fix = (
             f"change the code so this change is not needed, or set {finding.origin} to warn for this stack: "
