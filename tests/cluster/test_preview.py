@@ -331,6 +331,10 @@ def test_an_unreachable_cluster_is_one_info_message_never_a_failure(applied: Pro
     assert result.of("error") == []
     (info,) = [log for log in result.of("info") if log.message.startswith("kubevirt:")]
     assert "cluster not readable" in info.message
+    assert (
+        "(Cannot reach the Kubernetes API server: GET /api/v1/namespaces on gone: failed 3 times"
+        in info.message
+    )
     assert "not-a-real-token" not in info.message
 
 

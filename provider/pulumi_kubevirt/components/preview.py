@@ -168,10 +168,10 @@ class PreviewPlanner:
         try:
             live = await loop.run_in_executor(None, self.read, desired, self.project, self.stack)
         except Exception as error:  # an unreachable cluster must never fail a preview
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             pulumi.log.info(
                 "kubevirt: cluster not readable, so the preview shows no runtime-impact plan "
-                f"({first_line}). Set {CONFIG_NAMESPACE}:{PREVIEW_PLAN_KEY} to false to skip this step."
+                f"({_first_problem(error)}). Set {CONFIG_NAMESPACE}:{PREVIEW_PLAN_KEY} to false to skip this "
+                "step."
             )
             return
         plan = make_plan(desired, live, project=self.project, stack=self.stack)
@@ -202,6 +202,14 @@ class PreviewPlanner:
                     pulumi.log.warn(message.text, component)
         if refused:
             raise DisruptionRefused(refusal_title(len(refused)), [refusal_problem(f) for f in refused])
+
+
+def _first_problem(error: Exception) -> str:
+    """The title and first problem of a ``UserError`` (the live reader's), else the message's first line."""
+    if isinstance(error, UserError) and error.problems:
+        return f"{error.title.rstrip('.:')}: {error.problems[0].line()}"
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _tracked(work: Any) -> pulumi.Output[Any]:
