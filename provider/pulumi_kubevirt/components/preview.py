@@ -30,7 +30,14 @@ from typing import Any
 import pulumi
 
 from pulumi_kubevirt.core.errors import UserError
-from pulumi_kubevirt.plan.gate import Disposition, DisruptionPolicy, Finding, resource_findings
+from pulumi_kubevirt.plan.gate import (
+    CONFIG_NAMESPACE,
+    DISRUPTION_KEY,
+    Disposition,
+    DisruptionPolicy,
+    Finding,
+    resource_findings,
+)
 from pulumi_kubevirt.plan.model import Plan, ResourcePlan
 from pulumi_kubevirt.plan.report.common import (
     finding_text,
@@ -44,9 +51,7 @@ Manifest = Mapping[str, Any]
 LiveReader = Callable[[Sequence[Manifest], str, str], LiveState]
 """``(desired, project, stack) -> LiveState``; raises on an unreachable cluster."""
 
-CONFIG_NAMESPACE = "kubevirt"
 PREVIEW_PLAN_KEY = "previewPlan"
-DISRUPTION_KEY = "disruption"
 KUBERNETES_NAMESPACE = "kubernetes"
 PREVIEW_READ_TIMEOUT_S = 15.0
 """A preview waits this long at most for the cluster; after that it goes on without the plan."""

@@ -22,8 +22,10 @@ from pulumi_kubevirt.core.errors import Problem, ValidationError
 from pulumi_kubevirt.plan.model import Action, FieldChange, Impact, Plan, ResourcePlan, max_impact
 from pulumi_kubevirt.plan.state import ObjectKey
 
-CONFIG_KEY = "kubevirt:disruption"
-"""The stack config key (namespace ``kubevirt``, key ``disruption``)."""
+CONFIG_NAMESPACE = "kubevirt"
+DISRUPTION_KEY = "disruption"
+CONFIG_KEY = f"{CONFIG_NAMESPACE}:{DISRUPTION_KEY}"
+"""The stack config key the preview and ``kvplan plan`` read the policy from."""
 
 FAIL_ON_FLAG = "--fail-on"
 
