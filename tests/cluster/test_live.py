@@ -505,7 +505,7 @@ def test_forbidden_lists_are_named_with_a_fix(flaky: tuple[FlakyProxy, Any], nam
         read_live(api, vm_manifests(namespace, "web"), project=PROJECT, stack=STACK, timeout_s=10)
 
     message = str(raised.value)
-    assert message.startswith("Could not read the cluster:\n")
+    assert message.startswith("Could not read the cluster (")
     assert f"LIST /api/v1/namespaces/{namespace}/secrets: answered 403: injected." in message
     assert "grant list on this resource, or use another context" in message
 

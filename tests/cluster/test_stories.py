@@ -228,7 +228,7 @@ def test_a_disk_cannot_shrink(applied: Program, kubeconfig: str, namespace: str)
 
     assert run.code == 1
     assert f"~ DataVolume {namespace}/db-data update" in lines(run.out)
-    assert f"x DataVolume {namespace}/db-data: spec.storage.resources.requests.storage: " in run.out
+    assert f"x DataVolume {namespace}/db-data spec.storage.resources.requests.storage: " in run.out
     assert "cannot shrink from 10Gi to 5Gi" in run.out
     assert "Traceback" not in run.out + run.err
 

@@ -357,7 +357,7 @@ def test_invalid_vm_fails_with_every_problem_and_no_traceback() -> None:
     [
         pytest.param(
             lambda: Disk("data", DiskArgs(namespace="dev", name="data", size="10 GB", source=BlankSource())),
-            ["Disk 'data' is not valid (1 problem):", "data.size:"],
+            ["Disk 'data' is not valid:\n", "  - data.size:"],
             id="disk-size",
         ),
         pytest.param(
