@@ -74,7 +74,7 @@ def run_validate(args: argparse.Namespace) -> int:
     problems = [problem for manifest in shown for problem in validate_against_upstream(manifest)]
     count = len(shown)
     if problems:
-        title = f"Stack {args.stack}: not valid against the upstream schemas ({count} objects checked)"
+        title = f"Stack {args.stack}: some of its {count} objects are not valid against the upstream schemas"
         raise UserError(title, problems)
     sys.stdout.write(f"Stack {args.stack}: all {count} objects are valid against the upstream schemas.\n")
     return EXIT_OK
