@@ -64,6 +64,8 @@ class ResourceOptionsRecord:
     delete_before_replace: bool = False
     provider: str = ""
     additional_secret_outputs: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    retain_on_delete: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +298,10 @@ class _Recorder:
             delete_before_replace=bool(request.deleteBeforeReplace),
             provider=request.provider,
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            # An alias is a protobuf message: its text form on one line is readable and stable.
+            aliases=tuple(" ".join(str(alias).split()) for alias in request.aliases)
+            + tuple(request.aliasURNs),
+            retain_on_delete=bool(request.retainOnDelete),
         )
         self.resources.append(
             RenderedResource(
