@@ -478,3 +478,15 @@ def test_component_depends_on_reaches_every_child() -> None:
     for resource in result.resources:
         if resource.is_kubernetes_object and resource.name != "gate":
             assert "kubernetes:core/v1:Namespace::gate" in short(resource.options.depends_on), resource.name
+
+
+def test_fleet_depends_on_reaches_its_namespaces_and_every_child_of_its_components() -> None:
+    def program() -> None:
+        gate = k8s.core.v1.Namespace("gate", metadata={"name": "gate"})
+        Fleet("fleet", fleet_args(), pulumi.ResourceOptions(depends_on=[gate]))
+
+    result = run(program)
+    children = [r for r in result.resources if r.is_kubernetes_object and r.name != "gate"]
+    assert len(children) == 9
+    for resource in children:
+        assert "kubernetes:core/v1:Namespace::gate" in short(resource.options.depends_on), resource.name
