@@ -20,7 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from pulumi_kubevirt.components import Disk, Fleet, Network, VirtualMachine
-from pulumi_kubevirt.program.desired import run_with_mocks
+from pulumi_kubevirt.program.desired import desired_state_of_program
 from pulumi_kubevirt.spec import (
     BlankSource,
     CloudInit,
@@ -95,7 +95,7 @@ def representative_program() -> None:
 
 def identity() -> list[dict[str, Any]]:
     """Per registered resource: its URN and everything the engine keys replacement and deletion on."""
-    result = run_with_mocks(representative_program, project="shop", stack="prod")
+    result = desired_state_of_program(representative_program, project="shop", stack="prod")
     records = []
     for resource in result.resources:
         options = resource.options

@@ -1,6 +1,6 @@
 """Mock-runtime tests of the Pulumi components: children, options, secrets, outputs and validation errors.
 
-Each test runs a small program through ``render.run_with_mocks``: a fresh event loop, ``reset_options``,
+Each test runs a small program through ``desired_state_of_program``: a fresh event loop, ``reset_options``,
 ``set_all_config`` and a recording mock monitor per run. Outputs are collected with ``Output.all(...).apply``
 and asserted once the run (which waits for every output) is over.
 """
@@ -26,10 +26,10 @@ from pulumi_kubevirt.components import (
 )
 from pulumi_kubevirt.program.desired import (
     REDACTED,
-    RenderedResource,
-    RenderError,
-    RenderResult,
-    run_with_mocks,
+    DesiredState,
+    DesiredStateError,
+    RegisteredResource,
+    desired_state_of_program,
 )
 from pulumi_kubevirt.spec import (
     BlankSource,
@@ -57,7 +57,7 @@ USER_DATA = "#cloud-config\npassword: hunter2-not-for-output\n"
 
 
 def run(program: Callable[[], object], config: dict[str, str] | None = None, secrets: tuple[str, ...] = ()):
-    return run_with_mocks(program, project=PROJECT, stack=STACK, config=config, secret_keys=secrets)
+    return desired_state_of_program(program, project=PROJECT, stack=STACK, config=config, secret_keys=secrets)
 
 
 def data_disk(name: str = "data", *, allow_data_loss: bool = False, namespace: str = "dev") -> DiskArgs:
@@ -94,7 +94,7 @@ def db_vm() -> VirtualMachineArgs:
     )
 
 
-def child(result: RenderResult, type_token: str, name: str) -> RenderedResource:
+def child(result: DesiredState, type_token: str, name: str) -> RegisteredResource:
     (found,) = [r for r in result.by_type(type_token) if r.name == name]
     return found
 
@@ -342,7 +342,7 @@ def test_disk_outputs() -> None:
 
 def test_invalid_vm_fails_with_every_problem_and_no_traceback() -> None:
     bad = web_vm(name="Web_1", memory=None, ssh_keys=SshKeys(keys=("not-a-key",)))
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DesiredStateError) as caught:
         run(lambda: VirtualMachine("web", bad))
     message = str(caught.value)
     assert message.startswith("VirtualMachine 'web' is not valid (")
@@ -370,7 +370,7 @@ def test_invalid_vm_fails_with_every_problem_and_no_traceback() -> None:
 def test_invalid_disk_or_network_fails_with_its_paths(
     build: Callable[[], object], expected: list[str]
 ) -> None:
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DesiredStateError) as caught:
         run(build)
     for fragment in expected:
         assert fragment in str(caught.value)
@@ -391,7 +391,8 @@ def test_invalid_vm_registers_nothing() -> None:
 
 
 def test_disks_passed_from_another_namespace_are_rejected() -> None:
-    with pytest.raises(RenderError, match=r"db\.disks\[0\]: the Disk passed in disks=\[\.\.\.\] \('data'\)"):
+    expected = r"db\.disks\[0\]: the Disk passed in disks=\[\.\.\.\] \('data'\)"
+    with pytest.raises(DesiredStateError, match=expected):
         run(lambda: VirtualMachine("db", db_vm(), disks=[Disk("data", data_disk(namespace="other"))]))
 
 
@@ -424,7 +425,7 @@ def test_fleet_orders_namespace_then_networks_and_disks_then_vms() -> None:
 
 def test_fleet_rejects_dangling_references_before_registering_anything() -> None:
     broken = FleetArgs(namespaces=("dev",), vms=(db_vm(),))
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DesiredStateError) as caught:
         run(lambda: Fleet("fleet", broken))
     assert "fleet.vms.db.disks[0].disk: there is no disk named 'data'" in str(caught.value)
     assert "fleet.vms.db.nics[1].network: there is no network named 'vlan'" in str(caught.value)
@@ -449,7 +450,8 @@ def test_fleet_from_config_refuses_user_data_set_twice() -> None:
     twice = json.loads(json.dumps(FLEET_CONFIG))
     twice["vms"]["web"]["cloud_init"] = {"user_data": "#cloud-config\n"}
     config = {"kubevirt:fleet": json.dumps(twice), "kubevirt:cloudInitUserData_web": USER_DATA}
-    with pytest.raises(RenderError, match=r"fleet\.vms\.web\.cloud_init\.user_data: is set here and also"):
+    expected = r"fleet\.vms\.web\.cloud_init\.user_data: is set here and also"
+    with pytest.raises(DesiredStateError, match=expected):
         run(fleet_from_config, config, ("kubevirt:cloudInitUserData_web",))
 
 
@@ -459,7 +461,7 @@ def test_fleet_from_config_reports_schema_and_secret_problems_together() -> None
         "vms": {"web": {"memroy": "2Gi", "cloud_init": {"user_data": "#cloud-config\n"}}},
     }
     config = {"kubevirt:fleet": json.dumps(bad), "kubevirt:cloudInitUserData_web": USER_DATA}
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DesiredStateError) as caught:
         run(fleet_from_config, config, ("kubevirt:cloudInitUserData_web",))
     message = str(caught.value)
     assert message.startswith("The fleet configuration (kubevirt:fleet) is not valid (")

@@ -258,11 +258,11 @@ def observe(args: argparse.Namespace, analyse: Callable[[Observed], T]) -> tuple
 
 
 def _render(args: argparse.Namespace) -> Any:
-    from pulumi_kubevirt.program.desired import RenderError, render_program
+    from pulumi_kubevirt.program.desired import DesiredStateError, desired_state_of_stack
 
     try:
-        return render_program(args.program_dir, args.stack)
-    except RenderError as error:
+        return desired_state_of_stack(args.program_dir, args.stack)
+    except DesiredStateError as error:
         raise CommandError(str(error)) from None
 
 

@@ -44,12 +44,12 @@ def _add_program_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.program.desired import RenderError, render_program
+    from pulumi_kubevirt.program.desired import DesiredStateError, desired_state_of_stack
 
     try:
-        result = render_program(args.program_dir, args.stack)
+        result = desired_state_of_stack(args.program_dir, args.stack)
         text = result.to_yaml()
-    except RenderError as error:
+    except DesiredStateError as error:
         return _fail(str(error))
     if args.output is None:
         return _write_stdout(text)
@@ -63,12 +63,12 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.program.desired import RenderError, render_program
+    from pulumi_kubevirt.program.desired import DesiredStateError, desired_state_of_stack
     from pulumi_kubevirt.spec.upstream import validate_against_upstream
 
     try:
-        result = render_program(args.program_dir, args.stack)
-    except RenderError as error:
+        result = desired_state_of_stack(args.program_dir, args.stack)
+    except DesiredStateError as error:
         return _fail(str(error))
     # The redacted form is validated so that no problem message can quote a secret value.
     lines: list[str] = []

@@ -1,12 +1,12 @@
-"""Run a Pulumi program under Pulumi's mock runtime and collect the Kubernetes objects it would apply.
+"""The desired state of a stack: its Pulumi program run under Pulumi's mock runtime, what it would apply.
 
 No Pulumi CLI, backend or cluster: the program's ``__main__`` runs in this process against a recording
 resource monitor, with the stack's config read from ``Pulumi.<stack>.yaml``. What pulumi-kubernetes would send
 to the API server is exactly the inputs each ``kubernetes:*`` resource registers, so those are the manifests.
 
 ``secure:`` config values are ciphertext without the CLI: they become :data:`SECURE_PLACEHOLDER` and are
-marked secret. Values a program marks secret stay real in :attr:`RenderResult.manifests` (the plan engine
-compares them) and are replaced in :meth:`RenderResult.redacted`, which is all the CLI ever prints.
+marked secret. Values a program marks secret stay real in :attr:`DesiredState.manifests` (the plan engine
+compares them) and are replaced in :meth:`DesiredState.redacted`, which is all the CLI ever prints.
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ REDACTED = manifest_tools.REDACTED
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _KUBERNETES_TYPE_PREFIX = "kubernetes:"
-_PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 Manifest = dict[str, Any]
 
 
-class RenderError(Exception):
-    """The program could not be rendered; ``str()`` is a message for users (a title, then sentences)."""
+class DesiredStateError(Exception):
+    """The program's desired state could not be collected; ``str()`` is a message for users (a title, then
+    sentences): the project or stack file is missing or broken, the program is not valid or it failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class ResourceOptionsRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class RenderedResource:
+class RegisteredResource:
     """One resource the program registered: a component, a provider or a Kubernetes object."""
 
     urn: str
@@ -91,13 +91,13 @@ class RenderedResource:
 
 
 @dataclass(frozen=True, slots=True)
-class RenderResult:
-    """The objects a program would apply, the resources and options behind them, and its stack outputs."""
+class DesiredState:
+    """What a stack's program would apply: the objects, the resources and options behind them, its outputs."""
 
     project: str
     stack: str
     manifests: tuple[Manifest, ...]
-    resources: tuple[RenderedResource, ...]
+    resources: tuple[RegisteredResource, ...]
     outputs: Mapping[str, Any] = field(default_factory=dict)
     secret_outputs: frozenset[str] = frozenset()
 
@@ -123,10 +123,10 @@ class RenderResult:
         """Multi-document YAML of the redacted manifests, in the stable apply order."""
         return manifest_tools.dump_yaml(list(self.redacted()))
 
-    def by_type(self, type_token: str) -> tuple[RenderedResource, ...]:
+    def by_type(self, type_token: str) -> tuple[RegisteredResource, ...]:
         return tuple(resource for resource in self.resources if resource.type == type_token)
 
-    def resource(self, urn_suffix: str) -> RenderedResource:
+    def resource(self, urn_suffix: str) -> RegisteredResource:
         """The one resource whose URN ends with ``urn_suffix``, e.g. ``core/v1:Secret::dev/web-cloudinit``."""
         matches = [resource for resource in self.resources if resource.urn.endswith(urn_suffix)]
         if len(matches) != 1:
@@ -151,7 +151,7 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     project_dir = project_file.parent
     project_doc = _load_yaml(project_file)
     if not isinstance(project_doc, dict) or not isinstance(project_doc.get("name"), str):
-        raise RenderError(
+        raise DesiredStateError(
             f"Cannot read the Pulumi project.\n{project_file} has no project `name`. "
             "Add a line `name: <project>` to it."
         )
@@ -160,7 +160,7 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     main = (project_dir / str(main_value)).resolve() if main_value else project_dir
     if not (main.is_file() or (main / "__main__.py").is_file()):
         where = f"{project_file} points `main` at {main}" if main_value else f"{project_dir}"
-        raise RenderError(
+        raise DesiredStateError(
             f"Cannot find the Pulumi program.\n{where}, which has no __main__.py. "
             "Add the program there, or point `main:` in Pulumi.yaml at it."
         )
@@ -168,7 +168,7 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     if not stack_file.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         listed = ", ".join(known) if known else "none"
-        raise RenderError(
+        raise DesiredStateError(
             f"Unknown stack {stack!r}.\nThere is no {stack_file.name} in {project_dir} "
             f"(stacks found: {listed}). Pass one of those to --stack or create the stack file."
         )
@@ -177,10 +177,12 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     _collect_project_defaults(project, project_doc.get("config"), config)
     stack_doc = _load_yaml(stack_file) or {}
     if not isinstance(stack_doc, dict):
-        raise RenderError(f"Cannot read the stack file.\n{stack_file} is not a YAML mapping. Make it one.")
+        raise DesiredStateError(
+            f"Cannot read the stack file.\n{stack_file} is not a YAML mapping. Make it one."
+        )
     stack_config = stack_doc.get("config") or {}
     if not isinstance(stack_config, dict):
-        raise RenderError(
+        raise DesiredStateError(
             f"Cannot read the stack file.\n`config` in {stack_file} is not a mapping. "
             "Write it as `key: value` lines."
         )
@@ -193,8 +195,8 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     return ProgramLocation(project, project_dir, main, config, tuple(sorted(secret_keys)))
 
 
-def render_program(program_dir: Path, stack: str) -> RenderResult:
-    """Run ``program_dir``'s program for ``stack`` under the mock runtime; collect what it would apply."""
+def desired_state_of_stack(program_dir: Path, stack: str) -> DesiredState:
+    """The desired state of ``stack``: the program in ``program_dir`` run under the mock runtime."""
     location = locate_program(Path(program_dir), stack)
     main = str(location.main)
     program_dir_on_path = str(location.main if location.main.is_dir() else location.main.parent)
@@ -207,7 +209,7 @@ def render_program(program_dir: Path, stack: str) -> RenderResult:
             with contextlib.suppress(ValueError):
                 sys.path.remove(program_dir_on_path)
 
-    return run_with_mocks(
+    return desired_state_of_program(
         program,
         project=location.project,
         stack=stack,
@@ -219,7 +221,7 @@ def render_program(program_dir: Path, stack: str) -> RenderResult:
     )
 
 
-def run_with_mocks(
+def desired_state_of_program(
     program: Callable[[], object],
     *,
     project: str,
@@ -229,11 +231,12 @@ def run_with_mocks(
     workdir: Path | None = None,
     program_root: Path | None = None,
     description: str = "the Pulumi program",
-) -> RenderResult:
-    """Run ``program`` as a Pulumi program (own event loop, settings and config; all reset afterwards).
+) -> DesiredState:
+    """The desired state of ``program`` run as a Pulumi program (own event loop, settings and config; all
+    reset afterwards).
 
     ``config`` maps full keys (``kubevirt:fleet``) to the strings the CLI would pass; ``secret_keys`` are
-    the secret ones. A RunError or ValidationError comes back as a RenderError with its message alone.
+    the secret ones. A RunError or ValidationError comes back as a DesiredStateError with its message alone.
     """
     recorder = _Recorder()
     runtime = _isolated_runtime(
@@ -244,7 +247,7 @@ def run_with_mocks(
     resources = tuple(recorder.resources)
     collected = [dict(resource.inputs) for resource in resources if resource.is_kubernetes_object]
     ordered = tuple(dict(manifest) for manifest in manifest_tools.sort_manifests(collected))
-    return RenderResult(project, stack, ordered, resources, outputs, secret_outputs)
+    return DesiredState(project, stack, ordered, resources, outputs, secret_outputs)
 
 
 # --- the mock runtime -----------------------------------------------------------------------------
@@ -283,7 +286,7 @@ class _ApplyLikeMocks(mocks.Mocks):  # type: ignore[misc]
 
 class _Recorder:
     def __init__(self) -> None:
-        self.resources: list[RenderedResource] = []
+        self.resources: list[RegisteredResource] = []
 
     def record(self, request: Any, urn: str, raw_inputs: Mapping[str, Any]) -> None:
         secret_keys = frozenset(key for key, value in raw_inputs.items() if _is_secret(value))
@@ -304,7 +307,7 @@ class _Recorder:
             retain_on_delete=bool(request.retainOnDelete),
         )
         self.resources.append(
-            RenderedResource(
+            RegisteredResource(
                 urn, request.type, request.name, bool(request.custom), inputs, secret_keys, options
             )
         )
@@ -389,9 +392,9 @@ def _run_in_stack(
         exported: Mapping[str, Any] = getattr(roots[0], "outputs", {}) if roots else {}
         return loop.run_until_complete(_resolve_outputs(exported))
     except (pulumi.RunError, ValidationError) as error:
-        raise RenderError(str(error)) from None
+        raise DesiredStateError(str(error)) from None
     except Exception as error:
-        raise RenderError(_unexpected(error, program_root, description)) from None
+        raise DesiredStateError(_unexpected(error, program_root, description)) from None
 
 
 async def _resolve_outputs(exported: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
@@ -429,7 +432,7 @@ def _project_file(program_dir: Path) -> Path:
         candidate = program_dir / name
         if candidate.is_file():
             return candidate
-    raise RenderError(
+    raise DesiredStateError(
         f"Not a Pulumi project.\n{program_dir} has no Pulumi.yaml. "
         "Pass the directory that holds Pulumi.yaml and the Pulumi.<stack>.yaml files."
     )
@@ -441,7 +444,7 @@ def _load_yaml(path: Path) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise RenderError(
+        raise DesiredStateError(
             f"Cannot read {path.name}.\n{path}{where} is not valid YAML: {getattr(error, 'problem', error)}. "
             "Fix the YAML syntax there."
         ) from None
