@@ -8,7 +8,7 @@ and asserted once the run (which waits for every output) is over.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -335,6 +335,59 @@ def test_disk_outputs() -> None:
 
     run(program)
     assert seen["values"] == ["scratch", "dev", "PersistentVolumeClaim"]
+
+
+CLUSTER_IP = "10.96.14.7"
+
+
+def after_apply(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The outputs a cluster reports once the objects are applied: a running VM, an allocated IP, a disk."""
+    state = dict(inputs)
+    if type_token == "kubernetes:kubevirt.io/v1:VirtualMachine":
+        running = state["metadata"]["name"] == "web"
+        state["status"] = {"printableStatus": "Running" if running else "Starting", "ready": running}
+    elif type_token == "kubernetes:core/v1:Service":
+        state["spec"] = {**state["spec"], "clusterIP": CLUSTER_IP}
+    elif type_token == "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume":
+        state["status"] = {"phase": "Succeeded", "progress": "100.0%"}
+    return state
+
+
+def observed_program() -> None:
+    data = Disk("data", data_disk())
+    network = Network("vlan", vlan())
+    VirtualMachine("db", db_vm(), disks=[data], networks=[network])
+    VirtualMachine("web", web_vm())
+
+
+def outputs_of(result: DesiredState, type_token: str, name: str) -> Mapping[str, Any]:
+    return result.component_outputs[component(result, type_token, name).urn]
+
+
+def test_vm_status_ready_and_service_address_come_from_the_children() -> None:
+    result = desired_state_of_program(observed_program, project=PROJECT, stack=STACK, observe=after_apply)
+    web = outputs_of(result, "kubevirt:index:VirtualMachine", "web")
+    assert (web["status"], web["ready"], web["service_cluster_ip"]) == ("Running", True, CLUSTER_IP)
+    assert web["service_name"] == "web"
+    db = outputs_of(result, "kubevirt:index:VirtualMachine", "db")
+    assert (db["status"], db["ready"]) == ("Starting", False)
+    assert "service_cluster_ip" not in db, "a VM without a Service has no address (a null output)"
+    assert outputs_of(result, "kubevirt:index:Disk", "data")["phase"] == "Succeeded"
+
+
+def test_without_a_cluster_status_ready_and_address_are_unknown() -> None:
+    result = run(observed_program)
+    web = outputs_of(result, "kubevirt:index:VirtualMachine", "web")
+    assert {"status", "ready", "service_cluster_ip"}.isdisjoint(web), "mocks echo inputs: nothing observed"
+    assert web["vm_name"] == "web"
+
+
+def test_fleet_vm_statuses_map_each_vm_to_its_observed_status() -> None:
+    result = desired_state_of_program(
+        lambda: Fleet("fleet", fleet_args()), project=PROJECT, stack=STACK, observe=after_apply
+    )
+    fleet = outputs_of(result, "kubevirt:index:Fleet", "fleet")
+    assert fleet["vm_statuses"] == {"dev/db": "Starting", "dev/web": "Running"}
 
 
 # --- validation -----------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ _STACK_TYPE = "pulumi:pulumi:Stack"
 
 Manifest = dict[str, Any]
 
+ObserveApplied = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
+"""``(type token, inputs) -> outputs``: what the cluster would report for a resource once it is applied."""
+
 
 class DesiredStateError(Exception):
     """The program's desired state could not be collected; ``str()`` is a message for users (a title, then
@@ -100,6 +103,8 @@ class DesiredState:
     resources: tuple[RegisteredResource, ...]
     outputs: Mapping[str, Any] = field(default_factory=dict)
     secret_outputs: frozenset[str] = frozenset()
+    component_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """What each component registered as its outputs, by URN (real values, like :attr:`manifests`)."""
 
     def redacted(self) -> tuple[Manifest, ...]:
         """The manifests with every secret value replaced: safe to print, log or store."""
@@ -231,14 +236,16 @@ def desired_state_of_program(
     workdir: Path | None = None,
     program_root: Path | None = None,
     description: str = "the Pulumi program",
+    observe: ObserveApplied | None = None,
 ) -> DesiredState:
     """The desired state of ``program`` run as a Pulumi program (own event loop, settings and config; all
     reset afterwards).
 
     ``config`` maps full keys (``kubevirt:fleet``) to the strings the CLI would pass; ``secret_keys`` are
     the secret ones. A RunError or ValidationError comes back as a DesiredStateError with its message alone.
+    ``observe`` plays the cluster for the resources' outputs (by default they equal the inputs).
     """
-    recorder = _Recorder()
+    recorder = _Recorder(observe)
     runtime = _isolated_runtime(
         project, stack, config=dict(config or {}), secret_keys=secret_keys, recorder=recorder, workdir=workdir
     )
@@ -247,7 +254,9 @@ def desired_state_of_program(
     resources = tuple(recorder.resources)
     collected = [dict(resource.inputs) for resource in resources if resource.is_kubernetes_object]
     ordered = tuple(dict(manifest) for manifest in manifest_tools.sort_manifests(collected))
-    return DesiredState(project, stack, ordered, resources, outputs, secret_outputs)
+    return DesiredState(
+        project, stack, ordered, resources, outputs, secret_outputs, dict(recorder.component_outputs)
+    )
 
 
 # --- the mock runtime -----------------------------------------------------------------------------
@@ -257,7 +266,7 @@ class _RecordingMonitor(mocks.MockMonitor):  # type: ignore[misc]
     """The stock mock monitor, plus a record of every registration's inputs and options."""
 
     def __init__(self, recorder: _Recorder) -> None:
-        super().__init__(_ApplyLikeMocks())
+        super().__init__(_ApplyLikeMocks(recorder.observe))
         self.recorder = recorder
 
     def RegisterResource(self, request: Any) -> Any:
@@ -266,12 +275,24 @@ class _RecordingMonitor(mocks.MockMonitor):  # type: ignore[misc]
             self.recorder.record(request, response.urn, rpc.deserialize_properties(request.object))
         return response
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if f"::{_STACK_TYPE}::" not in request.urn:
+            outputs = _plain(rpc.deserialize_properties(request.outputs))
+            self.recorder.component_outputs[request.urn] = outputs
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
 
 class _ApplyLikeMocks(mocks.Mocks):  # type: ignore[misc]
-    """Outputs equal inputs, as after a server-side apply that changed nothing; IDs are ``namespace/name``."""
+    """Outputs equal inputs, as after a server-side apply that changed nothing, plus what ``observe`` adds;
+    IDs are ``namespace/name``."""
+
+    def __init__(self, observe: ObserveApplied | None) -> None:
+        self.observe = observe
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
+        if self.observe is not None:
+            state = dict(self.observe(args.typ, state))
         metadata = state.get("metadata")
         if isinstance(metadata, dict) and "name" in metadata:
             namespace = metadata.get("namespace")
@@ -285,8 +306,10 @@ class _ApplyLikeMocks(mocks.Mocks):  # type: ignore[misc]
 
 
 class _Recorder:
-    def __init__(self) -> None:
+    def __init__(self, observe: ObserveApplied | None = None) -> None:
         self.resources: list[RegisteredResource] = []
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+        self.observe = observe
 
     def record(self, request: Any, urn: str, raw_inputs: Mapping[str, Any]) -> None:
         secret_keys = frozenset(key for key, value in raw_inputs.items() if _is_secret(value))
