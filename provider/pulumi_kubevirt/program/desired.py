@@ -131,13 +131,6 @@ class DesiredState:
     def by_type(self, type_token: str) -> tuple[RegisteredResource, ...]:
         return tuple(resource for resource in self.resources if resource.type == type_token)
 
-    def resource(self, urn_suffix: str) -> RegisteredResource:
-        """The one resource whose URN ends with ``urn_suffix``, e.g. ``core/v1:Secret::dev/web-cloudinit``."""
-        matches = [resource for resource in self.resources if resource.urn.endswith(urn_suffix)]
-        if len(matches) != 1:
-            raise KeyError(f"{len(matches)} resources match {urn_suffix!r}")
-        return matches[0]
-
 
 @dataclass(frozen=True, slots=True)
 class ProgramLocation:
