@@ -10,6 +10,7 @@ prints its message alone (``pulumi.log.error(str(e))``); any other exception is 
 
 from __future__ import annotations
 
+import abc
 import enum
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -58,7 +59,7 @@ def raise_if_invalid(problems: Sequence[Problem], title: str) -> None:
         raise KubevirtValidationError(ValidationError(problems, title))
 
 
-class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT]):
+class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
     """A component whose children carry exactly the manifests its args compile to.
 
     Subclasses set :attr:`TYPE` and implement the hooks; the constructor runs the path. ``opts.provider`` (or
@@ -89,23 +90,24 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT]):
 
     # --- the hooks ---------------------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def _problems(self, args: ArgsT, path: str) -> list[Problem]:
         """Every problem of ``args``, each at its path under the component's name."""
-        raise NotImplementedError
 
     def _invalid_title(self, resource_name: str) -> str:
         return f"{self.TYPE.rpartition(':')[2]} {resource_name!r} is not valid"
 
+    @abc.abstractmethod
     def _compile(self, args: ArgsT, context: StackContext) -> list[Manifest]:
-        raise NotImplementedError
+        """The manifests ``args`` compile to, labelled for ``context``."""
 
     def _register_children(self, manifests: Sequence[Manifest]) -> tuple[pulumi.CustomResource, ...]:
         """One child per manifest, in order; override to protect some or order them."""
         return tuple(self._child(manifest) for manifest in manifests)
 
+    @abc.abstractmethod
     def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
         """The outputs to publish; each also becomes an attribute of the component."""
-        raise NotImplementedError
 
     # --- for the hooks -----------------------------------------------------------------------------------
 
