@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from pulumi_kubevirt.core import paths
-from pulumi_kubevirt.core.errors import Problem
+from pulumi_kubevirt.core.errors import Problem, raise_if_problems
 from pulumi_kubevirt.core.labels import (
     COMPONENT_KEY,
     COMPONENT_KIND_KEY,
@@ -50,6 +50,7 @@ from pulumi_kubevirt.spec import (
 
 __all__ = [
     "CLOUD_INIT_SECRET_MAX_BYTES",
+    "raise_if_problems",
     "validate_disk",
     "validate_fleet",
     "validate_network",
