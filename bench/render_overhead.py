@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 
 from pulumi_kubevirt.compile import compile_vm
 from pulumi_kubevirt.components import VirtualMachine, child_name
-from pulumi_kubevirt.program.desired import run_with_mocks
+from pulumi_kubevirt.program.desired import desired_state_of_program
 from pulumi_kubevirt.spec import (
     CloudInit,
     Cpu,
@@ -81,7 +81,7 @@ def raw_resources(count: int) -> Callable[[], None]:
 
 def timed(program: Callable[[], None]) -> tuple[float, int]:
     start = time.perf_counter()
-    result = run_with_mocks(program, project=PROJECT, stack=STACK)
+    result = desired_state_of_program(program, project=PROJECT, stack=STACK)
     return time.perf_counter() - start, len(result.resources)
 
 

@@ -20,7 +20,7 @@ from kubernetes.client import ApiClient
 
 from pulumi_kubevirt import cli
 from pulumi_kubevirt.live.kinds import object_path
-from pulumi_kubevirt.program.desired import render_program
+from pulumi_kubevirt.program.desired import desired_state_of_stack
 
 PROJECT = "story"
 PULUMI_MANAGER = "pulumi-kubernetes-a1b2c3"
@@ -138,7 +138,7 @@ class Program:
 
     def manifests(self) -> tuple[dict[str, Any], ...]:
         """The desired objects with real secret values (what pulumi-kubernetes would send)."""
-        return tuple(render_program(self.directory, self.stack).manifests)
+        return tuple(desired_state_of_stack(self.directory, self.stack).manifests)
 
 
 def request(

@@ -19,7 +19,7 @@ from kubernetes.client import ApiClient
 
 from pulumi_kubevirt import cli
 from pulumi_kubevirt.cli.plan import use_colour
-from pulumi_kubevirt.program.desired import render_program
+from pulumi_kubevirt.program.desired import desired_state_of_stack
 
 from .story_kit import Program, Run, basic_fleet, kvplan, server_side_apply
 from .test_live import FlakyProxy
@@ -430,7 +430,7 @@ def test_the_repository_prod_stack_exits_3_on_a_change_its_policy_forbids(
     )
     stack_text = (REPOSITORY / "Pulumi.prod.yaml").read_text(encoding="utf-8")
     (project / "Pulumi.prod.yaml").write_text(stack_text, encoding="utf-8")
-    applied = render_program(project, "prod").manifests
+    applied = desired_state_of_stack(project, "prod").manifests
     server_side_apply(api_client, applied)
     base = ("plan", str(project), "--stack", "prod", "--kubeconfig", kubeconfig)
     try:

@@ -1,6 +1,6 @@
 """Mock-runtime tests of the Pulumi components: children, options, secrets, outputs and validation errors.
 
-Each test runs a small program through ``render.run_with_mocks``: a fresh event loop, ``reset_options``,
+Each test runs a small program through ``desired_state_of_program``: a fresh event loop, ``reset_options``,
 ``set_all_config`` and a recording mock monitor per run. Outputs are collected with ``Output.all(...).apply``
 and asserted once the run (which waits for every output) is over.
 """
@@ -8,7 +8,7 @@ and asserted once the run (which waits for every output) is over.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -26,10 +26,10 @@ from pulumi_kubevirt.components import (
 )
 from pulumi_kubevirt.program.desired import (
     REDACTED,
-    RenderedResource,
-    RenderError,
-    RenderResult,
-    run_with_mocks,
+    DesiredState,
+    DesiredStateError,
+    RegisteredResource,
+    desired_state_of_program,
 )
 from pulumi_kubevirt.spec import (
     BlankSource,
@@ -57,7 +57,7 @@ USER_DATA = "#cloud-config\npassword: hunter2-not-for-output\n"
 
 
 def run(program: Callable[[], object], config: dict[str, str] | None = None, secrets: tuple[str, ...] = ()):
-    return run_with_mocks(program, project=PROJECT, stack=STACK, config=config, secret_keys=secrets)
+    return desired_state_of_program(program, project=PROJECT, stack=STACK, config=config, secret_keys=secrets)
 
 
 def data_disk(name: str = "data", *, allow_data_loss: bool = False, namespace: str = "dev") -> DiskArgs:
@@ -94,7 +94,7 @@ def db_vm() -> VirtualMachineArgs:
     )
 
 
-def child(result: RenderResult, type_token: str, name: str) -> RenderedResource:
+def child(result: DesiredState, type_token: str, name: str) -> RegisteredResource:
     (found,) = [r for r in result.by_type(type_token) if r.name == name]
     return found
 
@@ -337,12 +337,65 @@ def test_disk_outputs() -> None:
     assert seen["values"] == ["scratch", "dev", "PersistentVolumeClaim"]
 
 
+CLUSTER_IP = "10.96.14.7"
+
+
+def after_apply(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The outputs a cluster reports once the objects are applied: a running VM, an allocated IP, a disk."""
+    state = dict(inputs)
+    if type_token == "kubernetes:kubevirt.io/v1:VirtualMachine":
+        running = state["metadata"]["name"] == "web"
+        state["status"] = {"printableStatus": "Running" if running else "Starting", "ready": running}
+    elif type_token == "kubernetes:core/v1:Service":
+        state["spec"] = {**state["spec"], "clusterIP": CLUSTER_IP}
+    elif type_token == "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume":
+        state["status"] = {"phase": "Succeeded", "progress": "100.0%"}
+    return state
+
+
+def observed_program() -> None:
+    data = Disk("data", data_disk())
+    network = Network("vlan", vlan())
+    VirtualMachine("db", db_vm(), disks=[data], networks=[network])
+    VirtualMachine("web", web_vm())
+
+
+def outputs_of(result: DesiredState, type_token: str, name: str) -> Mapping[str, Any]:
+    return result.component_outputs[component(result, type_token, name).urn]
+
+
+def test_vm_status_ready_and_service_address_come_from_the_children() -> None:
+    result = desired_state_of_program(observed_program, project=PROJECT, stack=STACK, observe=after_apply)
+    web = outputs_of(result, "kubevirt:index:VirtualMachine", "web")
+    assert (web["status"], web["ready"], web["service_cluster_ip"]) == ("Running", True, CLUSTER_IP)
+    assert web["service_name"] == "web"
+    db = outputs_of(result, "kubevirt:index:VirtualMachine", "db")
+    assert (db["status"], db["ready"]) == ("Starting", False)
+    assert "service_cluster_ip" not in db, "a VM without a Service has no address (a null output)"
+    assert outputs_of(result, "kubevirt:index:Disk", "data")["phase"] == "Succeeded"
+
+
+def test_without_a_cluster_status_ready_and_address_are_unknown() -> None:
+    result = run(observed_program)
+    web = outputs_of(result, "kubevirt:index:VirtualMachine", "web")
+    assert {"status", "ready", "service_cluster_ip"}.isdisjoint(web), "mocks echo inputs: nothing observed"
+    assert web["vm_name"] == "web"
+
+
+def test_fleet_vm_statuses_map_each_vm_to_its_observed_status() -> None:
+    result = desired_state_of_program(
+        lambda: Fleet("fleet", fleet_args()), project=PROJECT, stack=STACK, observe=after_apply
+    )
+    fleet = outputs_of(result, "kubevirt:index:Fleet", "fleet")
+    assert fleet["vm_statuses"] == {"dev/db": "Starting", "dev/web": "Running"}
+
+
 # --- validation -----------------------------------------------------------------------------------
 
 
 def test_invalid_vm_fails_with_every_problem_and_no_traceback() -> None:
     bad = web_vm(name="Web_1", memory=None, ssh_keys=SshKeys(keys=("not-a-key",)))
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DesiredStateError) as caught:
         run(lambda: VirtualMachine("web", bad))
     message = str(caught.value)
     assert message.startswith("VirtualMachine 'web' is not valid (")
@@ -370,7 +423,7 @@ def test_invalid_vm_fails_with_every_problem_and_no_traceback() -> None:
 def test_invalid_disk_or_network_fails_with_its_paths(
     build: Callable[[], object], expected: list[str]
 ) -> None:
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DesiredStateError) as caught:
         run(build)
     for fragment in expected:
         assert fragment in str(caught.value)
@@ -391,7 +444,8 @@ def test_invalid_vm_registers_nothing() -> None:
 
 
 def test_disks_passed_from_another_namespace_are_rejected() -> None:
-    with pytest.raises(RenderError, match=r"db\.disks\[0\]: the Disk passed in disks=\[\.\.\.\] \('data'\)"):
+    expected = r"db\.disks\[0\]: the Disk passed in disks=\[\.\.\.\] \('data'\)"
+    with pytest.raises(DesiredStateError, match=expected):
         run(lambda: VirtualMachine("db", db_vm(), disks=[Disk("data", data_disk(namespace="other"))]))
 
 
@@ -424,7 +478,7 @@ def test_fleet_orders_namespace_then_networks_and_disks_then_vms() -> None:
 
 def test_fleet_rejects_dangling_references_before_registering_anything() -> None:
     broken = FleetArgs(namespaces=("dev",), vms=(db_vm(),))
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DesiredStateError) as caught:
         run(lambda: Fleet("fleet", broken))
     assert "fleet.vms.db.disks[0].disk: there is no disk named 'data'" in str(caught.value)
     assert "fleet.vms.db.nics[1].network: there is no network named 'vlan'" in str(caught.value)
@@ -449,7 +503,8 @@ def test_fleet_from_config_refuses_user_data_set_twice() -> None:
     twice = json.loads(json.dumps(FLEET_CONFIG))
     twice["vms"]["web"]["cloud_init"] = {"user_data": "#cloud-config\n"}
     config = {"kubevirt:fleet": json.dumps(twice), "kubevirt:cloudInitUserData_web": USER_DATA}
-    with pytest.raises(RenderError, match=r"fleet\.vms\.web\.cloud_init\.user_data: is set here and also"):
+    expected = r"fleet\.vms\.web\.cloud_init\.user_data: is set here and also"
+    with pytest.raises(DesiredStateError, match=expected):
         run(fleet_from_config, config, ("kubevirt:cloudInitUserData_web",))
 
 
@@ -459,7 +514,7 @@ def test_fleet_from_config_reports_schema_and_secret_problems_together() -> None
         "vms": {"web": {"memroy": "2Gi", "cloud_init": {"user_data": "#cloud-config\n"}}},
     }
     config = {"kubevirt:fleet": json.dumps(bad), "kubevirt:cloudInitUserData_web": USER_DATA}
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DesiredStateError) as caught:
         run(fleet_from_config, config, ("kubevirt:cloudInitUserData_web",))
     message = str(caught.value)
     assert message.startswith("The fleet configuration (kubevirt:fleet) is not valid (")
@@ -478,3 +533,15 @@ def test_component_depends_on_reaches_every_child() -> None:
     for resource in result.resources:
         if resource.is_kubernetes_object and resource.name != "gate":
             assert "kubernetes:core/v1:Namespace::gate" in short(resource.options.depends_on), resource.name
+
+
+def test_fleet_depends_on_reaches_its_namespaces_and_every_child_of_its_components() -> None:
+    def program() -> None:
+        gate = k8s.core.v1.Namespace("gate", metadata={"name": "gate"})
+        Fleet("fleet", fleet_args(), pulumi.ResourceOptions(depends_on=[gate]))
+
+    result = run(program)
+    children = [r for r in result.resources if r.is_kubernetes_object and r.name != "gate"]
+    assert len(children) == 9
+    for resource in children:
+        assert "kubernetes:core/v1:Namespace::gate" in short(resource.options.depends_on), resource.name

@@ -276,9 +276,9 @@ def observe(args: argparse.Namespace, analyse: Callable[[Observed], T]) -> tuple
 
 
 def _render(args: argparse.Namespace) -> Any:
-    from pulumi_kubevirt.program.desired import render_program
+    from pulumi_kubevirt.program.desired import desired_state_of_stack
 
-    return render_program(args.program_dir, args.stack)
+    return desired_state_of_stack(args.program_dir, args.stack)
 
 
 def _read(args: argparse.Namespace, rendered: Any) -> Observed:

@@ -47,9 +47,9 @@ def _add_program_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.program.desired import render_program
+    from pulumi_kubevirt.program.desired import desired_state_of_stack
 
-    text = render_program(args.program_dir, args.stack).to_yaml()
+    text = desired_state_of_stack(args.program_dir, args.stack).to_yaml()
     if args.output is None:
         return _write_stdout(text)
     try:
@@ -65,10 +65,10 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.program.desired import render_program
+    from pulumi_kubevirt.program.desired import desired_state_of_stack
     from pulumi_kubevirt.spec.upstream import validate_against_upstream
 
-    result = render_program(args.program_dir, args.stack)
+    result = desired_state_of_stack(args.program_dir, args.stack)
     # The redacted form is validated so that no problem message can quote a secret value.
     shown = result.redacted()
     problems = [problem for manifest in shown for problem in validate_against_upstream(manifest)]

@@ -66,15 +66,6 @@ def quantity_or_none(value: object) -> Decimal | None:
         return None
 
 
-def is_quantity(value: object) -> bool:
-    """True when ``value`` is a string or number Kubernetes accepts as a quantity."""
-    try:
-        parse_quantity(value)  # type: ignore[arg-type]
-    except (QuantityError, TypeError):
-        return False
-    return True
-
-
 def suggest_quantity(value: str) -> str:
     """A fix for common mistakes: ``10 GB`` -> ``10Gi or 10G``, ``512MB`` -> ``512Mi or 512M``."""
     match = re.match(r"^\s*([0-9.]+)\s*([KkMGTPE])(i)?[Bb]?\s*$", value)

@@ -1,12 +1,12 @@
-"""Run a Pulumi program under Pulumi's mock runtime and collect the Kubernetes objects it would apply.
+"""The desired state of a stack: its Pulumi program run under Pulumi's mock runtime, what it would apply.
 
 No Pulumi CLI, backend or cluster: the program's ``__main__`` runs in this process against a recording
 resource monitor, with the stack's config read from ``Pulumi.<stack>.yaml``. What pulumi-kubernetes would send
 to the API server is exactly the inputs each ``kubernetes:*`` resource registers, so those are the manifests.
 
 ``secure:`` config values are ciphertext without the CLI: they become :data:`SECURE_PLACEHOLDER` and are
-marked secret. Values a program marks secret stay real in :attr:`RenderResult.manifests` (the plan engine
-compares them) and are replaced in :meth:`RenderResult.redacted`, which is all the CLI ever prints.
+marked secret. Values a program marks secret stay real in :attr:`DesiredState.manifests` (the plan engine
+compares them) and are replaced in :meth:`DesiredState.redacted`, which is all the CLI ever prints.
 """
 
 from __future__ import annotations
@@ -42,17 +42,20 @@ REDACTED = manifest_tools.REDACTED
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _KUBERNETES_TYPE_PREFIX = "kubernetes:"
-_PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 Manifest = dict[str, Any]
 
+ObserveApplied = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
+"""``(type token, inputs) -> outputs``: what the cluster would report for a resource once it is applied."""
 
-class RenderError(UserError):
-    """The program could not be rendered; ``str()`` is a message for users (a title, then each problem)."""
+
+class DesiredStateError(UserError):
+    """The program's desired state could not be collected (the project or stack file is missing or broken, the
+    program is not valid or it failed); ``str()`` is a message for users (a title, then each problem)."""
 
     @classmethod
-    def one(cls, title: str, where: str, message: str, fix: str, why: str = "") -> RenderError:
+    def one(cls, title: str, where: str, message: str, fix: str, why: str = "") -> DesiredStateError:
         return cls(title, [Problem(where, message, fix, why)])
 
 
@@ -68,10 +71,12 @@ class ResourceOptionsRecord:
     delete_before_replace: bool = False
     provider: str = ""
     additional_secret_outputs: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    retain_on_delete: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class RenderedResource:
+class RegisteredResource:
     """One resource the program registered: a component, a provider or a Kubernetes object."""
 
     urn: str
@@ -93,15 +98,17 @@ class RenderedResource:
 
 
 @dataclass(frozen=True, slots=True)
-class RenderResult:
-    """The objects a program would apply, the resources and options behind them, and its stack outputs."""
+class DesiredState:
+    """What a stack's program would apply: the objects, the resources and options behind them, its outputs."""
 
     project: str
     stack: str
     manifests: tuple[Manifest, ...]
-    resources: tuple[RenderedResource, ...]
+    resources: tuple[RegisteredResource, ...]
     outputs: Mapping[str, Any] = field(default_factory=dict)
     secret_outputs: frozenset[str] = frozenset()
+    component_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """What each component registered as its outputs, by URN (real values, like :attr:`manifests`)."""
 
     def redacted(self) -> tuple[Manifest, ...]:
         """The manifests with every secret value replaced: safe to print, log or store."""
@@ -125,15 +132,8 @@ class RenderResult:
         """Multi-document YAML of the redacted manifests, in the stable apply order."""
         return manifest_tools.dump_yaml(list(self.redacted()))
 
-    def by_type(self, type_token: str) -> tuple[RenderedResource, ...]:
+    def by_type(self, type_token: str) -> tuple[RegisteredResource, ...]:
         return tuple(resource for resource in self.resources if resource.type == type_token)
-
-    def resource(self, urn_suffix: str) -> RenderedResource:
-        """The one resource whose URN ends with ``urn_suffix``, e.g. ``core/v1:Secret::dev/web-cloudinit``."""
-        matches = [resource for resource in self.resources if resource.urn.endswith(urn_suffix)]
-        if len(matches) != 1:
-            raise KeyError(f"{len(matches)} resources match {urn_suffix!r}")
-        return matches[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +153,7 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     project_dir = project_file.parent
     project_doc = _load_yaml(project_file)
     if not isinstance(project_doc, dict) or not isinstance(project_doc.get("name"), str):
-        raise RenderError.one(
+        raise DesiredStateError.one(
             "Cannot read the Pulumi project",
             str(project_file),
             "the file has no project `name`",
@@ -164,7 +164,7 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     main = (project_dir / str(main_value)).resolve() if main_value else project_dir
     if not (main.is_file() or (main / "__main__.py").is_file()):
         where = f"{project_file} (main: {main_value})" if main_value else str(project_dir)
-        raise RenderError.one(
+        raise DesiredStateError.one(
             "Cannot find the Pulumi program",
             where,
             f"{main} has no __main__.py",
@@ -174,7 +174,7 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     if not stack_file.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         listed = ", ".join(known) if known else "none"
-        raise RenderError.one(
+        raise DesiredStateError.one(
             f"Unknown stack {stack!r}",
             str(stack_file),
             f"the stack file does not exist (stacks found: {listed})",
@@ -186,7 +186,7 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     _collect_project_defaults(project, project_doc.get("config"), config)
     stack_doc = _load_yaml(stack_file) or {}
     if not isinstance(stack_doc, dict):
-        raise RenderError.one(
+        raise DesiredStateError.one(
             "Cannot read the stack file",
             str(stack_file),
             "the file is not a YAML mapping",
@@ -194,7 +194,7 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
         )
     stack_config = stack_doc.get("config") or {}
     if not isinstance(stack_config, dict):
-        raise RenderError.one(
+        raise DesiredStateError.one(
             "Cannot read the stack file",
             f"{stack_file}: config",
             "`config` is not a mapping",
@@ -209,8 +209,8 @@ def locate_program(program_dir: Path, stack: str) -> ProgramLocation:
     return ProgramLocation(project, project_dir, main, config, tuple(sorted(secret_keys)))
 
 
-def render_program(program_dir: Path, stack: str) -> RenderResult:
-    """Run ``program_dir``'s program for ``stack`` under the mock runtime; collect what it would apply."""
+def desired_state_of_stack(program_dir: Path, stack: str) -> DesiredState:
+    """The desired state of ``stack``: the program in ``program_dir`` run under the mock runtime."""
     location = locate_program(Path(program_dir), stack)
     main = str(location.main)
     program_dir_on_path = str(location.main if location.main.is_dir() else location.main.parent)
@@ -223,7 +223,7 @@ def render_program(program_dir: Path, stack: str) -> RenderResult:
             with contextlib.suppress(ValueError):
                 sys.path.remove(program_dir_on_path)
 
-    return run_with_mocks(
+    return desired_state_of_program(
         program,
         project=location.project,
         stack=stack,
@@ -235,7 +235,7 @@ def render_program(program_dir: Path, stack: str) -> RenderResult:
     )
 
 
-def run_with_mocks(
+def desired_state_of_program(
     program: Callable[[], object],
     *,
     project: str,
@@ -245,13 +245,16 @@ def run_with_mocks(
     workdir: Path | None = None,
     program_root: Path | None = None,
     description: str = "the Pulumi program",
-) -> RenderResult:
-    """Run ``program`` as a Pulumi program (own event loop, settings and config; all reset afterwards).
+    observe: ObserveApplied | None = None,
+) -> DesiredState:
+    """The desired state of ``program`` run as a Pulumi program (own event loop, settings and config; all
+    reset afterwards).
 
     ``config`` maps full keys (``kubevirt:fleet``) to the strings the CLI would pass; ``secret_keys`` are
-    the secret ones. A RunError or ValidationError comes back as a RenderError with its message alone.
+    the secret ones. A RunError or ValidationError comes back as a DesiredStateError with its message alone.
+    ``observe`` plays the cluster for the resources' outputs (by default they equal the inputs).
     """
-    recorder = _Recorder()
+    recorder = _Recorder(observe)
     runtime = _isolated_runtime(
         project, stack, config=dict(config or {}), secret_keys=secret_keys, recorder=recorder, workdir=workdir
     )
@@ -260,7 +263,9 @@ def run_with_mocks(
     resources = tuple(recorder.resources)
     collected = [dict(resource.inputs) for resource in resources if resource.is_kubernetes_object]
     ordered = tuple(dict(manifest) for manifest in manifest_tools.sort_manifests(collected))
-    return RenderResult(project, stack, ordered, resources, outputs, secret_outputs)
+    return DesiredState(
+        project, stack, ordered, resources, outputs, secret_outputs, dict(recorder.component_outputs)
+    )
 
 
 # --- the mock runtime -----------------------------------------------------------------------------
@@ -270,7 +275,7 @@ class _RecordingMonitor(mocks.MockMonitor):  # type: ignore[misc]
     """The stock mock monitor, plus a record of every registration's inputs and options."""
 
     def __init__(self, recorder: _Recorder) -> None:
-        super().__init__(_ApplyLikeMocks())
+        super().__init__(_ApplyLikeMocks(recorder.observe))
         self.recorder = recorder
 
     def RegisterResource(self, request: Any) -> Any:
@@ -279,12 +284,24 @@ class _RecordingMonitor(mocks.MockMonitor):  # type: ignore[misc]
             self.recorder.record(request, response.urn, rpc.deserialize_properties(request.object))
         return response
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if f"::{_STACK_TYPE}::" not in request.urn:
+            outputs = _plain(rpc.deserialize_properties(request.outputs))
+            self.recorder.component_outputs[request.urn] = outputs
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
 
 class _ApplyLikeMocks(mocks.Mocks):  # type: ignore[misc]
-    """Outputs equal inputs, as after a server-side apply that changed nothing; IDs are ``namespace/name``."""
+    """Outputs equal inputs, as after a server-side apply that changed nothing, plus what ``observe`` adds;
+    IDs are ``namespace/name``."""
+
+    def __init__(self, observe: ObserveApplied | None) -> None:
+        self.observe = observe
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
+        if self.observe is not None:
+            state = dict(self.observe(args.typ, state))
         metadata = state.get("metadata")
         if isinstance(metadata, dict) and "name" in metadata:
             namespace = metadata.get("namespace")
@@ -298,8 +315,10 @@ class _ApplyLikeMocks(mocks.Mocks):  # type: ignore[misc]
 
 
 class _Recorder:
-    def __init__(self) -> None:
-        self.resources: list[RenderedResource] = []
+    def __init__(self, observe: ObserveApplied | None = None) -> None:
+        self.resources: list[RegisteredResource] = []
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+        self.observe = observe
 
     def record(self, request: Any, urn: str, raw_inputs: Mapping[str, Any]) -> None:
         secret_keys = frozenset(key for key, value in raw_inputs.items() if _is_secret(value))
@@ -314,9 +333,13 @@ class _Recorder:
             delete_before_replace=bool(request.deleteBeforeReplace),
             provider=request.provider,
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            # An alias is a protobuf message: its text form on one line is readable and stable.
+            aliases=tuple(" ".join(str(alias).split()) for alias in request.aliases)
+            + tuple(request.aliasURNs),
+            retain_on_delete=bool(request.retainOnDelete),
         )
         self.resources.append(
-            RenderedResource(
+            RegisteredResource(
                 urn, request.type, request.name, bool(request.custom), inputs, secret_keys, options
             )
         )
@@ -401,9 +424,9 @@ def _run_in_stack(
         exported: Mapping[str, Any] = getattr(roots[0], "outputs", {}) if roots else {}
         return loop.run_until_complete(_resolve_outputs(exported))
     except UserError as error:
-        raise RenderError(error.title, error.problems) from None
+        raise DesiredStateError(error.title, error.problems) from None
     except pulumi.RunError as error:
-        raise RenderError.one(
+        raise DesiredStateError.one(
             "The Pulumi program failed", description, str(error), "fix the program, or its stack config"
         ) from None
     except Exception as error:
@@ -421,7 +444,7 @@ async def _resolve_outputs(exported: Mapping[str, Any]) -> tuple[dict[str, Any],
     return values, frozenset(secret)
 
 
-def _unexpected(error: BaseException, program_root: Path | None, description: str) -> RenderError:
+def _unexpected(error: BaseException, program_root: Path | None, description: str) -> DesiredStateError:
     """Name the failing line of the user's program (not our internals) without a traceback."""
     where = ""
     trace = error.__traceback__
@@ -431,7 +454,7 @@ def _unexpected(error: BaseException, program_root: Path | None, description: st
         if inside and "site-packages" not in filename:
             where = f" at {filename}:{trace.tb_lineno}"
         trace = trace.tb_next
-    return RenderError.one(
+    return DesiredStateError.one(
         "The Pulumi program failed",
         description,
         f"running it raised {type(error).__name__}{where}: {error}",
@@ -447,7 +470,7 @@ def _project_file(program_dir: Path) -> Path:
         candidate = program_dir / name
         if candidate.is_file():
             return candidate
-    raise RenderError.one(
+    raise DesiredStateError.one(
         "Not a Pulumi project",
         str(program_dir),
         "the directory has no Pulumi.yaml",
@@ -461,7 +484,7 @@ def _load_yaml(path: Path) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise RenderError.one(
+        raise DesiredStateError.one(
             f"Cannot read {path.name}",
             f"{path}{where}",
             f"not valid YAML: {getattr(error, 'problem', error)}",

@@ -23,7 +23,6 @@ __all__ = [
     "UPSTREAM_SCHEMAS",
     "BundleMissingError",
     "validate_against_upstream",
-    "validate_all_against_upstream",
 ]
 
 UPSTREAM_SCHEMAS: dict[str, tuple[str, ...]] = {
@@ -174,11 +173,3 @@ def validate_against_upstream(manifest: Mapping[str, Any]) -> list[Problem]:
             "add the kind to pulumi_kubevirt.spec.upstream",
         )
     ]
-
-
-def validate_all_against_upstream(manifests: Iterable[Mapping[str, Any]]) -> list[Problem]:
-    """Every problem in every manifest."""
-    problems: list[Problem] = []
-    for manifest in manifests:
-        problems += validate_against_upstream(manifest)
-    return problems

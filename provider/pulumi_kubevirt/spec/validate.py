@@ -993,8 +993,3 @@ def _reference_problems(
                 )
             )
     return problems
-
-
-def check_fleet(fleet: FleetArgs, path: str = "fleet") -> None:
-    """Raise ValidationError with every problem in ``fleet``."""
-    raise_if_problems(validate_fleet(fleet, path), "The fleet configuration is not valid")

@@ -52,10 +52,6 @@ def vm_with(**template_spec: Any) -> dict[str, Any]:
     return manifest
 
 
-def grown_vm_stack(**vm_args: Any) -> list[dict[str, Any]]:
-    return [b.secret(), b.data_volume(), b.vm(**vm_args), b.service()]
-
-
 @dataclass(frozen=True)
 class Case:
     id: str

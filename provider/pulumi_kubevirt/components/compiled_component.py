@@ -1,0 +1,135 @@
+"""The one path every component takes: validate, compile, register the Kubernetes children, publish outputs.
+
+A component's constructor is this path with four hooks: which problems its args have, which manifests they
+compile to, how those become children (options, ordering) and which outputs it publishes. Validation runs
+before the component registers, so an invalid component registers nothing.
+
+A user's mistake raises :class:`KubevirtValidationError`, a ``pulumi.RunError``: the Python language host
+prints its message alone (``pulumi.log.error(str(e))``); any other exception is printed with a traceback.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+import pulumi
+
+from pulumi_kubevirt.components.preview import watch_preview
+from pulumi_kubevirt.components.resources import (
+    Manifest,
+    inherited_depends_on,
+    kubernetes_child,
+    kubernetes_provider,
+)
+from pulumi_kubevirt.core import paths
+from pulumi_kubevirt.core.errors import Problem, UserError, ValidationError
+from pulumi_kubevirt.spec import StackContext
+
+ArgsT = TypeVar("ArgsT")
+
+
+class ComponentType(enum.StrEnum):
+    """Pulumi type tokens of our components (part of every URN: never change one)."""
+
+    VIRTUAL_MACHINE = "kubevirt:index:VirtualMachine"
+    DISK = "kubevirt:index:Disk"
+    NETWORK = "kubevirt:index:Network"
+    FLEET = "kubevirt:index:Fleet"
+
+
+class KubevirtValidationError(UserError, pulumi.RunError):
+    """Every problem in one component's args; ``pulumi preview`` prints the message without a traceback."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(error.title, error.problems)
+
+
+def stack_context() -> StackContext:
+    """The project and stack every compiled object is labelled with."""
+    return StackContext(project=pulumi.get_project(), stack=pulumi.get_stack())
+
+
+def raise_if_invalid(problems: Sequence[Problem], title: str) -> None:
+    """Raise every problem at once, as the one error a user sees."""
+    if problems:
+        raise KubevirtValidationError(ValidationError(problems, title))
+
+
+class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
+    """A component whose children carry exactly the manifests its args compile to.
+
+    Subclasses set :attr:`TYPE` and implement the hooks; the constructor runs the path. ``opts.provider`` (or
+    a ``kubernetes`` entry of ``opts.providers``) and ``opts.depends_on`` reach every child: Pulumi passes
+    neither to the children of a component by itself.
+    """
+
+    TYPE: ClassVar[ComponentType]
+
+    args: ArgsT
+    kubernetes_objects: tuple[pulumi.CustomResource, ...]
+
+    def __init__(self, resource_name: str, args: ArgsT, opts: pulumi.ResourceOptions | None = None) -> None:
+        path = paths.format_path([paths.Key(resource_name)])
+        raise_if_invalid(self._problems(args, path), self._invalid_title(resource_name))
+        super().__init__(self.TYPE, resource_name, None, opts)
+        self.args = args
+        self._provider = kubernetes_provider(opts)
+        self._inherited_depends_on = inherited_depends_on(opts)
+        manifests = self._compile(args, stack_context())
+        self.kubernetes_objects = self._register_children(manifests)
+        outputs = self._outputs(manifests)
+        for name, value in outputs.items():
+            setattr(self, name, value)
+        if manifests:
+            watch_preview(self, manifests)
+        self.register_outputs(outputs)
+
+    # --- the hooks ---------------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _problems(self, args: ArgsT, path: str) -> list[Problem]:
+        """Every problem of ``args``, each at its path under the component's name."""
+
+    def _invalid_title(self, resource_name: str) -> str:
+        return f"{self.TYPE.rpartition(':')[2]} {resource_name!r} is not valid"
+
+    @abc.abstractmethod
+    def _compile(self, args: ArgsT, context: StackContext) -> list[Manifest]:
+        """The manifests ``args`` compile to, labelled for ``context``."""
+
+    def _register_children(self, manifests: Sequence[Manifest]) -> tuple[pulumi.CustomResource, ...]:
+        """One child per manifest, in order; override to protect some or order them."""
+        return tuple(self._child(manifest) for manifest in manifests)
+
+    @abc.abstractmethod
+    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
+        """The outputs to publish; each also becomes an attribute of the component."""
+
+    # --- for the hooks -----------------------------------------------------------------------------------
+
+    def _child(
+        self,
+        manifest: Manifest,
+        *,
+        protect: bool = False,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> pulumi.CustomResource:
+        """Register ``manifest`` under this component, after the component's own ``depends_on``."""
+        return kubernetes_child(
+            self,
+            manifest,
+            provider=self._provider,
+            depends_on=[*self._inherited_depends_on, *depends_on],
+            protect=protect,
+        )
+
+    def _child_options(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        """Options for a component built inside this one: parent, provider and ``depends_on`` passed on."""
+        return pulumi.ResourceOptions(
+            parent=self,
+            provider=self._provider,
+            depends_on=[*self._inherited_depends_on, *depends_on],
+        )

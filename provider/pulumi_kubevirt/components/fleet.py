@@ -1,0 +1,100 @@
+"""The ``Fleet`` component: everything of one ``FleetArgs``, namespaces first, the VMs last."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import pulumi
+
+from pulumi_kubevirt.compile import compile_namespace
+from pulumi_kubevirt.components.compiled_component import CompiledComponent, ComponentType
+from pulumi_kubevirt.components.disk import Disk
+from pulumi_kubevirt.components.network import Network
+from pulumi_kubevirt.components.resources import Manifest
+from pulumi_kubevirt.components.virtual_machine import VirtualMachine
+from pulumi_kubevirt.core.errors import Problem
+from pulumi_kubevirt.spec import FleetArgs, StackContext, VirtualMachineArgs
+from pulumi_kubevirt.spec.validate import validate_fleet
+
+ComponentT = TypeVar("ComponentT")
+
+
+class Fleet(CompiledComponent[FleetArgs]):
+    """Everything of one ``FleetArgs`` in order: namespaces, then networks and disks, then the VMs using them.
+
+    ``vms``, ``disks`` and ``networks`` map ``namespace/name`` to the components built, which is how a VM's
+    disk and NIC references are resolved to ``depends_on``. Its own children are the Namespaces.
+    """
+
+    TYPE = ComponentType.FLEET
+
+    vm_statuses: pulumi.Output[dict[str, Any]]
+    namespaces: dict[str, pulumi.CustomResource]
+    networks: dict[str, Network]
+    disks: dict[str, Disk]
+    vms: dict[str, VirtualMachine]
+
+    def _problems(self, args: FleetArgs, path: str) -> list[Problem]:
+        # Fleet problems are named from the config key (``fleet.vms.web...``), not the component's name.
+        return validate_fleet(args)
+
+    def _invalid_title(self, resource_name: str) -> str:
+        return "The fleet configuration is not valid"
+
+    def _compile(self, args: FleetArgs, context: StackContext) -> list[Manifest]:
+        return [compile_namespace(namespace, context)[0] for namespace in args.namespaces]
+
+    def _register_children(self, manifests: Sequence[Manifest]) -> tuple[pulumi.CustomResource, ...]:
+        args = self.args
+        # Deleting a namespace deletes the claims in it: protect those that hold protected disk data.
+        holding_data = {d.namespace for d in args.disks if not d.allow_data_loss} | {
+            vm.namespace for vm in args.vms if vm.root_disk is not None and not vm.root_disk.allow_data_loss
+        }
+        self.namespaces = {
+            manifest["metadata"]["name"]: self._child(
+                manifest, protect=manifest["metadata"]["name"] in holding_data
+            )
+            for manifest in manifests
+        }
+
+        def after_namespace(namespace: str) -> pulumi.ResourceOptions:
+            return self._child_options([self.namespaces[namespace]] if namespace in self.namespaces else [])
+
+        self.networks = {
+            f"{n.namespace}/{n.name}": Network(f"{n.namespace}/{n.name}", n, after_namespace(n.namespace))
+            for n in args.networks
+        }
+        self.disks = {
+            f"{d.namespace}/{d.name}": Disk(f"{d.namespace}/{d.name}", d, after_namespace(d.namespace))
+            for d in args.disks
+        }
+        self.vms = {}
+        for vm in args.vms:
+            key = f"{vm.namespace}/{vm.name}"
+            self.vms[key] = VirtualMachine(
+                key,
+                vm,
+                after_namespace(vm.namespace),
+                disks=_resolve(self.disks, vm.namespace, _disk_references(vm)),
+                networks=_resolve(self.networks, vm.namespace, [n.network for n in vm.nics if n.network]),
+            )
+        return tuple(self.namespaces.values())
+
+    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
+        statuses = pulumi.Output.all(**{key: vm.status for key, vm in sorted(self.vms.items())})
+        return {"vm_statuses": statuses.apply(lambda found: dict(sorted(found.items())))}
+
+
+def _disk_references(vm: VirtualMachineArgs) -> list[str]:
+    return [a.disk for a in vm.disks] + [c.disk for c in vm.cdroms if c.disk is not None]
+
+
+def _resolve(registry: Mapping[str, ComponentT], namespace: str, names: Iterable[str]) -> list[ComponentT]:
+    """The components named ``names`` in ``namespace``, each once, in first-use order."""
+    found: dict[str, ComponentT] = {}
+    for name in names:
+        key = f"{namespace}/{name}"
+        if key in registry and key not in found:
+            found[key] = registry[key]
+    return list(found.values())

@@ -1,0 +1,152 @@
+"""The ``VirtualMachine`` component: a KubeVirt VirtualMachine and the objects it owns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from pulumi_kubevirt.compile import cloud_init_secret_name, compile_vm, root_disk_name, ssh_keys_secret_name
+from pulumi_kubevirt.components.compiled_component import CompiledComponent, ComponentType
+from pulumi_kubevirt.components.disk import Disk
+from pulumi_kubevirt.components.network import Network
+from pulumi_kubevirt.components.resources import Manifest, cluster_ip, holds_disk_data, status_field
+from pulumi_kubevirt.core import paths
+from pulumi_kubevirt.core.errors import Problem
+from pulumi_kubevirt.spec import StackContext, VirtualMachineArgs
+from pulumi_kubevirt.spec.validate import validate_vm
+
+
+class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
+    """A KubeVirt VirtualMachine and what it owns: cloud-init and SSH-key Secrets, root disk, Service.
+
+    ``disks`` and ``networks`` are the Disk and Network components it uses: the VM waits for them
+    (``depends_on``). Cloud-init ``user_data``/``network_data`` may be ``str`` or a secret ``pulumi.Output``;
+    the Secret that holds them is always a Pulumi secret.
+    """
+
+    TYPE = ComponentType.VIRTUAL_MACHINE
+
+    vm_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    status: pulumi.Output[Any]
+    ready: pulumi.Output[Any]
+    disk_names: pulumi.Output[list[str]]
+    secret_name: pulumi.Output[Any]
+    ssh_keys_secret_name: pulumi.Output[Any]
+    service_name: pulumi.Output[Any]
+    service_cluster_ip: pulumi.Output[Any]
+    vm: pulumi.CustomResource
+    service: pulumi.CustomResource | None
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: VirtualMachineArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        disks: Sequence[Disk] = (),
+        networks: Sequence[Network] = (),
+    ) -> None:
+        self._used_disks = tuple(disks)
+        self._used_networks = tuple(networks)
+        super().__init__(resource_name, args, opts)
+
+    def _problems(self, args: VirtualMachineArgs, path: str) -> list[Problem]:
+        return validate_vm(args, path) + _used_component_problems(
+            args, path, self._used_disks, self._used_networks
+        )
+
+    def _compile(self, args: VirtualMachineArgs, context: StackContext) -> list[Manifest]:
+        return compile_vm(args, context)
+
+    def _register_children(self, manifests: Sequence[Manifest]) -> tuple[pulumi.CustomResource, ...]:
+        """The VM's Secrets and root disk first, the VM after them and the disks and networks it uses."""
+        root_allows_loss = self.args.root_disk is not None and self.args.root_disk.allow_data_loss
+        owned = [
+            self._child(manifest, protect=holds_disk_data(manifest) and not root_allows_loss)
+            for manifest in manifests
+            if manifest["kind"] not in ("VirtualMachine", "Service")
+        ]
+        vm_manifest = next(m for m in manifests if m["kind"] == "VirtualMachine")
+        used: list[pulumi.Resource] = [*self._used_networks, *self._used_disks, *owned]
+        self.vm = self._child(vm_manifest, depends_on=used)
+        service_manifest = next((m for m in manifests if m["kind"] == "Service"), None)
+        self.service = self._child(service_manifest) if service_manifest is not None else None
+        return (*owned, self.vm, *((self.service,) if self.service is not None else ()))
+
+    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
+        args = self.args
+        attached = [attachment.disk for attachment in args.disks]
+        attached += [cdrom.disk for cdrom in args.cdroms if cdrom.disk is not None]
+        root = [root_disk_name(args.name)] if args.root_disk is not None else []
+        inline_keys = args.ssh_keys is not None and bool(args.ssh_keys.keys)
+        ssh_secret = args.ssh_keys.secret_name if args.ssh_keys is not None else None
+        return {
+            "vm_name": pulumi.Output.from_input(args.name),
+            "namespace": pulumi.Output.from_input(args.namespace),
+            "status": status_field(self.vm, "printableStatus"),
+            "ready": status_field(self.vm, "ready"),
+            "disk_names": pulumi.Output.from_input(root + attached),
+            "secret_name": pulumi.Output.from_input(
+                cloud_init_secret_name(args.name) if args.cloud_init is not None else None
+            ),
+            "ssh_keys_secret_name": pulumi.Output.from_input(
+                ssh_keys_secret_name(args.name) if inline_keys else ssh_secret
+            ),
+            "service_name": pulumi.Output.from_input(args.name if self.service is not None else None),
+            "service_cluster_ip": (
+                self.service.spec.apply(cluster_ip)  # type: ignore[attr-defined]
+                if self.service is not None
+                else pulumi.Output.from_input(None)
+            ),
+        }
+
+
+def _used_component_problems(
+    args: VirtualMachineArgs, path: str, disks: Sequence[Disk], networks: Sequence[Network]
+) -> list[Problem]:
+    """Disks and networks handed to a VM must be in its namespace and be ones it actually uses."""
+    problems: list[Problem] = []
+    referenced_disks = {a.disk for a in args.disks} | {c.disk for c in args.cdroms if c.disk is not None}
+    referenced_networks = {nic.network for nic in args.nics if nic.network is not None}
+    for index, disk in enumerate(disks):
+        where = paths.join(path, "disks", index)
+        if disk.args.namespace != args.namespace:
+            problems.append(
+                Problem(
+                    where,
+                    f"the Disk passed in disks=[...] ({disk.args.name!r}) is in namespace "
+                    f"{disk.args.namespace}, the VM in {args.namespace}",
+                    "a VM can only mount disks of its own namespace: move one of them",
+                )
+            )
+        elif disk.args.name not in referenced_disks:
+            problems.append(
+                Problem(
+                    where,
+                    f"the Disk passed in disks=[...] ({disk.args.name!r}) is used by no attachment or CD-ROM",
+                    f"attach it (DiskAttachment(disk={disk.args.name!r})) or do not pass it",
+                )
+            )
+    for index, network in enumerate(networks):
+        where = paths.join(path, "networks", index)
+        if network.args.namespace != args.namespace:
+            problems.append(
+                Problem(
+                    where,
+                    f"the Network passed in networks=[...] ({network.args.name!r}) is in namespace "
+                    f"{network.args.namespace}, the VM in {args.namespace}",
+                    "a VM can only join networks of its own namespace: move one of them",
+                )
+            )
+        elif network.args.name not in referenced_networks:
+            problems.append(
+                Problem(
+                    where,
+                    f"the Network passed in networks=[...] ({network.args.name!r}) is used by no NIC",
+                    f"add a Nic(network={network.args.name!r}) or do not pass it",
+                )
+            )
+    return problems
