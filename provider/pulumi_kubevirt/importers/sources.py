@@ -6,7 +6,7 @@ cheaply and without raising (look at the suffix and the first bytes; a file no s
 asking for ``--from``), and a ``load(paths, options) -> ImportResult`` that reads the files it is given and
 returns fleet config (the ``kubevirt:fleet`` value: ``vms``, ``disks``, ``networks`` keyed by name), one
 :class:`FieldRecord` per source field, the secrets it did not copy, and any problems (a problem stops the write;
-it never raises for bad input). Then add it to ``SOURCES`` below: one line. The CLI picks the source per file
+it never raises for bad input). Then add it to the tuple in :func:`sources` below: one line (a function, so the modules load lazily and never import each other in a circle). The CLI picks the source per file
 (the first whose ``detect`` says yes, or the one ``--from`` names), loads each source's files together,
 and :func:`merge_results` joins the results into one stack, where a VM, disk or network name used twice is an
 error naming both files. The ``kubernetes`` source also reads a live cluster; that path is its own, not part
