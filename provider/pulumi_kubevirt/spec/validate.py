@@ -354,7 +354,9 @@ def validate_disk(args: DiskArgs, path: str) -> list[Problem]:
         problems += _subdomain_problems(
             args.storage_class, paths.join(path, "storage_class"), "storage class"
         )
-    if args.source is None and not args.pvc_only:
+    patch_spec = args.patch.get("spec") if isinstance(args.patch, Mapping) else None
+    patch_gives_source = isinstance(patch_spec, Mapping) and bool({"source", "sourceRef"} & set(patch_spec))
+    if args.source is None and not args.pvc_only and not patch_gives_source:
         problems.append(
             Problem(
                 paths.join(path, "source"),
@@ -752,6 +754,16 @@ def _nic_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
 
 
 def _cloud_init_problems(cloud_init: CloudInit, path: str) -> list[Problem]:
+    if cloud_init.secret_name is not None:
+        if cloud_init.user_data is None and cloud_init.network_data is None:
+            return _name_problems(cloud_init.secret_name, paths.join(path, "secret_name"), "Secret name")
+        return [
+            Problem(
+                paths.join(path, "secret_name"),
+                "secret_name references an existing Secret, so user_data and network_data would be unused",
+                "drop secret_name, or drop user_data and network_data",
+            )
+        ]
     if cloud_init.user_data is None and cloud_init.network_data is None:
         return [
             Problem(
