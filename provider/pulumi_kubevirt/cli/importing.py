@@ -30,22 +30,36 @@ def register(sub: Any) -> None:
             "manifest files (SOURCE...) or from a cluster (--kubeconfig/--context with --namespace)."
         ),
     )
-    parser.add_argument("sources", nargs="*", metavar="SOURCE|VM_NAME", help="files; with a cluster, VM names")
-    parser.add_argument("--from", dest="source_kind", choices=[k.value for k in SourceKind], help="source kind")
-    parser.add_argument("--format", choices=("fleet", "python"), default="fleet", help="output (default fleet)")
+    parser.add_argument(
+        "sources", nargs="*", metavar="SOURCE|VM_NAME", help="files; with a cluster, VM names"
+    )
+    parser.add_argument(
+        "--from", dest="source_kind", choices=[k.value for k in SourceKind], help="source kind"
+    )
+    parser.add_argument(
+        "--format", choices=("fleet", "python"), default="fleet", help="output (default fleet)"
+    )
     parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
-    parser.add_argument("--report", metavar="FILE", help="field report: Markdown, or JSON when FILE ends in .json")
+    parser.add_argument(
+        "--report", metavar="FILE", help="field report: Markdown, or JSON when FILE ends in .json"
+    )
     parser.add_argument("--kubeconfig", metavar="FILE", help="read VMs from this cluster")
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context (reads the cluster)")
-    parser.add_argument("-n", "--namespace", metavar="NS", help="namespace for sources that name none; the cluster's")
-    parser.add_argument("-l", "--selector", metavar="SELECTOR", help="with a cluster: a label selector for VMs")
+    parser.add_argument(
+        "-n", "--namespace", metavar="NS", help="namespace for sources that name none; the cluster's"
+    )
+    parser.add_argument(
+        "-l", "--selector", metavar="SELECTOR", help="with a cluster: a label selector for VMs"
+    )
     parser.add_argument(
         "--adopt",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="adopt the existing objects on `pulumi up` (default: on when reading a cluster)",
     )
-    parser.add_argument("--verify", action="store_true", help="render the result and compare it with the source")
+    parser.add_argument(
+        "--verify", action="store_true", help="render the result and compare it with the source"
+    )
     parser.set_defaults(handler=run_import)
 
 
@@ -122,7 +136,9 @@ def run_import(args: argparse.Namespace) -> int:
         imported = outcome
     else:
         if not args.sources:
-            return _fail("Name the files to import, or read a cluster with --kubeconfig/--context and --namespace.")
+            return _fail(
+                "Name the files to import, or read a cluster with --kubeconfig/--context and --namespace."
+            )
         forced = SourceKind(args.source_kind) if args.source_kind else None
         options = ImportOptions(namespace=args.namespace, adopt=bool(args.adopt))
         imported = import_files([Path(p) for p in args.sources], forced, options)
@@ -142,7 +158,9 @@ def run_import(args: argparse.Namespace) -> int:
     fleet = result.fleet
     summary = ", ".join(f"{len(fleet.get(k) or {})} {k}" for k in ("vms", "disks", "networks"))
     patched = sum(1 for r in result.records if ".patch." in r.target)
-    sys.stderr.write(f"Imported {summary}; {len(result.records)} fields reported, {patched} kept in a patch.\n")
+    sys.stderr.write(
+        f"Imported {summary}; {len(result.records)} fields reported, {patched} kept in a patch.\n"
+    )
     for secret in result.secrets:
         sys.stderr.write(f"Set before `pulumi up`: {secret.command()}\n")
     if args.verify:

@@ -36,9 +36,9 @@ from pulumi_kubevirt.spec import (
     SshKeys,
     SshPropagation,
     StackContext,
+    SysprepSourceKind,
     UploadSource,
     VirtualMachineArgs,
-    SysprepSourceKind,
     WaitFor,
 )
 from pulumi_kubevirt.spec.upstream import validate_against_upstream
@@ -489,7 +489,11 @@ def _domain(args: VirtualMachineArgs) -> dict[str, Any]:
         }
     if args.memory is not None:
         hugepages = {"pageSize": args.memory.hugepages} if args.memory.hugepages is not None else None
-        domain["memory"] = {"guest": args.memory.guest, "maxGuest": args.memory.max_guest, "hugepages": hugepages}
+        domain["memory"] = {
+            "guest": args.memory.guest,
+            "maxGuest": args.memory.max_guest,
+            "hugepages": hugepages,
+        }
     if args.resources is not None:
         domain["resources"] = {
             "requests": dict(sorted(args.resources.requests.items())) or None,

@@ -43,9 +43,7 @@ def _same(left: Any, right: Any) -> bool:
     return False
 
 
-def _merge(
-    base: Any, patch: Any, segments: tuple[paths.Segment, ...], conflicts: list[PatchConflict]
-) -> Any:
+def _merge(base: Any, patch: Any, segments: tuple[paths.Segment, ...], conflicts: list[PatchConflict]) -> Any:
     if isinstance(base, Mapping) and isinstance(patch, Mapping):
         merged = dict(base)
         for key, value in patch.items():

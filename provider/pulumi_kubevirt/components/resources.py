@@ -29,6 +29,7 @@ from pulumi_kubevirt.compile import (
     compile_network,
     compile_vm,
     root_disk_name,
+    service_name,
     ssh_keys_secret_name,
 )
 from pulumi_kubevirt.components.preview import watch_preview
@@ -190,6 +191,30 @@ class ObservedCustomResource(k8s.apiextensions.CustomResource):  # type: ignore[
         pulumi.CustomResource.__init__(self, f"kubernetes:{api_version}:{kind}", resource_name, props, opts)
 
 
+# --- Adoption (kvplan import): Pulumi's import option on the children, adopted disks protected ---------
+
+ADOPTED_KINDS = frozenset(
+    {"VirtualMachine", "Service", "DataVolume", "PersistentVolumeClaim", "NetworkAttachmentDefinition"}
+)
+"""Kinds an import adopts; the Secrets we write from cloud-init data are new objects, created as usual."""
+
+
+def adoption_id(manifest: Mapping[str, Any]) -> str:
+    """pulumi-kubernetes' import id: ``namespace/name`` (``name`` for cluster-scoped objects)."""
+    metadata = manifest["metadata"]
+    namespace = metadata.get("namespace")
+    return f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+
+
+def adopts(manifest: Mapping[str, Any], adopt: bool) -> bool:
+    return adopt and manifest.get("kind") in ADOPTED_KINDS
+
+
+def keeps_data(manifest: Mapping[str, Any], *, allow_data_loss: bool, adopt: bool) -> bool:
+    """Protect a disk's data unless allowed; an adopted disk is protected even then, until ``adopt`` is dropped."""
+    return holds_disk_data(manifest) and (adopt or not allow_data_loss)
+
+
 def holds_disk_data(manifest: Mapping[str, Any]) -> bool:
     """True for the objects whose deletion loses a disk's data."""
     return manifest.get("kind") in PROTECTED_KINDS
@@ -202,11 +227,16 @@ def kubernetes_child(
     provider: pulumi.ProviderResource | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
     protect: bool = False,
+    adopt: bool = False,
 ) -> pulumi.CustomResource:
-    """Register ``manifest`` as a pulumi-kubernetes resource: the core class for core kinds, else a CR."""
+    """Register ``manifest`` as a pulumi-kubernetes resource: the core class for core kinds, else a CR.
+
+    ``adopt`` sets Pulumi's ``import`` option (id ``namespace/name``): the existing object is adopted, not created.
+    """
     kind = str(manifest["kind"])
     name = child_name(manifest)
     opts = pulumi.ResourceOptions(
+        import_=adoption_id(manifest) if adopt else None,
         parent=parent,
         provider=provider,
         depends_on=list(depends_on),
@@ -280,7 +310,13 @@ class Network(pulumi.ComponentResource):
         provider = _kubernetes_provider(opts)
         manifests = compile_network(args, stack_context())
         self.kubernetes_objects: tuple[pulumi.CustomResource, ...] = tuple(
-            kubernetes_child(self, manifest, provider=provider, depends_on=_inherited_depends_on(opts))
+            kubernetes_child(
+                self,
+                manifest,
+                provider=provider,
+                depends_on=_inherited_depends_on(opts),
+                adopt=adopts(manifest, args.adopt),
+            )
             for manifest in manifests
         )
         self.network_name = pulumi.Output.from_input(args.name)
@@ -316,7 +352,8 @@ class Disk(pulumi.ComponentResource):
                 manifest,
                 provider=provider,
                 depends_on=_inherited_depends_on(opts),
-                protect=holds_disk_data(manifest) and not args.allow_data_loss,
+                protect=keeps_data(manifest, allow_data_loss=args.allow_data_loss, adopt=args.adopt),
+                adopt=adopts(manifest, args.adopt),
             )
             for manifest in manifests
         )
@@ -381,10 +418,18 @@ class VirtualMachine(pulumi.ComponentResource):
         vm_manifest = next(m for m in manifests if m["kind"] == "VirtualMachine")
         # Disks, networks and the VM's own Secrets and root disk exist before the VM that mounts them.
         used: list[pulumi.Resource] = [*inherited, *networks, *disks, *owned.values()]
-        self.vm = kubernetes_child(self, vm_manifest, provider=provider, depends_on=used)
+        self.vm = kubernetes_child(
+            self, vm_manifest, provider=provider, depends_on=used, adopt=adopts(vm_manifest, args.adopt)
+        )
         service_manifest = next((m for m in manifests if m["kind"] == "Service"), None)
         self.service = (
-            kubernetes_child(self, service_manifest, provider=provider, depends_on=inherited)
+            kubernetes_child(
+                self,
+                service_manifest,
+                provider=provider,
+                depends_on=inherited,
+                adopt=adopts(service_manifest, args.adopt),
+            )
             if service_manifest is not None
             else None
         )
@@ -410,7 +455,7 @@ class VirtualMachine(pulumi.ComponentResource):
         self.ssh_keys_secret_name = pulumi.Output.from_input(
             ssh_keys_secret_name(args.name) if inline_keys else ssh_secret
         )
-        self.service_name = pulumi.Output.from_input(args.name if self.service is not None else None)
+        self.service_name = pulumi.Output.from_input(service_name(args) if self.service is not None else None)
         self.service_cluster_ip = (
             self.service.spec.apply(_cluster_ip)  # type: ignore[attr-defined]
             if self.service is not None
@@ -543,7 +588,8 @@ class Fleet(pulumi.ComponentResource):
             )
         self.vm_statuses = pulumi.Output.all(
             **{key: component.status for key, component in sorted(self.vms.items())}
-        ).apply(lambda statuses: dict(sorted(statuses.items())))
+        ).apply(lambda statuses: dict(sorted(statuses.items())) if isinstance(statuses, dict) else {})
+        # Output.all() of no keyword arguments gives a list: a fleet of only disks and networks has no VMs.
         self.register_outputs({"vm_statuses": self.vm_statuses})
 
 

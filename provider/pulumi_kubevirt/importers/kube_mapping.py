@@ -16,7 +16,13 @@ from typing import Any
 from pulumi_kubevirt.compile import CDI_API, CDI_KEEP_ANNOTATIONS, CNI_VERSION, KUBEVIRT_API, NAD_API
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem
-from pulumi_kubevirt.core.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, MANAGED_BY_KEY, PROJECT_KEY, STACK_KEY
+from pulumi_kubevirt.core.labels import (
+    COMPONENT_KEY,
+    COMPONENT_KIND_KEY,
+    MANAGED_BY_KEY,
+    PROJECT_KEY,
+    STACK_KEY,
+)
 from pulumi_kubevirt.importers.report import FieldRecord, FieldStatus, ImportResult, SecretReference
 from pulumi_kubevirt.importers.walk import Walk
 from pulumi_kubevirt.plan.normalise import SERVER_METADATA, Treatment, platform_field
@@ -40,20 +46,26 @@ class ForeignPrefix:
 
 FOREIGN_METADATA: tuple[ForeignPrefix, ...] = (
     ForeignPrefix("kubectl.kubernetes.io/", "kubectl", "kubectl apply (last-applied-configuration)"),
-    ForeignPrefix("forklift.konveyor.io/", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan/kubevirt.go"),
+    ForeignPrefix(
+        "forklift.konveyor.io/", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan/kubevirt.go"
+    ),
     ForeignPrefix("migration.openshift.io/", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan"),
     ForeignPrefix("vmID", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan/kubevirt.go (vmID label)"),
     ForeignPrefix("plan", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan/kubevirt.go (plan label)"),
     ForeignPrefix("migration", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan/kubevirt.go"),
     ForeignPrefix("harvesterhci.io/", "Harvester", "harvester/harvester pkg/webhook (VM annotations)"),
     ForeignPrefix("network.harvesterhci.io/", "Harvester", "harvester/harvester network controller"),
-    ForeignPrefix("migrate.harvesterhci.io/", "Harvester vm-import-controller", "harvester/vm-import-controller"),
+    ForeignPrefix(
+        "migrate.harvesterhci.io/", "Harvester vm-import-controller", "harvester/vm-import-controller"
+    ),
     ForeignPrefix("kubevirt.io/latest-observed-api-version", "KubeVirt", "kubevirt pkg/virt-controller"),
     ForeignPrefix("kubevirt.io/storage-observed-api-version", "KubeVirt", "kubevirt pkg/virt-controller"),
     ForeignPrefix("cdi.kubevirt.io/storage.", "CDI", "kubevirt/containerized-data-importer pkg/controller"),
     ForeignPrefix("pv.kubernetes.io/", "the PV controller", "k8s pkg/controller/volume/persistentvolume"),
     ForeignPrefix("volume.kubernetes.io/", "the PV controller", "k8s pkg/controller/volume/persistentvolume"),
-    ForeignPrefix("volume.beta.kubernetes.io/", "the PV controller", "k8s pkg/controller/volume/persistentvolume"),
+    ForeignPrefix(
+        "volume.beta.kubernetes.io/", "the PV controller", "k8s pkg/controller/volume/persistentvolume"
+    ),
 )
 """Plain names (``vmID``, ``plan``, ``migration``) match exactly; names ending in ``/`` or ``.`` match a prefix."""
 
@@ -85,7 +97,14 @@ class SourceObject:
 
 
 IMPORTED_KINDS = frozenset(
-    {"VirtualMachine", "DataVolume", "PersistentVolumeClaim", "NetworkAttachmentDefinition", "Service", "Secret"}
+    {
+        "VirtualMachine",
+        "DataVolume",
+        "PersistentVolumeClaim",
+        "NetworkAttachmentDefinition",
+        "Service",
+        "Secret",
+    }
 )
 
 
@@ -309,7 +328,9 @@ def _import_network(state: _Import, item: SourceObject) -> None:
         out["type"] = _CNI_TYPES[cni_type]
         walk.take("spec.config.type", "type")
         if config.get("cniVersion") == CNI_VERSION:
-            walk.take("spec.config.cniVersion", "", FieldStatus.MAPPED, f"pulumi-kubevirt writes {CNI_VERSION}")
+            walk.take(
+                "spec.config.cniVersion", "", FieldStatus.MAPPED, f"pulumi-kubevirt writes {CNI_VERSION}"
+            )
         elif "cniVersion" in config:
             walk.take(
                 "spec.config.cniVersion",
@@ -319,7 +340,12 @@ def _import_network(state: _Import, item: SourceObject) -> None:
             )
         if config.get("name") == item.name:
             walk.take("spec.config.name", "", FieldStatus.MAPPED, "the CNI name is the network's name")
-        for key, snake in (("bridge", "bridge"), ("vlan", "vlan"), ("mtu", "mtu"), ("master", "macvlan_master")):
+        for key, snake in (
+            ("bridge", "bridge"),
+            ("vlan", "vlan"),
+            ("mtu", "mtu"),
+            ("master", "macvlan_master"),
+        ):
             if key in config and (cni_type != "macvlan" or key in ("mtu", "master")):
                 out[snake] = walk.take(f"spec.config.{key}", snake)
         if cni_type == "macvlan" and "mode" in config:
@@ -328,7 +354,9 @@ def _import_network(state: _Import, item: SourceObject) -> None:
             out["mac_spoof_check"] = walk.take("spec.config.macspoofchk", "mac_spoof_check")
         if cni_type == "sriov" and config.get("spoofchk") in ("on", "off"):
             out["mac_spoof_check"] = config["spoofchk"] == "on"
-            walk.take("spec.config.spoofchk", "mac_spoof_check", FieldStatus.RENAMED, "on/off became a boolean")
+            walk.take(
+                "spec.config.spoofchk", "mac_spoof_check", FieldStatus.RENAMED, "on/off became a boolean"
+            )
         _ipam(walk, config.get("ipam"), out)
     resource = (walk.get("metadata.annotations") or {}).get("k8s.v1.cni.cncf.io/resourceName")
     if resource is not None and out.get("type") == "sriov":
@@ -340,7 +368,9 @@ def _import_network(state: _Import, item: SourceObject) -> None:
     rest = walk.rest("spec.config")
     patch_config = walk.residual("spec.config")
     for path, _value in rest:
-        walk.take(path, f"patch.{path}", FieldStatus.WARNED, "no typed field: kept in the patch (CNI config key)")
+        walk.take(
+            path, f"patch.{path}", FieldStatus.WARNED, "no typed field: kept in the patch (CNI config key)"
+        )
     _patch_rest(walk, out, ("spec",))
     if patch_config:
         out.setdefault("patch", {}).setdefault("spec", {})["config"] = patch_config
@@ -380,7 +410,9 @@ def _import_vm(state: _Import, item: SourceObject) -> None:
         if walk.has(f"spec.{ref}"):
             raw = walk.get(f"spec.{ref}")
             if walk.has(f"spec.{ref}.revisionName"):
-                walk.drop(f"spec.{ref}.revisionName", "the ControllerRevision KubeVirt expanded; written by it")
+                walk.drop(
+                    f"spec.{ref}.revisionName", "the ControllerRevision KubeVirt expanded; written by it"
+                )
             entry = {"name": raw.get("name")}
             walk.take(f"spec.{ref}.name", f"{ref}.name")
             if "kind" in raw:
@@ -529,7 +561,9 @@ def _firmware(walk: Walk, out: dict[str, Any]) -> None:
     if not isinstance(boot, Mapping):
         return
     if "bios" in boot and boot["bios"] in ({}, None):
-        walk.take(f"{DOMAIN}.firmware.bootloader.bios", "firmware.kind", FieldStatus.MAPPED, "BIOS is our default")
+        walk.take(
+            f"{DOMAIN}.firmware.bootloader.bios", "firmware.kind", FieldStatus.MAPPED, "BIOS is our default"
+        )
         return
     efi = boot.get("efi")
     if not isinstance(efi, Mapping) or "bios" in boot:
@@ -551,7 +585,9 @@ def _firmware(walk: Walk, out: dict[str, Any]) -> None:
         fw["persistent_efi"] = True
     out["firmware"] = fw
     if fw["secure_boot"] and walk.get(f"{DOMAIN}.features.smm.enabled") is True:
-        walk.take(f"{DOMAIN}.features.smm", "firmware.secure_boot", FieldStatus.MAPPED, "secure boot needs SMM")
+        walk.take(
+            f"{DOMAIN}.features.smm", "firmware.secure_boot", FieldStatus.MAPPED, "secure boot needs SMM"
+        )
 
 
 def _volume_kind(volume: Mapping[str, Any]) -> str:
@@ -572,7 +608,9 @@ def _storage(state: _Import, walk: Walk, out: dict[str, Any], namespace: str, vm
         dev_path = f"{DEVICES}.disks[name={device_name}]"
         vol_path = f"{T}.volumes[name={device_name}]"
         kind = _volume_kind(volume)
-        target_kind = "disk" if "disk" in device else "lun" if "lun" in device else "cdrom" if "cdrom" in device else ""
+        target_kind = (
+            "disk" if "disk" in device else "lun" if "lun" in device else "cdrom" if "cdrom" in device else ""
+        )
         if kind in ("dataVolume", "persistentVolumeClaim") and target_kind in ("disk", "lun"):
             claim = volume[kind].get("name" if kind == "dataVolume" else "claimName")
             known = state.find("DataVolume", namespace, claim) or state.find(
@@ -580,7 +618,9 @@ def _storage(state: _Import, walk: Walk, out: dict[str, Any], namespace: str, vm
             )
             if known is None and claim not in _template_names(walk):
                 continue  # not among the sources: stays in the patch, outside the stack
-            entry = _attachment(walk, device, volume, dev_path, vol_path, kind, claim, target_kind, len(attachments))
+            entry = _attachment(
+                walk, device, volume, dev_path, vol_path, kind, claim, target_kind, len(attachments)
+            )
             attachments.append(entry)
         elif kind == "containerDisk" and target_kind == "disk":
             containers.append(_container_disk(walk, device, volume, dev_path, vol_path, len(containers)))
@@ -588,8 +628,10 @@ def _storage(state: _Import, walk: Walk, out: dict[str, Any], namespace: str, vm
             _cloud_init(state, walk, out, device, volume, dev_path, vol_path, kind, vm)
         elif kind == "sysprep" and target_kind == "cdrom":
             _sysprep(walk, out, device, volume, dev_path, vol_path)
-        elif kind == "dataVolume" and target_kind == "cdrom" and state.find(
-            "DataVolume", namespace, volume["dataVolume"].get("name")
+        elif (
+            kind == "dataVolume"
+            and target_kind == "cdrom"
+            and state.find("DataVolume", namespace, volume["dataVolume"].get("name"))
         ):
             where = f"cdroms[{len(cdroms)}]"
             entry = {"name": device_name, "disk": volume["dataVolume"]["name"]}
@@ -648,7 +690,9 @@ def _attachment(
     if "bus" in target:
         entry["bus"] = walk.take(f"{dev_path}.{target_kind}.bus", f"{where}.bus")
     elif target_kind == "disk":
-        walk.take(f"{dev_path}.disk", f"{where}.bus", FieldStatus.MAPPED, "no bus means virtio, our default too")
+        walk.take(
+            f"{dev_path}.disk", f"{where}.bus", FieldStatus.MAPPED, "no bus means virtio, our default too"
+        )
     if target.get("readonly"):
         entry["read_only"] = walk.take(f"{dev_path}.{target_kind}.readonly", f"{where}.read_only")
     if target_kind == "lun" and set(target) <= {"bus", "readonly"}:
@@ -682,7 +726,9 @@ def _container_disk(
     if "bus" in disk:
         entry["bus"] = walk.take(f"{dev_path}.disk.bus", f"{where}.bus")
     elif not disk:
-        walk.take(f"{dev_path}.disk", f"{where}.bus", FieldStatus.MAPPED, "no bus means virtio, our default too")
+        walk.take(
+            f"{dev_path}.disk", f"{where}.bus", FieldStatus.MAPPED, "no bus means virtio, our default too"
+        )
     if "bootOrder" in device:
         entry["boot_order"] = walk.take(f"{dev_path}.bootOrder", f"{where}.boot_order")
     return entry
@@ -791,7 +837,9 @@ def _nics(state: _Import, walk: Walk, out: dict[str, Any], namespace: str) -> No
             multus = network["multus"] or {}
             ref = str(multus.get("networkName", ""))
             ns, _, nad = ref.rpartition("/")
-            ok = (ns in ("", namespace)) and state.find("NetworkAttachmentDefinition", namespace, nad) is not None
+            ok = (ns in ("", namespace)) and state.find(
+                "NetworkAttachmentDefinition", namespace, nad
+            ) is not None
             ok = ok and set(multus) == {"networkName"}
             target = nad
         if ok and net_kind == ["pod"] and network["pod"] != {}:
@@ -816,7 +864,15 @@ def _nics(state: _Import, walk: Walk, out: dict[str, Any], namespace: str) -> No
         ports = interface.get("ports")
         if isinstance(ports, list) and all(isinstance(p, Mapping) and "port" in p for p in ports):
             entry["ports"] = [
-                {k: v for k, v in (("port", p["port"]), ("name", p.get("name")), ("protocol", p.get("protocol"))) if v}
+                {
+                    k: v
+                    for k, v in (
+                        ("port", p["port"]),
+                        ("name", p.get("name")),
+                        ("protocol", p.get("protocol")),
+                    )
+                    if v
+                }
                 for p in ports
             ]
             walk.take(f"{ipath}.ports", f"{where}.ports")
@@ -863,7 +919,9 @@ def _access_credentials(walk: Walk, out: dict[str, Any]) -> None:
     elif not ({"noCloud", "configDrive"} & set(method)):
         return
     out["ssh_keys"] = entry
-    walk.take(f"{T}.accessCredentials", "ssh_keys", FieldStatus.MAPPED, "the existing Secret is referenced by name")
+    walk.take(
+        f"{T}.accessCredentials", "ssh_keys", FieldStatus.MAPPED, "the existing Secret is referenced by name"
+    )
 
 
 def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
@@ -881,8 +939,14 @@ def _service(state: _Import, walk: Walk, out: dict[str, Any], namespace: str, vm
     ]
     for extra in services[1:]:
         state.records.append(
-            FieldRecord(extra.source, "spec.selector", FieldStatus.WARNED, "", f"a second Service for VM {vm}: "
-                        "pulumi-kubevirt gives a VM one Service; this one stays outside the stack")
+            FieldRecord(
+                extra.source,
+                "spec.selector",
+                FieldStatus.WARNED,
+                "",
+                f"a second Service for VM {vm}: "
+                "pulumi-kubevirt gives a VM one Service; this one stays outside the stack",
+            )
         )
     if not services:
         return
@@ -909,7 +973,9 @@ def _service(state: _Import, walk: Walk, out: dict[str, Any], namespace: str, vm
             name = port["name"]
         else:
             name = f"port-{port.get('port')}"
-            svc_walk.take(f"{base}.port", f"{where}.name", FieldStatus.WARNED, f"the unnamed port is named {name}")
+            svc_walk.take(
+                f"{base}.port", f"{where}.name", FieldStatus.WARNED, f"the unnamed port is named {name}"
+            )
         entry_port: dict[str, Any] = {"name": name, "port": svc_walk.take(f"{base}.port", f"{where}.port")}
         target = port.get("targetPort")
         if isinstance(target, int):
@@ -988,20 +1054,25 @@ def import_objects(objects: Sequence[SourceObject], *, default_namespace: str, a
         if item.kind == "NetworkAttachmentDefinition":
             _import_network(state, item)
     for item in objects:
-        if item.kind == "DataVolume":
-            _import_disk(state, item)
-        elif item.kind == "PersistentVolumeClaim" and not _owned_by_data_volume(item, state):
+        if item.kind == "DataVolume" or (item.kind == "PersistentVolumeClaim" and not _owned_by_data_volume(item, state)):
             _import_disk(state, item)
         elif item.kind == "PersistentVolumeClaim":
             state.records.append(
-                FieldRecord(item.source, f"PersistentVolumeClaim {item.name}", FieldStatus.DROPPED,
-                            f"fleet.disks.{item.name}", "created by its DataVolume, imported as that Disk")
+                FieldRecord(
+                    item.source,
+                    f"PersistentVolumeClaim {item.name}",
+                    FieldStatus.DROPPED,
+                    f"fleet.disks.{item.name}",
+                    "created by its DataVolume, imported as that Disk",
+                )
             )
     for item in objects:
         if item.kind == "VirtualMachine":
             if item.name in state.vms:
                 state.problems.append(
-                    Problem(f"fleet.vms.{item.name}", f"two VMs are named {item.name!r}", "import them separately")
+                    Problem(
+                        f"fleet.vms.{item.name}", f"two VMs are named {item.name!r}", "import them separately"
+                    )
                 )
                 continue
             _import_vm(state, item)
@@ -1013,7 +1084,9 @@ def import_objects(objects: Sequence[SourceObject], *, default_namespace: str, a
                 if item.name in used
                 else "not used by an imported VM; secrets are never copied"
             )
-            state.records.append(FieldRecord(item.source, f"Secret {item.name}", FieldStatus.DROPPED, "", why))
+            state.records.append(
+                FieldRecord(item.source, f"Secret {item.name}", FieldStatus.DROPPED, "", why)
+            )
         elif item.kind not in IMPORTED_KINDS:
             state.records.append(
                 FieldRecord(

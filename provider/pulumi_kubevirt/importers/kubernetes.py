@@ -44,7 +44,7 @@ def _documents(path: Path, problems: list[Problem]) -> list[Mapping[str, Any]]:
             continue
         if not isinstance(doc, Mapping) or "kind" not in doc:
             problems.append(Problem(str(path), "a document is not a Kubernetes object", "remove it"))
-        elif doc["kind"] == "List" or str(doc["kind"]).endswith("List") and "items" in doc:
+        elif doc["kind"] == "List" or (str(doc["kind"]).endswith("List") and "items" in doc):
             out.extend(item for item in doc.get("items") or [] if isinstance(item, Mapping))
         else:
             out.append(doc)

@@ -16,7 +16,10 @@ from pulumi_kubevirt.importers.sources import ImportOptions, group_by_source, me
 from pulumi_kubevirt.spec import FleetArgs
 from pulumi_kubevirt.spec.fleet import load_fleet
 
-SECRET_STAND_INS = {"cloudInitUserData_": ("user_data", "#cloud-config\n"), "cloudInitNetworkData_": ("network_data", "version: 2\n")}
+SECRET_STAND_INS = {
+    "cloudInitUserData_": ("user_data", "#cloud-config\n"),
+    "cloudInitNetworkData_": ("network_data", "version: 2\n"),
+}
 """What the fleet program puts in place of a secret config key while checking (components.CLOUD_INIT_SECRET_KEYS)."""
 
 

@@ -23,6 +23,7 @@ from pulumi_kubevirt.importers.walk import covers, leaves
 from pulumi_kubevirt.plan.normalise import QUANTITY_KEYS
 from pulumi_kubevirt.spec import FleetArgs, StackContext
 
+
 @dataclass(frozen=True, slots=True)
 class Difference:
     """A source field that did not come back and that no report row explains."""
@@ -75,7 +76,11 @@ def _explained(records: Sequence[FieldRecord], source: str, path: str) -> bool:
 def _rendered_for(item: SourceObject, rendered: Sequence[Mapping[str, Any]], namespace: str) -> Any:
     for obj in rendered:
         meta = obj.get("metadata") or {}
-        if obj.get("kind") == item.kind and meta.get("name") == item.name and meta.get("namespace") == namespace:
+        if (
+            obj.get("kind") == item.kind
+            and meta.get("name") == item.name
+            and meta.get("namespace") == namespace
+        ):
             return obj
     return None
 
@@ -96,7 +101,12 @@ def verify(
     out = list(rendered) if rendered is not None else compile_fleet(fleet, StackContext("import", "verify"))
     differences: list[Difference] = []
     for item in objects:
-        if item.kind not in ("VirtualMachine", "DataVolume", "PersistentVolumeClaim", "NetworkAttachmentDefinition"):
+        if item.kind not in (
+            "VirtualMachine",
+            "DataVolume",
+            "PersistentVolumeClaim",
+            "NetworkAttachmentDefinition",
+        ):
             continue
         namespace = item.namespace(default_namespace)
         target = _rendered_for(item, out, namespace)
@@ -112,7 +122,9 @@ def verify(
             path = _key(key)
             if not _explained(records, item.source, path):
                 differences.append(
-                    Difference(item.source, item.kind, item.name, path, change["old_value"], change["new_value"])
+                    Difference(
+                        item.source, item.kind, item.name, path, change["old_value"], change["new_value"]
+                    )
                 )
         for key, value in diff.get("dictionary_item_removed", {}).items():
             path = _key(key)
@@ -128,4 +140,3 @@ def _key(deepdiff_path: str) -> str:
     if inner.startswith(("'", '"')):
         inner = inner[1:-1]
     return inner.replace("\\'", "'")
-

@@ -32,9 +32,11 @@ def leaves(value: Any, base: tuple[paths.Segment, ...] = ()) -> list[tuple[str, 
     elif _named(value):
         for item in value:
             rest = {k: v for k, v in item.items() if k != "name"}
-            out += leaves(rest, (*base, paths.Named(item["name"]))) if rest else [
-                (paths.format_path((*base, paths.Named(item["name"]))), {})
-            ]
+            out += (
+                leaves(rest, (*base, paths.Named(item["name"])))
+                if rest
+                else [(paths.format_path((*base, paths.Named(item["name"]))), {})]
+            )
     elif isinstance(value, list) and value:
         for index, item in enumerate(value):
             out += leaves(item, (*base, paths.Index(index)))
