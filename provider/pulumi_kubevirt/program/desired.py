@@ -64,6 +64,8 @@ class ResourceOptionsRecord:
     delete_before_replace: bool = False
     provider: str = ""
     additional_secret_outputs: tuple[str, ...] = ()
+    import_id: str = ""
+    """Pulumi's ``import`` option: the id of an existing object to adopt (empty: create)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +298,7 @@ class _Recorder:
             delete_before_replace=bool(request.deleteBeforeReplace),
             provider=request.provider,
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            import_id=str(request.importId),
         )
         self.resources.append(
             RenderedResource(
