@@ -1,9 +1,9 @@
 """Adoption stories against the real API server and the simulator.
 
-A VM with its disk, network and Service is made by hand (server-side apply as ``kubectl``), imported from the
-cluster with ``kvplan import``, and the generated stack is applied the way pulumi-kubernetes does it (server-side
-apply under its manager). Nothing is recreated (same UIDs), the plan is empty and nothing drifted; labels and
-annotations another manager wrote (Forklift) are not claimed by us and never show up.
+A VM with its disk, network and Service is made by hand (server-side apply as ``kubectl``), imported
+from the cluster with ``kvplan import``, and the generated stack is applied the way pulumi-kubernetes does
+it (server-side apply under its manager). Nothing is recreated (same UIDs), the plan is empty and nothing
+drifted; labels and annotations another manager wrote (Forklift) are not claimed by us and never show up.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import yaml
 from kubernetes.client import ApiClient
 
 from pulumi_kubevirt.live.kinds import object_path
+
 from .story_kit import FLEET_PROGRAM, kvplan, render_program, request, server_side_apply
 
 pytestmark = pytest.mark.cluster
@@ -49,7 +50,12 @@ def hand_made(namespace: str, *, forklift: bool) -> list[dict[str, Any]]:
         {
             "apiVersion": "kubevirt.io/v1",
             "kind": "VirtualMachine",
-            "metadata": {"name": "legacy", "namespace": namespace, "labels": labels, "annotations": annotations},
+            "metadata": {
+                "name": "legacy",
+                "namespace": namespace,
+                "labels": labels,
+                "annotations": annotations,
+            },
             "spec": {
                 "runStrategy": "Always",
                 "template": {
@@ -81,7 +87,10 @@ def hand_made(namespace: str, *, forklift: bool) -> list[dict[str, Any]]:
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": {"name": "legacy-ssh", "namespace": namespace},
-            "spec": {"selector": {"app": "legacy"}, "ports": [{"name": "ssh", "port": 22, "targetPort": 22, "protocol": "TCP"}]},
+            "spec": {
+                "selector": {"app": "legacy"},
+                "ports": [{"name": "ssh", "port": 22, "targetPort": 22, "protocol": "TCP"}],
+            },
         },
     ]
 
@@ -110,7 +119,7 @@ def adopt(tmp_path: Path, kubeconfig: str, namespace: str) -> tuple[Path, dict[s
 
 
 @pytest.mark.parametrize("forklift", [False, True], ids=["by-hand", "forklift-labels"])
-def test_an_imported_vm_is_adopted_in_place_with_an_empty_plan(
+def test_an_imported_vm_is_adopted_in_place_with_an_empty_plan(  # noqa: PLR0917 (fixtures)
     forklift: bool, api_client: ApiClient, cluster: Any, namespace: str, simulator: Any, tmp_path: Path
 ) -> None:
     kubeconfig = str(cluster.kubeconfig_path)
@@ -123,8 +132,14 @@ def test_an_imported_vm_is_adopted_in_place_with_an_empty_plan(
     fleet = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]["kubevirt:fleet"]
     vm = fleet["vms"]["legacy"]
     assert vm["adopt"] is True
-    assert vm["service"] == {"name": "legacy-ssh", "selector": {"app": "legacy"}, "ports": [{"name": "ssh", "port": 22}]}
-    assert vm["disks"] == [{"disk": "legacy-root", "name": "rootdisk", "kind": "datavolume", "bus": "virtio", "boot_order": 1}]
+    assert vm["service"] == {
+        "name": "legacy-ssh",
+        "selector": {"app": "legacy"},
+        "ports": [{"name": "ssh", "port": 22}],
+    }
+    assert vm["disks"] == [
+        {"disk": "legacy-root", "name": "rootdisk", "kind": "datavolume", "bus": "virtio", "boot_order": 1}
+    ]
     # Other managers' metadata is reported as dropped, never copied into the config.
     assert "labels" not in vm or not set(FORKLIFT_LABELS) & set(vm["labels"])
     if forklift:
@@ -133,18 +148,20 @@ def test_an_imported_vm_is_adopted_in_place_with_an_empty_plan(
         assert "metadata.labels.vmID" in dropped
 
     rendered = render_program(project, "dev")
-    adopted = {
-        r.type.rsplit(":", 1)[-1]: r.options for r in rendered.resources if r.is_kubernetes_object
-    }
+    adopted = {r.type.rsplit(":", 1)[-1]: r.options for r in rendered.resources if r.is_kubernetes_object}
     for kind in ("VirtualMachine", "DataVolume", "NetworkAttachmentDefinition", "Service"):
-        name = {"VirtualMachine": "legacy", "DataVolume": "legacy-root", "Service": "legacy-ssh"}.get(kind, "lan")
+        name = {"VirtualMachine": "legacy", "DataVolume": "legacy-root", "Service": "legacy-ssh"}.get(
+            kind, "lan"
+        )
         assert adopted[kind].import_id == f"{namespace}/{name}", kind
     assert adopted["DataVolume"].protect  # adopted disks are protected
     server_side_apply(api_client, rendered.manifests)
     simulator.settle(namespace)
 
     assert uids(api_client, objects) == before  # nothing recreated
-    planned = kvplan("plan", str(project), "--stack", "dev", "--kubeconfig", kubeconfig, "--detailed-exitcode")
+    planned = kvplan(
+        "plan", str(project), "--stack", "dev", "--kubeconfig", kubeconfig, "--detailed-exitcode"
+    )
     assert planned.code == 0, planned.out + planned.err
     drifted = kvplan("drift", str(project), "--stack", "dev", "--kubeconfig", kubeconfig)
     assert drifted.code == 0, drifted.out + drifted.err

@@ -1,4 +1,4 @@
-"""Round trip on the shared corpus: import, render with the repository's fleet program, compare with the source.
+"""Round trip on the shared corpus: import, render with the repository's fleet program, compare.
 
 Every field comes back with the same value (quantities by value) or is explained by a report row that is not
 ``mapped``. The corpus is read in place (PULUMI_KUBEVIRT_CORPUS, default ../shared/corpus), never copied.
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pulumi_kubevirt.importers.output import stack_document
 from pulumi_kubevirt.importers.pipeline import import_files
 from pulumi_kubevirt.importers.report import FieldStatus
 from pulumi_kubevirt.importers.sources import ImportOptions
-from pulumi_kubevirt.importers.output import stack_document
 from pulumi_kubevirt.importers.verify import verify
 from pulumi_kubevirt.program.desired import render_program
 
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("PULUMI_KUBEVIRT_CORPUS", REPO.parent / "shared" / "corpus"))
 MANIFESTS = sorted(CORPUS.glob("*.yaml"))
 NO_SIZE = {"13-cdi-dv-clone-pvc.yaml"}
-"""A clone without a size (CDI takes the source's): our Disk needs one, so the import stops with that problem."""
+"""A clone without a size (CDI takes the source's): our Disk needs one, so the import stops there."""
 
 
 def _fleet_project(tmp_path: Path, stack_text: str, secrets: list[str]) -> Path:

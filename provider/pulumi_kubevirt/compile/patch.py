@@ -20,7 +20,7 @@ from pulumi_kubevirt.core.quantity import quantities_equal
 
 @dataclass(frozen=True, slots=True)
 class PatchConflict:
-    """``path`` (in the compiled object) is set by the typed fields to ``compiled``; the patch says otherwise."""
+    """The typed fields set ``path`` (in the compiled object) to ``compiled``; the patch says otherwise."""
 
     path: str
     compiled: Any

@@ -211,7 +211,7 @@ def adopts(manifest: Mapping[str, Any], adopt: bool) -> bool:
 
 
 def keeps_data(manifest: Mapping[str, Any], *, allow_data_loss: bool, adopt: bool) -> bool:
-    """Protect a disk's data unless allowed; an adopted disk is protected even then, until ``adopt`` is dropped."""
+    """Protect a disk's data unless allowed; an adopted disk is protected even then, until ``adopt`` goes."""
     return holds_disk_data(manifest) and (adopt or not allow_data_loss)
 
 
@@ -231,7 +231,8 @@ def kubernetes_child(
 ) -> pulumi.CustomResource:
     """Register ``manifest`` as a pulumi-kubernetes resource: the core class for core kinds, else a CR.
 
-    ``adopt`` sets Pulumi's ``import`` option (id ``namespace/name``): the existing object is adopted, not created.
+    ``adopt`` sets Pulumi's ``import`` option (id ``namespace/name``): the existing object is adopted,
+    not created.
     """
     kind = str(manifest["kind"])
     name = child_name(manifest)

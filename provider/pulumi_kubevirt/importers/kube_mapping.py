@@ -1,9 +1,10 @@
 """Kubernetes objects to fleet config: VirtualMachine, DataVolume, PVC, NetworkAttachmentDefinition, Service.
 
-Pure: takes parsed objects (from files or from the live reader), returns an :class:`ImportResult`. Typed fields
-are used wherever they exist; what they cannot say goes to the resource's ``patch`` (reported ``warned``);
-what the platform or another manager writes is dropped (reported ``dropped``, with the reason) and never
-claimed by our field manager. Where KubeVirt's default differs from ours, the value is written explicitly.
+Pure: takes parsed objects (from files or from the live reader), returns an :class:`ImportResult`. Typed
+fields are used wherever they exist; what they cannot say goes to the resource's ``patch`` (reported
+``warned``); what the platform or another manager writes is dropped (reported ``dropped``, with the reason)
+and never claimed by our field manager. Where KubeVirt's default differs from ours, the value is written
+explicitly.
 """
 
 from __future__ import annotations
@@ -35,44 +36,53 @@ DEVICES = f"{DOMAIN}.devices"
 OURS = frozenset({MANAGED_BY_KEY, PROJECT_KEY, STACK_KEY, COMPONENT_KEY, COMPONENT_KIND_KEY, VM_LABEL_KEY})
 
 
-@dataclass(frozen=True, slots=True)
-class ForeignPrefix:
-    """Labels and annotations another manager writes: never claimed by us, so never drift or a change."""
+FORKLIFT = "kubev2v/forklift@d42511bb2 pkg/controller/plan/kubevirt.go"
 
-    prefix: str
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """A label or annotation another manager writes: never claimed by us, so never drift or a change.
+
+    ``key`` ending in ``/`` or ``.`` is a prefix; any other ``key`` matches exactly.
+    """
+
+    key: str
     owner: str
     source: str
 
 
-FOREIGN_METADATA: tuple[ForeignPrefix, ...] = (
-    ForeignPrefix("kubectl.kubernetes.io/", "kubectl", "kubectl apply (last-applied-configuration)"),
-    ForeignPrefix(
-        "forklift.konveyor.io/", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan/kubevirt.go"
+FOREIGN_METADATA: tuple[ForeignKey, ...] = (
+    ForeignKey("kubectl.kubernetes.io/", "kubectl", "kubectl apply (last-applied-configuration)"),
+    # Forklift (MTV) labels every object of a migrated VM: planLabels, vmLabels; annotations on the VM.
+    *(
+        ForeignKey(key, "Forklift (MTV)", f"{FORKLIFT} planLabels/vmLabels")
+        for key in ("migration", "plan", "plan-name", "plan-namespace", "vmID", "vmUUID", "forklift.app")
     ),
-    ForeignPrefix("migration.openshift.io/", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan"),
-    ForeignPrefix("vmID", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan/kubevirt.go (vmID label)"),
-    ForeignPrefix("plan", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan/kubevirt.go (plan label)"),
-    ForeignPrefix("migration", "Forklift (MTV)", "kubev2v/forklift pkg/controller/plan/kubevirt.go"),
-    ForeignPrefix("harvesterhci.io/", "Harvester", "harvester/harvester pkg/webhook (VM annotations)"),
-    ForeignPrefix("network.harvesterhci.io/", "Harvester", "harvester/harvester network controller"),
-    ForeignPrefix(
+    ForeignKey("original-ID", "Forklift (MTV)", f"{FORKLIFT} AnnOriginalID"),
+    ForeignKey("forklift.konveyor.io/", "Forklift (MTV)", f"{FORKLIFT} (forklift.konveyor.io annotations)"),
+    ForeignKey("vm.kubevirt.io/validations", "Forklift (MTV)", f"{FORKLIFT} AnnKubevirtValidations"),
+    # Harvester: prefixes as found on Harvester objects (corpus file 18 and 19), not read from its source.
+    ForeignKey("harvesterhci.io/", "Harvester", "objects written by Harvester (see the shared corpus)"),
+    ForeignKey(
+        "network.harvesterhci.io/", "Harvester", "objects written by Harvester (see the shared corpus)"
+    ),
+    ForeignKey(
         "migrate.harvesterhci.io/", "Harvester vm-import-controller", "harvester/vm-import-controller"
     ),
-    ForeignPrefix("kubevirt.io/latest-observed-api-version", "KubeVirt", "kubevirt pkg/virt-controller"),
-    ForeignPrefix("kubevirt.io/storage-observed-api-version", "KubeVirt", "kubevirt pkg/virt-controller"),
-    ForeignPrefix("cdi.kubevirt.io/storage.", "CDI", "kubevirt/containerized-data-importer pkg/controller"),
-    ForeignPrefix("pv.kubernetes.io/", "the PV controller", "k8s pkg/controller/volume/persistentvolume"),
-    ForeignPrefix("volume.kubernetes.io/", "the PV controller", "k8s pkg/controller/volume/persistentvolume"),
-    ForeignPrefix(
+    ForeignKey("kubevirt.io/latest-observed-api-version", "KubeVirt", "kubevirt pkg/virt-controller"),
+    ForeignKey("kubevirt.io/storage-observed-api-version", "KubeVirt", "kubevirt pkg/virt-controller"),
+    ForeignKey("cdi.kubevirt.io/storage.", "CDI", "kubevirt/containerized-data-importer pkg/controller"),
+    ForeignKey("pv.kubernetes.io/", "the PV controller", "k8s pkg/controller/volume/persistentvolume"),
+    ForeignKey("volume.kubernetes.io/", "the PV controller", "k8s pkg/controller/volume/persistentvolume"),
+    ForeignKey(
         "volume.beta.kubernetes.io/", "the PV controller", "k8s pkg/controller/volume/persistentvolume"
     ),
 )
-"""Plain names (``vmID``, ``plan``, ``migration``) match exactly; names ending in ``/`` or ``.`` match a prefix."""
 
 
-def foreign_owner(key: str) -> ForeignPrefix | None:
+def foreign_owner(key: str) -> ForeignKey | None:
     for row in FOREIGN_METADATA:
-        if (row.prefix.endswith(("/", ".")) and key.startswith(row.prefix)) or key == row.prefix:
+        if (row.key.endswith(("/", ".")) and key.startswith(row.key)) or key == row.key:
             return row
     return None
 
@@ -147,7 +157,7 @@ def _type_meta(walk: Walk, kind: str) -> None:
             "apiVersion",
             "",
             FieldStatus.RENAMED,
-            f"written as {COMPILED_API_VERSIONS.get(kind)}; the API server serves the same object at both versions",
+            f"written as {COMPILED_API_VERSIONS.get(kind)}; the API server serves the object at both",
         )
 
 
@@ -445,8 +455,9 @@ def _run_strategy(walk: Walk, out: dict[str, Any]) -> None:
             "spec.running",
             "run_strategy",
             FieldStatus.RENAMED,
-            "the deprecated running field became runStrategy "
-            "(kubevirt pkg/virt-controller/watch/vm/vm.go: running true = Always, false = Halted)",
+            "the deprecated running field became runStrategy (kubevirt v1.9.0 "
+            "staging/src/kubevirt.io/api/core/v1/types.go VirtualMachine.RunStrategy: "
+            "running true = Always, false = Halted)",
         )
     else:
         out["run_strategy"] = "Halted"
@@ -455,7 +466,8 @@ def _run_strategy(walk: Walk, out: dict[str, Any]) -> None:
             "run_strategy",
             FieldStatus.WARNED,
             "the source sets neither running nor runStrategy, so KubeVirt keeps it halted "
-            "(kubevirt pkg/apis/core/v1 VirtualMachine.RunStrategy: Halted when both are unset); "
+            "(kubevirt v1.9.0 staging/src/kubevirt.io/api/core/v1/types.go VirtualMachine.RunStrategy: "
+            "Halted when both are unset); "
             "written explicitly because our default is Always",
         )
 
@@ -552,7 +564,7 @@ def _sizing(walk: Walk, out: dict[str, Any]) -> None:
                 "memory",
                 FieldStatus.WARNED,
                 "the source sets no guest memory, so KubeVirt gives the guest requests.memory "
-                "(kubevirt pkg/virt-api/webhooks/mutating-webhook/mutators/vmi-mutator.go); written explicitly",
+                "(kubevirt v1.9.0 pkg/defaults/defaults.go setGuestMemory); written explicitly",
             )
 
 
@@ -578,8 +590,10 @@ def _firmware(walk: Walk, out: dict[str, Any]) -> None:
             f"{DOMAIN}.firmware.bootloader.efi.secureBoot",
             "firmware.secure_boot",
             FieldStatus.WARNED,
-            "EFI without secureBoot means secure boot on in KubeVirt (pkg/virt-launcher/virtwrap/converter: "
-            "SecureBoot nil is true); written explicitly because our default is off",
+            "EFI without secureBoot means secure boot on (kubevirt v1.9.0 "
+            "pkg/virt-launcher/virtwrap/manager.go: "
+            "SecureBoot nil is true on amd64; pkg/defaults/arm64.go sets false on arm64); written explicitly "
+            "because our default is off",
         )
     if efi.get("persistent"):
         fw["persistent_efi"] = True
@@ -619,15 +633,22 @@ def _storage(state: _Import, walk: Walk, out: dict[str, Any], namespace: str, vm
             if known is None and claim not in _template_names(walk):
                 continue  # not among the sources: stays in the patch, outside the stack
             entry = _attachment(
-                walk, device, volume, dev_path, vol_path, kind, claim, target_kind, len(attachments)
+                walk,
+                device,
+                volume,
+                at=(dev_path, vol_path),
+                kind=kind,
+                claim=claim,
+                target_kind=target_kind,
+                index=len(attachments),
             )
             attachments.append(entry)
         elif kind == "containerDisk" and target_kind == "disk":
-            containers.append(_container_disk(walk, device, volume, dev_path, vol_path, len(containers)))
+            containers.append(_container_disk(walk, device, volume, (dev_path, vol_path), len(containers)))
         elif kind in ("cloudInitNoCloud", "cloudInitConfigDrive") and target_kind == "disk":
-            _cloud_init(state, walk, out, device, volume, dev_path, vol_path, kind, vm)
+            _cloud_init(state, walk, out, (device, volume), at=(dev_path, vol_path), kind=kind, vm=vm)
         elif kind == "sysprep" and target_kind == "cdrom":
-            _sysprep(walk, out, device, volume, dev_path, vol_path)
+            _sysprep(walk, out, (device, volume), (dev_path, vol_path))
         elif (
             kind == "dataVolume"
             and target_kind == "cdrom"
@@ -669,13 +690,14 @@ def _attachment(
     walk: Walk,
     device: Mapping[str, Any],
     volume: Mapping[str, Any],
-    dev_path: str,
-    vol_path: str,
+    *,
+    at: tuple[str, str],
     kind: str,
     claim: str,
     target_kind: str,
     index: int,
 ) -> dict[str, Any]:
+    dev_path, vol_path = at
     where = f"disks[{index}]"
     entry: dict[str, Any] = {"disk": claim}
     name = device["name"]
@@ -711,8 +733,9 @@ def _attachment(
 
 
 def _container_disk(
-    walk: Walk, device: Mapping[str, Any], volume: Mapping[str, Any], dev_path: str, vol_path: str, index: int
+    walk: Walk, device: Mapping[str, Any], volume: Mapping[str, Any], at: tuple[str, str], index: int
 ) -> dict[str, Any]:
+    dev_path, vol_path = at
     where = f"container_disks[{index}]"
     source = volume["containerDisk"] or {}
     entry: dict[str, Any] = {"name": device["name"], "image": source.get("image")}
@@ -738,13 +761,14 @@ def _cloud_init(
     state: _Import,
     walk: Walk,
     out: dict[str, Any],
-    device: Mapping[str, Any],
-    volume: Mapping[str, Any],
-    dev_path: str,
-    vol_path: str,
+    pair: tuple[Mapping[str, Any], Mapping[str, Any]],
+    *,
+    at: tuple[str, str],
     kind: str,
     vm: str,
 ) -> None:
+    device, volume = pair
+    dev_path, vol_path = at
     source = volume[kind] or {}
     ci: dict[str, Any] = {}
     if kind == "cloudInitConfigDrive":
@@ -763,7 +787,8 @@ def _cloud_init(
                 f"{vol_path}.{kind}.{key}",
                 full,
                 FieldStatus.RENAMED,
-                f"cloud-init data is never written into the stack file: set it with `pulumi config set --secret "
+                "cloud-init data is never written into the stack file: set it with "
+                f"`pulumi config set --secret "
                 f"{config_key.format(vm=vm)}` (the fleet program stores it in Secret {vm}-cloudinit)",
             )
             state.secrets.append(SecretReference(config_key.format(vm=vm), f"cloud-init {snake} of VM {vm}"))
@@ -792,11 +817,11 @@ def _cloud_init(
 def _sysprep(
     walk: Walk,
     out: dict[str, Any],
-    device: Mapping[str, Any],
-    volume: Mapping[str, Any],
-    dev_path: str,
-    vol_path: str,
+    pair: tuple[Mapping[str, Any], Mapping[str, Any]],
+    at: tuple[str, str],
 ) -> None:
+    device, volume = pair
+    dev_path, vol_path = at
     source = volume["sysprep"] or {}
     if "secret" in source:
         entry = {"name": source["secret"].get("name"), "source_kind": "secret"}
@@ -898,7 +923,8 @@ def _scheduling(walk: Walk, out: dict[str, Any]) -> None:
             "eviction_strategy",
             FieldStatus.WARNED,
             "the source sets none, so the cluster-wide default applies (KubeVirt CR "
-            "spec.configuration.evictionStrategy, None when unset: kubevirt pkg/virt-config); "
+            "spec.configuration.evictionStrategy, None when unset: kubevirt v1.9.0 pkg/util/migrations/"
+            "migrations.go VMIEvictionStrategy, pkg/virt-config/configuration.go); "
             "written as None because our default is LiveMigrateIfPossible. Check the cluster's setting",
         )
 
@@ -1054,7 +1080,9 @@ def import_objects(objects: Sequence[SourceObject], *, default_namespace: str, a
         if item.kind == "NetworkAttachmentDefinition":
             _import_network(state, item)
     for item in objects:
-        if item.kind == "DataVolume" or (item.kind == "PersistentVolumeClaim" and not _owned_by_data_volume(item, state)):
+        if item.kind == "DataVolume" or (
+            item.kind == "PersistentVolumeClaim" and not _owned_by_data_volume(item, state)
+        ):
             _import_disk(state, item)
         elif item.kind == "PersistentVolumeClaim":
             state.records.append(

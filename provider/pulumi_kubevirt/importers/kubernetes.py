@@ -86,5 +86,5 @@ SOURCE = Source(
     kind=SourceKind.KUBERNETES,
     detect=detect,
     load=load,
-    description="Kubernetes manifests (VirtualMachine, DataVolume, PVC, NAD, Secret, Service) or a live cluster",
+    description="Kubernetes manifests (VirtualMachine, DataVolume, PVC, NAD, Secret, Service)",
 )

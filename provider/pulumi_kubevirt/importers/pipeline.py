@@ -20,7 +20,7 @@ SECRET_STAND_INS = {
     "cloudInitUserData_": ("user_data", "#cloud-config\n"),
     "cloudInitNetworkData_": ("network_data", "version: 2\n"),
 }
-"""What the fleet program puts in place of a secret config key while checking (components.CLOUD_INIT_SECRET_KEYS)."""
+"""What the fleet program puts in place of a secret config key (components.CLOUD_INIT_SECRET_KEYS)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,10 @@ How to add a source: write a module under ``importers/`` (``importers/vmware/ovf
 cheaply and without raising (look at the suffix and the first bytes; a file no source detects is an error
 asking for ``--from``), and a ``load(paths, options) -> ImportResult`` that reads the files it is given and
 returns fleet config (the ``kubevirt:fleet`` value: ``vms``, ``disks``, ``networks`` keyed by name), one
-:class:`FieldRecord` per source field, the secrets it did not copy, and any problems (a problem stops the write;
-it never raises for bad input). Then add it to the tuple in :func:`sources` below: one line (a function, so the modules load lazily and never import each other in a circle). The CLI picks the source per file
-(the first whose ``detect`` says yes, or the one ``--from`` names), loads each source's files together,
+:class:`FieldRecord` per source field, the secrets it did not copy, and any problems (a problem stops the
+write; it never raises for bad input). Then add it to the tuple in :func:`sources` below: one line (a
+function, so the modules load lazily and never import each other in a circle). The CLI picks the source per
+file (the first whose ``detect`` says yes, or the one ``--from`` names), loads each source's files together,
 and :func:`merge_results` joins the results into one stack, where a VM, disk or network name used twice is an
 error naming both files. The ``kubernetes`` source also reads a live cluster; that path is its own, not part
 of this protocol.

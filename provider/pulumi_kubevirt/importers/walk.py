@@ -98,10 +98,9 @@ class Walk:
     ) -> Any:
         """Account for ``path`` (and everything under it) with one report row; returns its value."""
         found, value = lookup(self.obj, path)
-        if not found:
-            if status is FieldStatus.MAPPED:
-                return None
-            # A field the source leaves out but we write explicitly (a default that differs from ours).
+        if not found and status is FieldStatus.MAPPED:
+            return None
+        # Not found and not mapped: a field the source leaves out but we write (a default unlike ours).
         if not self.is_taken(path):
             self.taken.append(path)
         full_target = f"{self.target}.{target}" if target and not target.startswith("fleet.") else target
@@ -119,7 +118,7 @@ class Walk:
         return [(p, v) for p, v in leaves(value, paths.parse_path(under)) if not self.is_taken(p)]
 
     def residual(self, under: str) -> Any:
-        """The subtree under ``under`` without the taken parts (named items keep their name); None if empty."""
+        """The subtree under ``under`` without the taken parts (named items keep their name), or None."""
         found, value = lookup(self.obj, under)
         if not found:
             return None

@@ -1,4 +1,4 @@
-"""Everything of the kinds we import in one namespace: one LIST per kind, for ``kvplan import`` from a cluster.
+"""Every object of the kinds we import in one namespace, one LIST per kind: ``kvplan import`` from a cluster.
 
 Secrets are not listed: imported VMs reference their Secrets by name, so their values are never read.
 """
@@ -26,7 +26,8 @@ IMPORT_KINDS: tuple[KindRef, ...] = (
 def list_namespace(
     api_client: Any, namespace: str, *, vm_selector: str | None = None, timeout_s: float = 60.0
 ) -> tuple[list[Mapping[str, Any]], int]:
-    """Every object of ``IMPORT_KINDS`` in ``namespace`` (VMs filtered by ``vm_selector``), and the request count.
+    """Every object of ``IMPORT_KINDS`` in ``namespace`` (VMs filtered by ``vm_selector``), and the number
+    of requests.
 
     A kind the cluster does not serve (404) contributes nothing; any other failure raises LiveReadError with
     every problem.

@@ -196,7 +196,7 @@ def _defaults(config: Mapping[str, Any]) -> FleetDefaults:
 
 def _adopt(raw: Mapping[str, Any], defaults: FleetDefaults) -> bool:
     """``adopt`` of the resource, else of ``defaults``: adopt existing objects instead of creating them."""
-    return bool(raw["adopt"] if "adopt" in raw else defaults.adopt)
+    return bool(raw.get("adopt", defaults.adopt))
 
 
 def _namespace(raw: Mapping[str, Any], defaults: FleetDefaults, where: str, problems: list[Problem]) -> str:

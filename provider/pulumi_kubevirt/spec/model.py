@@ -216,7 +216,7 @@ class NetworkArgs:
     patch: Mapping[str, Any] = field(default_factory=dict)
     """Escape hatch: merged into the compiled NetworkAttachmentDefinition (see :mod:`compile.patch`)."""
     adopt: bool = False
-    """Adopt an existing NetworkAttachmentDefinition of this name (Pulumi ``import``) instead of creating it."""
+    """Adopt the existing NetworkAttachmentDefinition of this name (Pulumi ``import``), not create it."""
 
 
 # --- Disk -----------------------------------------------------------------------------------------
@@ -289,7 +289,7 @@ class DiskArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     patch: Mapping[str, Any] = field(default_factory=dict)
-    """Escape hatch: merged into the compiled DataVolume or PersistentVolumeClaim (see :mod:`compile.patch`)."""
+    """Escape hatch: merged into the compiled DataVolume or PVC (see :mod:`compile.patch`)."""
     adopt: bool = False
     """Adopt an existing object of this name (Pulumi ``import``) instead of creating it; it stays protected
     until ``allow_data_loss`` is set."""
@@ -311,7 +311,7 @@ class PullPolicy(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ContainerDisk:
-    """An ephemeral disk from a container image (``containerDisk``): reset on every start, nothing to protect."""
+    """An ephemeral disk from a container image (``containerDisk``): reset at every start."""
 
     name: str
     image: str
@@ -328,7 +328,7 @@ class SysprepSourceKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Sysprep:
-    """Windows answer files (``autounattend.xml``/``unattend.xml``) from an existing Secret or ConfigMap, as a CD-ROM."""
+    """Windows answer files (``autounattend.xml``) from an existing Secret or ConfigMap, as a CD-ROM."""
 
     name: str
     source_kind: SysprepSourceKind = SysprepSourceKind.SECRET
