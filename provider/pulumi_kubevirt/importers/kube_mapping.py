@@ -1097,9 +1097,12 @@ def import_objects(objects: Sequence[SourceObject], *, default_namespace: str, a
     for item in objects:
         if item.kind == "VirtualMachine":
             if item.name in state.vms:
+                first = next(o.source for o in objects if o.kind == "VirtualMachine" and o.name == item.name)
                 state.problems.append(
                     Problem(
-                        f"fleet.vms.{item.name}", f"two VMs are named {item.name!r}", "import them separately"
+                        f"fleet.vms.{item.name}",
+                        f"the name is used twice (in {first} and in {item.source})",
+                        "import them into separate stacks or rename one in its source",
                     )
                 )
                 continue

@@ -74,5 +74,11 @@ def import_files(paths: Sequence[Path], forced: SourceKind | None, options: Impo
 
 
 def import_cluster(objects: Sequence[Mapping[str, Any]], where: str, options: ImportOptions) -> Imported:
-    source_objects = [SourceObject(obj, where) for obj in objects]
+    source_objects = [SourceObject(obj, _object_source(where, obj)) for obj in objects]
     return check(kubernetes.import_source_objects(source_objects, options), source_objects)
+
+
+def _object_source(where: str, obj: Mapping[str, Any]) -> str:
+    """``cluster:dev/legacy/VirtualMachine/web``: one source per object, so each report row names it."""
+    metadata = obj.get("metadata") or {}
+    return f"{where}/{metadata.get('namespace', '')}/{obj.get('kind', '')}/{metadata.get('name', '')}"

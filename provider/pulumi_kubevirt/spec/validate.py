@@ -356,6 +356,14 @@ def validate_disk(args: DiskArgs, path: str) -> list[Problem]:
         )
     patch_spec = args.patch.get("spec") if isinstance(args.patch, Mapping) else None
     patch_gives_source = isinstance(patch_spec, Mapping) and bool({"source", "sourceRef"} & set(patch_spec))
+    if args.source is not None and patch_gives_source:
+        problems.append(
+            Problem(
+                paths.join(path, "patch", "spec"),
+                "the patch gives a source and so does source; a DataVolume takes exactly one",
+                "keep the typed source and drop it from the patch, or drop source",
+            )
+        )
     if args.source is None and not args.pvc_only and not patch_gives_source:
         problems.append(
             Problem(
