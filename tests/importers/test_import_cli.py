@@ -13,6 +13,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from pulumi_kubevirt import cli
+from pulumi_kubevirt.program.desired import render_program
 from pulumi_kubevirt.spec.fleet import load_fleet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,16 +150,44 @@ def test_unreadable_input_is_a_message_not_a_traceback(
     assert "Traceback" not in err
 
 
-def test_python_format_is_a_program_that_builds_the_same_fleet(tmp_path: Path) -> None:
-    code, out, err = kvplan("import", str(CORPUS / "16-cdi-vm-dv.yaml"), "--format", "python")
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["03-kubevirt-vm-cirros-csmall.yaml", "19-tsotsos-homelab-harvester-nad-vlan8-dhcp.yaml"],
+        ["16-cdi-vm-dv.yaml"],
+        ["18-tsotsos-homelab-harvester-vm-base.yaml"],
+    ],
+    ids=["cloud-init-secret-and-network", "vm-with-disk", "harvester-vm"],
+)
+def test_python_format_renders_the_same_objects_as_the_fleet_format(tmp_path: Path, names: list[str]) -> None:
+    sources = [str(CORPUS / name) for name in names]
+    code, program, err = kvplan("import", *sources, "--format", "python")
     assert code == 0, err
-    compile(out, "generated.py", "exec")
-    assert 'Fleet("fleet"' in out
-    namespace: dict[str, object] = {}
-    exec(out.split("class _Config")[0].replace("import pulumi\n", ""), namespace)  # only the data part
-    code_fleet, yaml_out, _ = kvplan("import", str(CORPUS / "16-cdi-vm-dv.yaml"))
-    assert code_fleet == 0
-    assert namespace["FLEET"] == yaml.safe_load(yaml_out)["config"]["kubevirt:fleet"]
+    code, stack, err = kvplan("import", *sources)
+    assert code == 0, err
+    secrets = {
+        line.split("--secret ")[1].split(" ")[0]: {"secure": "AAABAPLACEHOLDER"}
+        for line in err.splitlines()
+        if "--secret" in line
+    }
+    python_dir, fleet_dir = tmp_path / "python", tmp_path / "fleet"
+    python_dir.mkdir()
+    (python_dir / "Pulumi.yaml").write_text("name: imported\nruntime: python\n")
+    (python_dir / "__main__.py").write_text(program)
+    (python_dir / "Pulumi.dev.yaml").write_text(
+        yaml.safe_dump({"config": {f"kubevirt:{k}": v for k, v in secrets.items()}})
+    )
+    fleet_dir.mkdir()
+    (fleet_dir / "Pulumi.yaml").write_text(
+        f"name: imported\nruntime: python\nmain: {REPO / 'programs' / 'fleet'}\n"
+    )
+    document = yaml.safe_load(stack)
+    document["config"].update({f"kubevirt:{k}": v for k, v in secrets.items()})
+    (fleet_dir / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+    from_python = render_program(python_dir, "dev").manifests
+    from_fleet = render_program(fleet_dir, "dev").manifests
+    assert from_python == from_fleet
+    assert len(from_python) >= 1
 
 
 def test_output_is_byte_identical_across_runs() -> None:

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pulumi_kubevirt.importers.output import python_program, report_json, report_markdown, stack_document
+from pulumi_kubevirt.importers.output import report_json, report_markdown, stack_document
 from pulumi_kubevirt.importers.pipeline import Imported, import_cluster, import_files
+from pulumi_kubevirt.importers.python_program import python_program
 from pulumi_kubevirt.importers.report import SourceKind
 from pulumi_kubevirt.importers.sources import ImportOptions
 
@@ -150,7 +151,10 @@ def run_import(args: argparse.Namespace) -> int:
         lines = [f"Nothing was written: the import found {len(result.problems)} problem(s):"]
         lines += [f"  {p.line()}" for p in result.problems]
         return _fail("\n".join(lines))
-    output = stack_document(result) if args.format == "fleet" else python_program(result)
+    if args.format == "fleet":
+        output = stack_document(result)
+    else:
+        output = python_program(imported.fleet, result.secrets)
     if args.output:
         Path(args.output).write_text(output, encoding="utf-8")
     else:

@@ -29,7 +29,7 @@ class PatchConflict:
 
 def _is_named_list(value: Any) -> bool:
     return (
-        isinstance(value, list)
+        isinstance(value, list | tuple)
         and bool(value)
         and all(isinstance(item, Mapping) and isinstance(item.get("name"), str) for item in value)
     )

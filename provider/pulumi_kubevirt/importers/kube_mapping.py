@@ -429,6 +429,16 @@ def _import_vm(state: _Import, item: SourceObject) -> None:
                 entry["kind"] = raw["kind"]
                 walk.take(f"spec.{ref}.kind", f"{ref}.kind")
             out[ref] = entry
+    label = paths.join("spec.template.metadata.labels", VM_LABEL_KEY)
+    if not walk.has(label):
+        walk.take(
+            label,
+            "",
+            FieldStatus.WARNED,
+            "pulumi-kubevirt adds its template label; like any template label it reaches the VMI at the next "
+            "restart (until then a Service selecting only it would not match; an imported Service keeps its "
+            "own selector)",
+        )
     _data_volume_templates(state, walk, item, namespace)
     _platform_written(walk)
     _sizing(walk, out)
@@ -451,6 +461,7 @@ def _run_strategy(walk: Walk, out: dict[str, Any]) -> None:
     elif walk.has("spec.running"):
         running = bool(walk.get("spec.running"))
         out["run_strategy"] = "Always" if running else "Halted"
+        walk.take("spec.runStrategy", "run_strategy", FieldStatus.RENAMED, "written instead of spec.running")
         walk.take(
             "spec.running",
             "run_strategy",
@@ -517,6 +528,8 @@ def _platform_written(walk: Walk) -> None:
 
 
 def _sizing(walk: Walk, out: dict[str, Any]) -> None:
+    if walk.get(f"{DOMAIN}.resources") == {}:
+        walk.drop(f"{DOMAIN}.resources", "empty: the same as leaving it out")
     if "instancetype" in out:
         # Typed cpu/memory beside an instancetype is refused by our validation (KubeVirt reports a conflict,
         # pkg/instancetype/apply); whatever the source sets there stays in the patch, reported.
@@ -546,9 +559,7 @@ def _sizing(walk: Walk, out: dict[str, Any]) -> None:
             mem["hugepages"] = str(walk.take(f"{DOMAIN}.memory.hugepages.pageSize", "memory.hugepages"))
         out["memory"] = mem if len(mem) > 1 else mem["guest"]
     resources = walk.get(f"{DOMAIN}.resources")
-    if resources == {}:
-        walk.drop(f"{DOMAIN}.resources", "empty: the same as leaving it out")
-    elif isinstance(resources, Mapping):
+    if isinstance(resources, Mapping) and resources:
         res: dict[str, Any] = {}
         for section in ("requests", "limits"):
             for key, value in sorted((resources.get(section) or {}).items()):
@@ -792,6 +803,13 @@ def _cloud_init(
                 f"{config_key.format(vm=vm)}` (the fleet program stores it in Secret {vm}-cloudinit)",
             )
             state.secrets.append(SecretReference(config_key.format(vm=vm), f"cloud-init {snake} of VM {vm}"))
+            ref = "secretRef" if snake == "user_data" else "networkDataSecretRef"
+            walk.take(
+                f"{vol_path}.{kind}.{ref}",
+                "cloud_init",
+                FieldStatus.RENAMED,
+                f"the inline data moves to Secret {vm}-cloudinit, which the VM references here",
+            )
     if secret_ref is not None:
         if any(k in source for k in inline):
             return
@@ -848,6 +866,18 @@ def _nics(state: _Import, walk: Walk, out: dict[str, Any], namespace: str) -> No
         if walk.get(f"{DEVICES}.autoattachPodInterface") is False:
             out["nics"] = []
             walk.take(f"{DEVICES}.autoattachPodInterface", "nics", FieldStatus.MAPPED, "no NICs at all")
+            return
+        for path in (f"{DEVICES}.interfaces", f"{T}.networks"):
+            walk.take(
+                path,
+                "nics",
+                FieldStatus.WARNED,
+                "the source has no interfaces, so KubeVirt attaches the cluster's default pod interface: "
+                "bridge unless the KubeVirt CR sets network.defaultNetworkInterface (kubevirt v1.9.0 "
+                "pkg/network/vmispec/defaults.go SetDefaultNetworkInterface, pkg/virt-config/virt-config.go "
+                "DefaultNetworkInterface). pulumi-kubevirt writes its default NIC, masquerade on the pod "
+                "network: check the cluster's setting",
+            )
         return
     nics: list[dict[str, Any]] = []
     all_typed = True
@@ -902,8 +932,20 @@ def _nics(state: _Import, walk: Walk, out: dict[str, Any], namespace: str) -> No
             ]
             walk.take(f"{ipath}.ports", f"{where}.ports")
         nics.append(entry)
-    if nics or all_typed:
-        out["nics"] = nics
+    # Interfaces we could not type stay in the patch; without "nics" the typed default NIC would merge into
+    # a patched interface of the same name, so the typed list is always written (possibly empty).
+    out["nics"] = nics
+    if not all_typed and not nics:
+        walk.records.append(
+            FieldRecord(
+                walk.source,
+                f"{DEVICES}.autoattachPodInterface",
+                FieldStatus.WARNED,
+                f"{walk.target}.nics",
+                "no interface has a typed form: nics is empty (autoattachPodInterface: false is written, "
+                "which only matters without interfaces) and every interface is kept in the patch",
+            )
+        )
 
 
 def _scheduling(walk: Walk, out: dict[str, Any]) -> None:
