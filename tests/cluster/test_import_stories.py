@@ -147,6 +147,13 @@ def test_an_imported_vm_is_adopted_in_place_with_an_empty_plan(  # noqa: PLR0917
         assert 'metadata.annotations["forklift.konveyor.io/source-vm-id"]' in dropped
         assert "metadata.labels.vmID" in dropped
 
+    by_selector = kvplan("import", "--kubeconfig", kubeconfig, "--namespace", namespace, "-l", "app=legacy")
+    assert by_selector.code == 0, by_selector.err
+    assert yaml.safe_load(by_selector.out)["config"]["kubevirt:fleet"] == fleet
+    none_selected = kvplan("import", "--kubeconfig", kubeconfig, "--namespace", namespace, "-l", "app=other")
+    assert none_selected.code == 0
+    assert yaml.safe_load(none_selected.out)["config"]["kubevirt:fleet"] == {}
+
     rendered = render_program(project, "dev")
     adopted = {r.type.rsplit(":", 1)[-1]: r.options for r in rendered.resources if r.is_kubernetes_object}
     for kind in ("VirtualMachine", "DataVolume", "NetworkAttachmentDefinition", "Service"):

@@ -129,6 +129,16 @@ def _only_used(objects: list[Any]) -> list[Any]:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    try:
+        return _run_import(args)
+    except Exception as error:  # a bug of ours, not the user's mistake: still no traceback, but say so
+        return _fail(
+            f"kvplan import failed on an input it does not handle ({type(error).__name__}: {error}). "
+            "Nothing was written. Please report this with the source that caused it."
+        )
+
+
+def _run_import(args: argparse.Namespace) -> int:
     cluster = args.kubeconfig is not None or args.context is not None
     if cluster:
         outcome = _from_cluster(args)

@@ -16,6 +16,7 @@ import yaml
 from pulumi_kubevirt.core.errors import Problem
 from pulumi_kubevirt.importers.kube_mapping import SourceObject, import_objects
 from pulumi_kubevirt.importers.report import ImportResult, SourceKind
+from pulumi_kubevirt.importers.shapes import SHAPES, shape_problems
 from pulumi_kubevirt.importers.sources import ImportOptions, Source
 from pulumi_kubevirt.spec.upstream import UPSTREAM_SCHEMAS, validate_against_upstream
 
@@ -53,6 +54,11 @@ def _documents(path: Path, problems: list[Problem]) -> list[Mapping[str, Any]]:
 
 def rejected_by_platform(item: SourceObject) -> list[Problem]:
     """What KubeVirt, CDI or Multus would reject in a source object (strict upstream schemas)."""
+    if item.kind in SHAPES:
+        return [
+            Problem(f"{item.source}: {item.kind} {item.name}.{where}", message, "fix the source object")
+            for where, message in shape_problems(item.obj)
+        ]
     if item.kind not in UPSTREAM_SCHEMAS:
         return []
     clean = {k: v for k, v in item.obj.items() if k != "status"}
@@ -64,9 +70,13 @@ def rejected_by_platform(item: SourceObject) -> list[Problem]:
 
 def import_source_objects(objects: Sequence[SourceObject], options: ImportOptions) -> ImportResult:
     problems: list[Problem] = []
+    accepted = []
     for item in objects:
-        problems += rejected_by_platform(item)
-    result = import_objects(objects, default_namespace=options.default_namespace, adopt=options.adopt)
+        rejected = rejected_by_platform(item)
+        problems += rejected
+        if not rejected:  # only objects of the right shape are mapped; the others are reported as they are
+            accepted.append(item)
+    result = import_objects(accepted, default_namespace=options.default_namespace, adopt=options.adopt)
     return ImportResult(
         fleet=result.fleet,
         records=result.records,
