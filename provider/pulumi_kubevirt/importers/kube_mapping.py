@@ -391,6 +391,16 @@ def _import_network(state: _Import, item: SourceObject) -> None:
 
 
 def _ipam(walk: Walk, ipam: Any, out: dict[str, Any]) -> None:
+    if ipam is None:
+        walk.take(
+            "spec.config.ipam",
+            "ipam",
+            FieldStatus.WARNED,
+            "absent in the source; pulumi-kubevirt writes ipam: {} (no IPAM), the same to the plugins: they "
+            "run IPAM only when ipam.type is set (containernetworking/plugins plugins/main/bridge/bridge.go "
+            "cmdAdd, isLayer3)",
+        )
+        return
     if not isinstance(ipam, Mapping):
         return
     kind = ipam.get("type")
