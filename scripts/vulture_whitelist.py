@@ -61,19 +61,11 @@ _.RTL8139  # NicModel
 _.UDP  # Protocol
 _.SCTP  # Protocol
 _.LOAD_BALANCER  # ServiceType
-
-# --- landed before its users ---------------------------------------------------------------------------------
-# The kvplan import model (importers/report.py, commit c329959) arrived on main without an importer or a test
-# that uses it. Not dead by intent, but unused today: delete these lines as soon as the importers use the names
-# (vulture then checks them again), or delete the model if they never do.
-_.MAPPED  # FieldStatus
-_.RENAMED  # FieldStatus
-_.WARNED  # FieldStatus
-_.DROPPED  # FieldStatus
-_.SourceKind
-_.KUBERNETES  # SourceKind
-_.OVF  # SourceKind
+_.IF_NOT_PRESENT  # PullPolicy
+_.NEVER  # PullPolicy
+_.TWO_MI  # HugepageSize
+_.ONE_GI  # HugepageSize
+_.OVF  # SourceKind (kvplan import --from reaches it by value)
 _.OVA  # SourceKind
 _.VSPHERE  # SourceKind
 _.PULUMI_STATE  # SourceKind
-_.ImportResult

@@ -56,6 +56,14 @@ PARITY: dict[tuple[str, str], type[enum.StrEnum]] = {
     ("virtualmachine", "/properties/service/properties/type"): spec_model.ServiceType,
     ("virtualmachine", "/properties/service/properties/ports/items/properties/protocol"): spec_model.Protocol,
     ("virtualmachine", "/properties/wait_for"): spec_model.WaitFor,
+    ("virtualmachine", "/$defs/memory/properties/hugepages"): spec_model.HugepageSize,
+    ("virtualmachine", "/properties/sysprep/properties/bus"): spec_model.CdromBus,
+    ("virtualmachine", "/properties/sysprep/properties/source_kind"): spec_model.SysprepSourceKind,
+    (
+        "virtualmachine",
+        "/properties/container_disks/items/properties/image_pull_policy",
+    ): spec_model.PullPolicy,
+    ("virtualmachine", "/properties/container_disks/items/properties/bus"): spec_model.DiskBus,
     # The plan JSON (kvplan plan --out, kvplan show) is a contract too.
     ("plan", "/$defs/impact"): plan_model.Impact,
     ("plan", "/$defs/action"): plan_model.Action,

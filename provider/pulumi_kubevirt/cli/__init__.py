@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from pulumi_kubevirt.cli import importing as import_commands
 from pulumi_kubevirt.cli import plan as plan_commands
 from pulumi_kubevirt.cli import render as render_commands
 from pulumi_kubevirt.core.errors import UserError, user_error
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     render_commands.register(sub)
     plan_commands.register(sub)
+    import_commands.register(sub)
     return parser
 
 

@@ -28,6 +28,8 @@ from pulumi_kubevirt.compile.compiler import (
     compile_vm,
     network_cni_config,
     root_disk_name,
+    service_name,
+    service_selector,
     ssh_keys_secret_name,
     vm_readiness_annotations,
 )
@@ -58,6 +60,8 @@ __all__ = [
     "compile_vm",
     "network_cni_config",
     "root_disk_name",
+    "service_name",
+    "service_selector",
     "ssh_keys_secret_name",
     "vm_readiness_annotations",
 ]

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_kubevirt.compile.emit import sort_manifests
+from pulumi_kubevirt.compile.patch import apply_patch
+from pulumi_kubevirt.core.errors import Problem, ValidationError
 from pulumi_kubevirt.core.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack_labels
 from pulumi_kubevirt.spec import (
     AttachmentKind,
@@ -34,10 +36,12 @@ from pulumi_kubevirt.spec import (
     SshKeys,
     SshPropagation,
     StackContext,
+    SysprepSourceKind,
     UploadSource,
     VirtualMachineArgs,
     WaitFor,
 )
+from pulumi_kubevirt.spec.upstream import validate_against_upstream
 from pulumi_kubevirt.spec.validate import CLOUD_INIT_DEVICE, ROOT_DEVICE, VM_LABEL_KEY
 
 Manifest = dict[str, Any]
@@ -130,6 +134,33 @@ def _metadata(
     return metadata
 
 
+def patched(manifest: Manifest, patch: Mapping[str, Any], owner: str, *, upstream: bool = True) -> Manifest:
+    """``manifest`` with the user's escape-hatch ``patch`` merged in (see :mod:`compile.patch`).
+
+    A patch that changes a field the typed arguments set, or that the strict upstream schema rejects, is the
+    user's mistake: every such problem is raised at once, named ``<owner>.patch.<path in the object>``.
+    """
+    if not patch:
+        return manifest
+    merged, conflicts = apply_patch(manifest, patch)
+    problems = [
+        Problem(
+            f"{owner}.patch.{conflict.path}",
+            f"the patch sets {conflict.patched!r} where the typed fields set {conflict.compiled!r}",
+            "set this with the typed field instead, or drop it from the patch",
+        )
+        for conflict in conflicts
+    ]
+    if upstream:
+        problems += [
+            Problem(f"{owner}.patch ({problem.path})", problem.message, problem.fix)
+            for problem in validate_against_upstream(merged)
+        ]
+    if problems:
+        raise ValidationError(problems, f"The patch of {owner} cannot be applied")
+    return merged
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, compact separators: the same config always gives the same string."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -202,6 +233,14 @@ def compile_network(args: NetworkArgs, ctx: StackContext) -> list[Manifest]:
     annotations = dict(args.annotations)
     if args.type is NetworkType.SRIOV and args.sriov_resource_name:
         annotations[SRIOV_RESOURCE_ANNOTATION] = args.sriov_resource_name
+    patch = dict(args.patch)
+    cni_config = network_cni_config(args)
+    cni_patch = (patch.get("spec") or {}).get("config")
+    if isinstance(cni_patch, Mapping):
+        # A Network's patch may add CNI keys (promiscMode, hairpinMode...) as data: merged before rendering.
+        cni_config = patched(cni_config, cni_patch, f"networks.{args.name}.spec.config", upstream=False)
+        rest = {k: v for k, v in patch["spec"].items() if k != "config"}
+        patch = {**patch, "spec": rest} if rest else {k: v for k, v in patch.items() if k != "spec"}
     nad = {
         "apiVersion": NAD_API,
         "kind": "NetworkAttachmentDefinition",
@@ -214,15 +253,17 @@ def compile_network(args: NetworkArgs, ctx: StackContext) -> list[Manifest]:
             labels=args.labels,
             annotations=annotations,
         ),
-        "spec": {"config": canonical_json(network_cni_config(args))},
+        "spec": {"config": canonical_json(cni_config)},
     }
-    return [nad]
+    return [patched(nad, patch, f"networks.{args.name}")]
 
 
 # --- Disk -----------------------------------------------------------------------------------------
 
 
-def _source(source: object) -> dict[str, Any]:
+def _source(source: object) -> dict[str, Any] | None:
+    if source is None:
+        return None  # the disk's patch gives spec.source or spec.sourceRef (validate_disk checks that)
     if isinstance(source, HttpSource):
         return {
             "http": {
@@ -302,9 +343,10 @@ def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
                 "volumeMode": volume_mode,
             },
         }
-        return [_clean(pvc)]
+        return [patched(_clean(pvc), args.patch, f"disks.{args.name}")]
     storage = {"storageClassName": args.storage_class, "accessModes": access, "volumeMode": volume_mode}
-    return [_data_volume(metadata, args.source, args.size, storage, args.preallocation)]
+    data_volume = _data_volume(metadata, args.source, args.size, storage, args.preallocation)
+    return [patched(data_volume, args.patch, f"disks.{args.name}")]
 
 
 def _root_data_volume(vm: VirtualMachineArgs, root: RootDisk, ctx: StackContext) -> Manifest:
@@ -332,9 +374,10 @@ def _root_data_volume(vm: VirtualMachineArgs, root: RootDisk, ctx: StackContext)
 
 
 def _disk_device(attachment: DiskAttachment) -> dict[str, Any]:
+    target = "lun" if attachment.lun else "disk"
     return {
-        "name": attachment.disk,
-        "disk": {"bus": attachment.bus.value, "readonly": attachment.read_only or None},
+        "name": attachment.device,
+        target: {"bus": attachment.bus.value, "readonly": attachment.read_only or None},
         "bootOrder": attachment.boot_order,
         "cache": attachment.cache.value if attachment.cache is not None else None,
     }
@@ -344,18 +387,19 @@ def _disk_volume(attachment: DiskAttachment) -> dict[str, Any]:
     hotpluggable = attachment.hotpluggable or None
     if attachment.kind is AttachmentKind.PVC:
         return {
-            "name": attachment.disk,
+            "name": attachment.device,
             "persistentVolumeClaim": {
                 "claimName": attachment.disk,
                 "readOnly": attachment.read_only or None,
                 "hotpluggable": hotpluggable,
             },
         }
-    return {"name": attachment.disk, "dataVolume": {"name": attachment.disk, "hotpluggable": hotpluggable}}
+    return {"name": attachment.device, "dataVolume": {"name": attachment.disk, "hotpluggable": hotpluggable}}
 
 
 def _storage(args: VirtualMachineArgs) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Devices and volumes in a fixed order: root disk, attached disks, CD-ROMs, cloud-init."""
+    """Devices and volumes in a fixed order: root disk, attached disks, container disks, CD-ROMs, sysprep,
+    cloud-init."""
     disks: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
     if args.root_disk is not None:
@@ -364,18 +408,38 @@ def _storage(args: VirtualMachineArgs) -> tuple[list[dict[str, Any]], list[dict[
     for attachment in args.disks:
         disks.append(_disk_device(attachment))
         volumes.append(_disk_volume(attachment))
+    for container in args.container_disks:
+        disks.append(
+            {"name": container.name, "disk": {"bus": container.bus.value}, "bootOrder": container.boot_order}
+        )
+        pull = container.image_pull_policy.value if container.image_pull_policy is not None else None
+        volumes.append(
+            {
+                "name": container.name,
+                "containerDisk": {"image": container.image, "imagePullPolicy": pull, "path": container.path},
+            }
+        )
     for cdrom in args.cdroms:
         disks.append({"name": cdrom.name, "cdrom": {"bus": cdrom.bus.value}, "bootOrder": cdrom.boot_order})
         if cdrom.disk is not None:
             volumes.append({"name": cdrom.name, "dataVolume": {"name": cdrom.disk}})
+    if args.sysprep is not None:
+        sysprep = args.sysprep
+        disks.append({"name": sysprep.device, "cdrom": {"bus": sysprep.bus.value}})
+        source = "secret" if sysprep.source_kind is SysprepSourceKind.SECRET else "configMap"
+        volumes.append({"name": sysprep.device, "sysprep": {source: {"name": sysprep.name}}})
     if args.cloud_init is not None:
-        disks.append({"name": CLOUD_INIT_DEVICE, "disk": {"bus": "virtio"}})
-        volumes.append({"name": CLOUD_INIT_DEVICE, **_cloud_init_volume(args.name, args.cloud_init)})
+        device = args.cloud_init.device or CLOUD_INIT_DEVICE
+        disks.append({"name": device, "disk": {"bus": "virtio"}})
+        volumes.append({"name": device, **_cloud_init_volume(args.name, args.cloud_init)})
     return disks, volumes
 
 
 def _cloud_init_volume(vm_name: str, cloud_init: CloudInit) -> dict[str, Any]:
     """Only references to the Secret: cloud-init data never appears inline in the VM."""
+    if cloud_init.secret_name is not None:
+        key = "cloudInitConfigDrive" if cloud_init.kind is CloudInitKind.CONFIGDRIVE else "cloudInitNoCloud"
+        return {key: {"secretRef": {"name": cloud_init.secret_name}}}
     secret = {"name": cloud_init_secret_name(vm_name)}
     source = {
         "secretRef": secret if cloud_init.user_data is not None else None,
@@ -421,9 +485,15 @@ def _domain(args: VirtualMachineArgs) -> dict[str, Any]:
             "maxSockets": cpu.max_sockets,
             "model": cpu.model,
             "dedicatedCpuPlacement": cpu.dedicated or None,
+            "isolateEmulatorThread": cpu.isolate_emulator_thread or None,
         }
     if args.memory is not None:
-        domain["memory"] = {"guest": args.memory.guest, "maxGuest": args.memory.max_guest}
+        hugepages = {"pageSize": args.memory.hugepages} if args.memory.hugepages is not None else None
+        domain["memory"] = {
+            "guest": args.memory.guest,
+            "maxGuest": args.memory.max_guest,
+            "hugepages": hugepages,
+        }
     if args.resources is not None:
         domain["resources"] = {
             "requests": dict(sorted(args.resources.requests.items())) or None,
@@ -494,7 +564,7 @@ def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
         ),
         "template": {"metadata": {"labels": {VM_LABEL_KEY: args.name}}, "spec": template_spec},
     }
-    return _clean(
+    manifest = _clean(
         {
             "apiVersion": KUBEVIRT_API,
             "kind": "VirtualMachine",
@@ -510,6 +580,7 @@ def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
             "spec": spec,
         }
     )
+    return patched(manifest, args.patch, f"vms.{args.name}")
 
 
 def _secret(name: str, args: VirtualMachineArgs, ctx: StackContext, values: Mapping[str, object]) -> Manifest:
@@ -521,6 +592,17 @@ def _secret(name: str, args: VirtualMachineArgs, ctx: StackContext, values: Mapp
         "type": "Opaque",
         "stringData": {key: values[key] for key in sorted(values) if values[key] is not None},
     }
+
+
+def service_name(args: VirtualMachineArgs) -> str:
+    """The VM's Service: named like the VM unless an imported one had its own name."""
+    return (args.service.name if args.service is not None else None) or args.name
+
+
+def service_selector(args: VirtualMachineArgs) -> dict[str, str]:
+    """Our template label, or the labels an imported Service selected on (kept so it never loses its pod)."""
+    chosen = args.service.selector if args.service is not None else {}
+    return dict(sorted(chosen.items())) if chosen else {VM_LABEL_KEY: args.name}
 
 
 def _service(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
@@ -539,8 +621,10 @@ def _service(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": _metadata(args.name, args.namespace, ctx, component=args.name, kind=ComponentKind.VM),
-            "spec": {"type": args.service.type.value, "selector": {VM_LABEL_KEY: args.name}, "ports": ports},
+            "metadata": _metadata(
+                service_name(args), args.namespace, ctx, component=args.name, kind=ComponentKind.VM
+            ),
+            "spec": {"type": args.service.type.value, "selector": service_selector(args), "ports": ports},
         }
     )
 
@@ -548,7 +632,7 @@ def _service(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
 def compile_vm(args: VirtualMachineArgs, ctx: StackContext) -> list[Manifest]:
     """The VirtualMachine plus what it owns: cloud-init and SSH-key Secrets, root-disk DataVolume, Service."""
     manifests = [_virtual_machine(args, ctx)]
-    if args.cloud_init is not None:
+    if args.cloud_init is not None and args.cloud_init.secret_name is None:
         values = {
             CLOUD_INIT_USER_KEY: args.cloud_init.user_data,
             CLOUD_INIT_NETWORK_KEY: args.cloud_init.network_data,

@@ -20,6 +20,7 @@ import pulumi
 from pulumi_kubevirt.components.preview import watch_preview
 from pulumi_kubevirt.components.resources import (
     Manifest,
+    adopts,
     inherited_depends_on,
     kubernetes_child,
     kubernetes_provider,
@@ -117,13 +118,18 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         protect: bool = False,
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> pulumi.CustomResource:
-        """Register ``manifest`` under this component, after the component's own ``depends_on``."""
+        """Register ``manifest`` under this component, after the component's own ``depends_on``.
+
+        When the args say ``adopt`` (``kvplan import``), the objects an import adopts get Pulumi's ``import``
+        option instead of being created.
+        """
         return kubernetes_child(
             self,
             manifest,
             provider=self._provider,
             depends_on=[*self._inherited_depends_on, *depends_on],
             protect=protect,
+            adopt=adopts(manifest, bool(getattr(self.args, "adopt", False))),
         )
 
     def _child_options(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:

@@ -9,7 +9,7 @@ import pulumi
 
 from pulumi_kubevirt.compile import compile_disk
 from pulumi_kubevirt.components.compiled_component import CompiledComponent, ComponentType
-from pulumi_kubevirt.components.resources import Manifest, holds_disk_data, status_field
+from pulumi_kubevirt.components.resources import Manifest, keeps_data, status_field
 from pulumi_kubevirt.core.errors import Problem
 from pulumi_kubevirt.spec import DiskArgs, StackContext
 from pulumi_kubevirt.spec.validate import validate_disk
@@ -37,7 +37,12 @@ class Disk(CompiledComponent[DiskArgs]):
 
     def _register_children(self, manifests: Sequence[Manifest]) -> tuple[pulumi.CustomResource, ...]:
         return tuple(
-            self._child(manifest, protect=holds_disk_data(manifest) and not self.args.allow_data_loss)
+            self._child(
+                manifest,
+                protect=keeps_data(
+                    manifest, allow_data_loss=self.args.allow_data_loss, adopt=self.args.adopt
+                ),
+            )
             for manifest in manifests
         )
 

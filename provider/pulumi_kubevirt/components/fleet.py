@@ -83,7 +83,8 @@ class Fleet(CompiledComponent[FleetArgs]):
 
     def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
         statuses = pulumi.Output.all(**{key: vm.status for key, vm in sorted(self.vms.items())})
-        return {"vm_statuses": statuses.apply(lambda found: dict(sorted(found.items())))}
+        # Output.all() of no outputs resolves to a list: a fleet of only disks and networks has no VMs.
+        return {"vm_statuses": statuses.apply(lambda found: dict(sorted(dict(found).items())))}
 
 
 def _disk_references(vm: VirtualMachineArgs) -> list[str]:

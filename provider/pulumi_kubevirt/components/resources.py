@@ -132,6 +132,30 @@ class ObservedCustomResource(k8s.apiextensions.CustomResource):  # type: ignore[
         pulumi.CustomResource.__init__(self, f"kubernetes:{api_version}:{kind}", resource_name, props, opts)
 
 
+# --- Adoption (kvplan import): Pulumi's import option on the children, adopted disks protected ---------
+
+ADOPTED_KINDS = frozenset(
+    {"VirtualMachine", "Service", "DataVolume", "PersistentVolumeClaim", "NetworkAttachmentDefinition"}
+)
+"""Kinds an import adopts; the Secrets we write from cloud-init data are new objects, created as usual."""
+
+
+def adoption_id(manifest: Mapping[str, Any]) -> str:
+    """pulumi-kubernetes' import id: ``namespace/name`` (``name`` for cluster-scoped objects)."""
+    metadata = manifest["metadata"]
+    namespace = metadata.get("namespace")
+    return f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+
+
+def adopts(manifest: Mapping[str, Any], adopt: bool) -> bool:
+    return adopt and manifest.get("kind") in ADOPTED_KINDS
+
+
+def keeps_data(manifest: Mapping[str, Any], *, allow_data_loss: bool, adopt: bool) -> bool:
+    """Protect a disk's data unless allowed; an adopted disk is protected even then, until ``adopt`` goes."""
+    return holds_disk_data(manifest) and (adopt or not allow_data_loss)
+
+
 def holds_disk_data(manifest: Mapping[str, Any]) -> bool:
     """True for the objects whose deletion loses a disk's data."""
     return manifest.get("kind") in PROTECTED_KINDS
@@ -144,11 +168,17 @@ def kubernetes_child(
     provider: pulumi.ProviderResource | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
     protect: bool = False,
+    adopt: bool = False,
 ) -> pulumi.CustomResource:
-    """Register ``manifest`` as a pulumi-kubernetes resource: the core class for core kinds, else a CR."""
+    """Register ``manifest`` as a pulumi-kubernetes resource: the core class for core kinds, else a CR.
+
+    ``adopt`` sets Pulumi's ``import`` option (id ``namespace/name``): the existing object is adopted,
+    not created.
+    """
     kind = str(manifest["kind"])
     name = child_name(manifest)
     opts = pulumi.ResourceOptions(
+        import_=adoption_id(manifest) if adopt else None,
         parent=parent,
         provider=provider,
         depends_on=list(depends_on),

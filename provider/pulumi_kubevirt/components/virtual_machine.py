@@ -7,7 +7,13 @@ from typing import Any
 
 import pulumi
 
-from pulumi_kubevirt.compile import cloud_init_secret_name, compile_vm, root_disk_name, ssh_keys_secret_name
+from pulumi_kubevirt.compile import (
+    cloud_init_secret_name,
+    compile_vm,
+    root_disk_name,
+    service_name,
+    ssh_keys_secret_name,
+)
 from pulumi_kubevirt.components.compiled_component import CompiledComponent, ComponentType
 from pulumi_kubevirt.components.disk import Disk
 from pulumi_kubevirt.components.network import Network
@@ -95,7 +101,9 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
             "ssh_keys_secret_name": pulumi.Output.from_input(
                 ssh_keys_secret_name(args.name) if inline_keys else ssh_secret
             ),
-            "service_name": pulumi.Output.from_input(args.name if self.service is not None else None),
+            "service_name": pulumi.Output.from_input(
+                service_name(args) if self.service is not None else None
+            ),
             "service_cluster_ip": (
                 self.service.spec.apply(cluster_ip)  # type: ignore[attr-defined]
                 if self.service is not None

@@ -73,6 +73,8 @@ class ResourceOptionsRecord:
     additional_secret_outputs: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     retain_on_delete: bool = False
+    import_id: str = ""
+    """Pulumi's ``import`` option: the id of an existing object to adopt (empty: create)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +339,7 @@ class _Recorder:
             aliases=tuple(" ".join(str(alias).split()) for alias in request.aliases)
             + tuple(request.aliasURNs),
             retain_on_delete=bool(request.retainOnDelete),
+            import_id=str(request.importId),
         )
         self.resources.append(
             RegisteredResource(

@@ -8,6 +8,7 @@ Every problem from every stage that could run is raised together in one Validati
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import json
@@ -31,6 +32,7 @@ from pulumi_kubevirt.spec import (
     CdromBus,
     CloudInit,
     CloudInitKind,
+    ContainerDisk,
     Cpu,
     DiskArgs,
     DiskAttachment,
@@ -60,6 +62,7 @@ from pulumi_kubevirt.spec import (
     PreferenceRef,
     Protocol,
     PullMethod,
+    PullPolicy,
     PvcCloneSource,
     RegistrySource,
     Resources,
@@ -71,6 +74,8 @@ from pulumi_kubevirt.spec import (
     ServiceType,
     SshKeys,
     SshPropagation,
+    Sysprep,
+    SysprepSourceKind,
     Tpm,
     UploadSource,
     VirtualMachineArgs,
@@ -185,7 +190,13 @@ def _defaults(config: Mapping[str, Any]) -> FleetDefaults:
         wait_for=WaitFor(raw["wait_for"]) if "wait_for" in raw else None,
         wait_timeout_seconds=raw.get("wait_timeout_seconds"),
         labels=dict(raw.get("labels") or {}),
+        adopt=raw.get("adopt"),
     )
+
+
+def _adopt(raw: Mapping[str, Any], defaults: FleetDefaults) -> bool:
+    """``adopt`` of the resource, else of ``defaults``: adopt existing objects instead of creating them."""
+    return bool(raw.get("adopt", defaults.adopt))
 
 
 def _namespace(raw: Mapping[str, Any], defaults: FleetDefaults, where: str, problems: list[Problem]) -> str:
@@ -269,6 +280,8 @@ def _network(
         ipam=ipam,
         labels=_labels(raw, defaults),
         annotations=dict(raw.get("annotations") or {}),
+        patch=dict(raw.get("patch") or {}),
+        adopt=_adopt(raw, defaults),
     )
 
 
@@ -288,6 +301,8 @@ def _disk(
         allow_data_loss=bool(raw.get("allow_data_loss", False)),
         labels=_labels(raw, defaults),
         annotations=dict(raw.get("annotations") or {}),
+        patch=dict(raw.get("patch") or {}),
+        adopt=_adopt(raw, defaults),
     )
 
 
@@ -299,9 +314,12 @@ def _cpu(raw: Mapping[str, Any] | None) -> Cpu | None:
         "model": raw.get("model"),
         "dedicated": raw.get("dedicated", False),
     }
+    isolate = bool(raw.get("isolate_emulator_thread", False))
     if "vcpus" in raw:
-        return Cpu.vcpus(raw["vcpus"], **common)
-    return Cpu(raw.get("sockets", 1), raw.get("cores", 1), raw.get("threads", 1), **common)
+        cpu = Cpu.vcpus(raw["vcpus"], **common)
+    else:
+        cpu = Cpu(raw.get("sockets", 1), raw.get("cores", 1), raw.get("threads", 1), **common)
+    return dataclasses.replace(cpu, isolate_emulator_thread=isolate) if isolate else cpu
 
 
 def _memory(raw: Any) -> Memory | None:
@@ -309,7 +327,11 @@ def _memory(raw: Any) -> Memory | None:
         return None
     if isinstance(raw, str | int):
         return Memory(str(raw))
-    return Memory(str(raw["guest"]), str(raw["max_guest"]) if "max_guest" in raw else None)
+    return Memory(
+        str(raw["guest"]),
+        str(raw["max_guest"]) if "max_guest" in raw else None,
+        str(raw["hugepages"]) if "hugepages" in raw else None,
+    )
 
 
 def _attachment(raw: Any, disks: Mapping[tuple[str, str], DiskArgs], namespace: str) -> DiskAttachment:
@@ -327,6 +349,8 @@ def _attachment(raw: Any, disks: Mapping[tuple[str, str], DiskArgs], namespace: 
         read_only=bool(entry.get("read_only", False)),
         hotpluggable=bool(entry.get("hotpluggable", False)),
         kind=kind,
+        name=entry.get("name"),
+        lun=bool(entry.get("lun", False)),
     )
 
 
@@ -398,7 +422,11 @@ def _vm(
     cloud_init = None
     if ci is not None:
         cloud_init = CloudInit(
-            ci.get("user_data"), ci.get("network_data"), CloudInitKind(ci.get("kind", "nocloud"))
+            ci.get("user_data"),
+            ci.get("network_data"),
+            CloudInitKind(ci.get("kind", "nocloud")),
+            ci.get("secret_name"),
+            ci.get("device"),
         )
     ssh = raw.get("ssh_keys")
     ssh_keys = None
@@ -424,6 +452,28 @@ def _vm(
                 )
                 for p in svc.get("ports") or ()
             ),
+            svc.get("name"),
+            dict(svc.get("selector") or {}),
+        )
+    container_disks = tuple(
+        ContainerDisk(
+            c["name"],
+            c["image"],
+            DiskBus(c.get("bus", "virtio")),
+            c.get("boot_order"),
+            PullPolicy(c["image_pull_policy"]) if "image_pull_policy" in c else None,
+            c.get("path"),
+        )
+        for c in raw.get("container_disks") or ()
+    )
+    sp = raw.get("sysprep")
+    sysprep = None
+    if sp is not None:
+        sysprep = Sysprep(
+            sp["name"],
+            SysprepSourceKind(sp.get("source_kind", "secret")),
+            sp.get("device", "sysprep"),
+            CdromBus(sp.get("bus", "sata")),
         )
     optional: dict[str, Any] = {}
     if nics is not None:
@@ -457,6 +507,8 @@ def _vm(
             for c in raw.get("cdroms") or ()
         ),
         root_disk=root_disk,
+        container_disks=container_disks,
+        sysprep=sysprep,
         cloud_init=cloud_init,
         ssh_keys=ssh_keys,
         node_selector=dict(raw.get("node_selector") or {}),
@@ -466,6 +518,8 @@ def _vm(
         service=service,
         wait_for=WaitFor(raw.get("wait_for") or defaults.wait_for or WaitFor.RUNNING),
         wait_timeout_seconds=int(raw.get("wait_timeout_seconds") or defaults.wait_timeout_seconds or 600),
+        patch=dict(raw.get("patch") or {}),
+        adopt=_adopt(raw, defaults),
         **optional,
     )
 

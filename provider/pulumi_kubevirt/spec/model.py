@@ -213,6 +213,10 @@ class NetworkArgs:
     ipam: Ipam = field(default_factory=Ipam)
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    patch: Mapping[str, Any] = field(default_factory=dict)
+    """Escape hatch: merged into the compiled NetworkAttachmentDefinition (see :mod:`compile.patch`)."""
+    adopt: bool = False
+    """Adopt the existing NetworkAttachmentDefinition of this name (Pulumi ``import``), not create it."""
 
 
 # --- Disk -----------------------------------------------------------------------------------------
@@ -284,6 +288,11 @@ class DiskArgs:
     allow_data_loss: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    patch: Mapping[str, Any] = field(default_factory=dict)
+    """Escape hatch: merged into the compiled DataVolume or PVC (see :mod:`compile.patch`)."""
+    adopt: bool = False
+    """Adopt an existing object of this name (Pulumi ``import``) instead of creating it; it stays protected
+    until ``allow_data_loss`` is set."""
 
     @property
     def is_plain_pvc(self) -> bool:
@@ -292,6 +301,46 @@ class DiskArgs:
 
 
 # --- Virtual machine ------------------------------------------------------------------------------
+
+
+class HugepageSize(enum.StrEnum):
+    """Huge page sizes a guest's memory can be backed with (the x86-64 sizes nodes pre-allocate)."""
+
+    TWO_MI = "2Mi"
+    ONE_GI = "1Gi"
+
+
+class PullPolicy(enum.StrEnum):
+    ALWAYS = "Always"
+    IF_NOT_PRESENT = "IfNotPresent"
+    NEVER = "Never"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerDisk:
+    """An ephemeral disk from a container image (``containerDisk``): reset at every start."""
+
+    name: str
+    image: str
+    bus: DiskBus = DiskBus.VIRTIO
+    boot_order: int | None = None
+    image_pull_policy: PullPolicy | None = None
+    path: str | None = None
+
+
+class SysprepSourceKind(enum.StrEnum):
+    SECRET = "secret"
+    CONFIG_MAP = "config-map"
+
+
+@dataclass(frozen=True, slots=True)
+class Sysprep:
+    """Windows answer files (``autounattend.xml``) from an existing Secret or ConfigMap, as a CD-ROM."""
+
+    name: str
+    source_kind: SysprepSourceKind = SysprepSourceKind.SECRET
+    device: str = "sysprep"
+    bus: CdromBus = CdromBus.SATA
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +365,7 @@ class Cpu:
     max_sockets: int | None = None
     model: str | None = None
     dedicated: bool = False
+    isolate_emulator_thread: bool = False
 
     @classmethod
     def vcpus(
@@ -335,6 +385,8 @@ class Memory:
 
     guest: str
     max_guest: str | None = None
+    hugepages: str | None = None
+    """Back guest memory with huge pages of this size (``2Mi`` or ``1Gi``); the nodes must have them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,6 +422,15 @@ class DiskAttachment:
     read_only: bool = False
     hotpluggable: bool = False
     kind: AttachmentKind = AttachmentKind.DATAVOLUME
+    name: str | None = None
+    """The device and volume name in the VM when it differs from the Disk's name (kept on import)."""
+    lun: bool = False
+    """Attach as a SCSI LUN (``lun: {}``), passing SCSI commands through, instead of a plain disk."""
+
+    @property
+    def device(self) -> str:
+        """The device and volume name in the VM."""
+        return self.name or self.disk
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +490,10 @@ class CloudInit:
     user_data: object | None = None
     network_data: object | None = None
     kind: CloudInitKind = CloudInitKind.NOCLOUD
+    secret_name: str | None = None
+    """An existing Secret (``userdata``/``networkdata`` keys) to reference instead of one we write."""
+    device: str | None = None
+    """The device and volume name in the VM (default ``cloudinit``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,6 +521,10 @@ class ServiceExposure:
 
     type: ServiceType = ServiceType.CLUSTER_IP
     ports: tuple[ServicePort, ...] = ()
+    name: str | None = None
+    """The Service name when it is not the VM's (kept on import)."""
+    selector: Mapping[str, str] = field(default_factory=dict)
+    """Select the VM's pod by these template labels instead of ``pulumi-kubevirt/vm`` (kept on import)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -482,6 +551,8 @@ class VirtualMachineArgs:
     disks: tuple[DiskAttachment, ...] = ()
     cdroms: tuple[Cdrom, ...] = ()
     root_disk: RootDisk | None = None
+    container_disks: tuple[ContainerDisk, ...] = ()
+    sysprep: Sysprep | None = None
     nics: tuple[Nic, ...] = DEFAULT_NICS
     cloud_init: CloudInit | None = None
     ssh_keys: SshKeys | None = None
@@ -492,6 +563,10 @@ class VirtualMachineArgs:
     service: ServiceExposure | None = None
     wait_for: WaitFor = WaitFor.RUNNING
     wait_timeout_seconds: int = 600
+    patch: Mapping[str, Any] = field(default_factory=dict)
+    """Escape hatch: merged into the compiled VirtualMachine (see :mod:`compile.patch`)."""
+    adopt: bool = False
+    """Adopt the existing objects of these names (Pulumi ``import``) instead of creating them."""
 
 
 # --- Fleet ----------------------------------------------------------------------------------------
@@ -508,6 +583,7 @@ class FleetDefaults:
     wait_for: WaitFor | None = None
     wait_timeout_seconds: int | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    adopt: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

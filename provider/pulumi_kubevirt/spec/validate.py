@@ -47,6 +47,7 @@ from pulumi_kubevirt.spec import (
     SshPropagation,
     VirtualMachineArgs,
 )
+from pulumi_kubevirt.spec.extensions import extension_problems, extra_devices
 
 __all__ = [
     "CLOUD_INIT_SECRET_MAX_BYTES",
@@ -354,7 +355,17 @@ def validate_disk(args: DiskArgs, path: str) -> list[Problem]:
         problems += _subdomain_problems(
             args.storage_class, paths.join(path, "storage_class"), "storage class"
         )
-    if args.source is None and not args.pvc_only:
+    patch_spec = args.patch.get("spec") if isinstance(args.patch, Mapping) else None
+    patch_gives_source = isinstance(patch_spec, Mapping) and bool({"source", "sourceRef"} & set(patch_spec))
+    if args.source is not None and patch_gives_source:
+        problems.append(
+            Problem(
+                paths.join(path, "patch", "spec"),
+                "the patch gives a source and so does source; a DataVolume takes exactly one",
+                "keep the typed source and drop it from the patch, or drop source",
+            )
+        )
+    if args.source is None and not args.pvc_only and not patch_gives_source:
         problems.append(
             Problem(
                 paths.join(path, "source"),
@@ -432,6 +443,7 @@ def validate_vm(args: VirtualMachineArgs, path: str) -> list[Problem]:
     problems += _firmware_problems(args, path)
     problems += _device_problems(args, path)
     problems += _nic_problems(args, path)
+    problems += extension_problems(args, path)
     if args.cloud_init is not None:
         problems += _cloud_init_problems(args.cloud_init, paths.join(path, "cloud_init"))
     if args.ssh_keys is not None:
@@ -605,10 +617,10 @@ def _device_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
         boot_orders.append((1, ""))
         problems += _root_disk_problems(args.root_disk, paths.join(path, "root_disk"))
     if args.cloud_init is not None:
-        builtin[CLOUD_INIT_DEVICE] = "cloud-init"
+        builtin[args.cloud_init.device or CLOUD_INIT_DEVICE] = "cloud-init"
     for index, attachment in enumerate(args.disks):
         item = paths.join(path, "disks", index)
-        devices.append((attachment.disk, paths.join(item, "disk")))
+        devices.append((attachment.device, paths.join(item, "name" if attachment.name else "disk")))
         problems += _name_problems(attachment.disk, paths.join(item, "disk"), "disk name")
         problems += _attachment_problems(attachment, item)
         if attachment.boot_order is not None:
@@ -621,6 +633,9 @@ def _device_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
             problems += _name_problems(cdrom.disk, paths.join(item, "disk"), "disk name")
         if cdrom.boot_order is not None:
             boot_orders.append((cdrom.boot_order, paths.join(item, "boot_order")))
+    more_devices, more_boot_orders = extra_devices(args, path)
+    devices += more_devices
+    boot_orders += more_boot_orders
     seen: set[str] = set()
     for name, item in devices:
         if name in builtin or name in seen:
@@ -752,6 +767,16 @@ def _nic_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
 
 
 def _cloud_init_problems(cloud_init: CloudInit, path: str) -> list[Problem]:
+    if cloud_init.secret_name is not None:
+        if cloud_init.user_data is None and cloud_init.network_data is None:
+            return _name_problems(cloud_init.secret_name, paths.join(path, "secret_name"), "Secret name")
+        return [
+            Problem(
+                paths.join(path, "secret_name"),
+                "secret_name references an existing Secret, so user_data and network_data would be unused",
+                "drop secret_name, or drop user_data and network_data",
+            )
+        ]
     if cloud_init.user_data is None and cloud_init.network_data is None:
         return [
             Problem(
