@@ -154,7 +154,18 @@ def test_disk_and_network_carry_exactly_the_compiled_manifest(
     ("type_token", "name", "replace_on_changes"),
     [
         pytest.param(
-            "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume", "dev/web-root", ("spec",), id="datavolume"
+            "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume",
+            "dev/web-root",
+            (
+                "spec.source",
+                "spec.sourceRef",
+                "spec.storage",
+                "spec.pvc",
+                "spec.contentType",
+                "spec.preallocation",
+                "spec.priorityClassName",
+            ),
+            id="datavolume-all-but-checkpoints",
         ),
         pytest.param("kubernetes:core/v1:Secret", "dev/web-cloudinit", ("type",), id="secret"),
         pytest.param(

@@ -18,6 +18,7 @@ from pulumi_kubevirt.core.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack
 from pulumi_kubevirt.spec import (
     AttachmentKind,
     BlankSource,
+    Checkpoint,
     CloudInit,
     CloudInitKind,
     DiskArgs,
@@ -38,6 +39,7 @@ from pulumi_kubevirt.spec import (
     StackContext,
     SysprepSourceKind,
     UploadSource,
+    VddkSource,
     VirtualMachineArgs,
     WaitFor,
 )
@@ -288,11 +290,30 @@ def _source(source: object) -> dict[str, Any] | None:
         return {"upload": {}}
     if isinstance(source, BlankSource):
         return {"blank": {}}
+    if isinstance(source, VddkSource):
+        return {
+            "vddk": {
+                "url": source.url,
+                "uuid": source.uuid,
+                "backingFile": source.backing_file,
+                "thumbprint": source.thumbprint,
+                "secretRef": source.secret_ref,
+                "certConfigMap": source.cert_config_map,
+                "initImageURL": source.init_image_url,
+            }
+        }
     raise TypeError(f"no DataVolume source for {type(source).__name__}")
 
 
 def _data_volume(
-    metadata: Manifest, source: object, size: str, storage: Mapping[str, Any], preallocation: bool | None
+    metadata: Manifest,
+    source: object,
+    size: str,
+    storage: Mapping[str, Any],
+    preallocation: bool | None,
+    *,
+    checkpoints: tuple[Checkpoint, ...] = (),
+    final_checkpoint: bool = False,
 ) -> Manifest:
     return _clean(
         {
@@ -304,6 +325,9 @@ def _data_volume(
                 # The storage API (not pvc) lets CDI fill access and volume modes from the StorageProfile.
                 "storage": {"resources": {"requests": {"storage": size}}, **storage},
                 "preallocation": preallocation,
+                # Multi-stage (warm) import: CDI copies each checkpoint's changes in turn.
+                "checkpoints": [{"previous": c.previous, "current": c.current} for c in checkpoints] or None,
+                "finalCheckpoint": final_checkpoint or None,
             },
         }
     )
@@ -345,7 +369,15 @@ def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
         }
         return [patched(_clean(pvc), args.patch, f"disks.{args.name}")]
     storage = {"storageClassName": args.storage_class, "accessModes": access, "volumeMode": volume_mode}
-    data_volume = _data_volume(metadata, args.source, args.size, storage, args.preallocation)
+    data_volume = _data_volume(
+        metadata,
+        args.source,
+        args.size,
+        storage,
+        args.preallocation,
+        checkpoints=args.checkpoints,
+        final_checkpoint=args.final_checkpoint,
+    )
     return [patched(data_volume, args.patch, f"disks.{args.name}")]
 
 
@@ -380,6 +412,7 @@ def _disk_device(attachment: DiskAttachment) -> dict[str, Any]:
         target: {"bus": attachment.bus.value, "readonly": attachment.read_only or None},
         "bootOrder": attachment.boot_order,
         "cache": attachment.cache.value if attachment.cache is not None else None,
+        "serial": attachment.serial,
     }
 
 
@@ -504,6 +537,8 @@ def _domain(args: VirtualMachineArgs) -> dict[str, Any]:
         # KubeVirt turns secure boot on by default under EFI: say false explicitly when it is not wanted.
         efi = {"secureBoot": firmware.secure_boot, "persistent": firmware.persistent_efi or None}
         domain["firmware"] = {"bootloader": {"efi": efi}}
+    if firmware.uuid is not None or firmware.serial is not None:
+        domain.setdefault("firmware", {}).update(uuid=firmware.uuid, serial=firmware.serial)
     if firmware.secure_boot:
         # Secure boot needs SMM (pkg/virt-api/webhooks/validating-webhook/admitters/vmi-create-admitter.go).
         domain["features"] = {"smm": {"enabled": True}}
@@ -562,7 +597,13 @@ def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
             if args.preference is not None
             else None
         ),
-        "template": {"metadata": {"labels": {VM_LABEL_KEY: args.name}}, "spec": template_spec},
+        "template": {
+            "metadata": {
+                "labels": {VM_LABEL_KEY: args.name},
+                "annotations": dict(sorted(args.template_annotations.items())) or None,
+            },
+            "spec": template_spec,
+        },
     }
     manifest = _clean(
         {

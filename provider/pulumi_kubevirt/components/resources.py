@@ -27,14 +27,27 @@ class ImmutableFields:
     source: str
 
 
+DATAVOLUME_IMMUTABLE_SPEC = (
+    "spec.source",
+    "spec.sourceRef",
+    "spec.storage",
+    "spec.pvc",
+    "spec.contentType",
+    "spec.preallocation",
+    "spec.priorityClassName",
+)
+"""Every DataVolume spec field we emit but ``checkpoints``/``finalCheckpoint``, which CDI lets a warm
+migration append to in place."""
+
 IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
     ImmutableFields(
         "DataVolume",
-        ("spec",),
-        "CDI rejects every update of a DataVolume's spec; pulumi-kubernetes forces replacement only on name "
-        "and namespace of custom resources, so without this an edited source would fail at apply",
-        "kubevirt/containerized-data-importer pkg/apiserver/webhooks/datavolume-validate.go "
-        '("Cannot update DataVolume Spec")',
+        DATAVOLUME_IMMUTABLE_SPEC,
+        "CDI rejects every update of a DataVolume's spec except the checkpoints of a multi-stage (warm) "
+        "vddk/imageio import; pulumi-kubernetes forces replacement only on name and namespace of custom "
+        "resources, so without this an edited source would fail at apply",
+        "kubevirt/containerized-data-importer v1.66.0 pkg/apiserver/webhooks/datavolume-validate.go Admit "
+        '("Cannot update DataVolume Spec"; "Always admit checkpoint updates for multi-stage migrations")',
     ),
     ImmutableFields(
         "PersistentVolumeClaim",

@@ -30,6 +30,7 @@ from pulumi_kubevirt.spec import (
     CacheMode,
     Cdrom,
     CdromBus,
+    Checkpoint,
     CloudInit,
     CloudInitKind,
     ContainerDisk,
@@ -78,6 +79,7 @@ from pulumi_kubevirt.spec import (
     SysprepSourceKind,
     Tpm,
     UploadSource,
+    VddkSource,
     VirtualMachineArgs,
     VolumeMode,
     WaitFor,
@@ -242,6 +244,17 @@ def _disk_source(raw: Mapping[str, Any] | None) -> DiskSource | None:
         return UploadSource()
     if "plain_pvc" in raw:
         return PlainPvc()
+    if "vddk" in raw:
+        vddk = raw["vddk"]
+        return VddkSource(
+            url=vddk["url"],
+            uuid=vddk["uuid"],
+            backing_file=vddk["backing_file"],
+            thumbprint=vddk["thumbprint"],
+            secret_ref=vddk["secret_ref"],
+            cert_config_map=vddk.get("cert_config_map"),
+            init_image_url=vddk.get("init_image_url"),
+        )
     return _image(raw)
 
 
@@ -303,6 +316,8 @@ def _disk(
         annotations=dict(raw.get("annotations") or {}),
         patch=dict(raw.get("patch") or {}),
         adopt=_adopt(raw, defaults),
+        checkpoints=tuple(Checkpoint(c["previous"], c["current"]) for c in raw.get("checkpoints") or ()),
+        final_checkpoint=bool(raw.get("final_checkpoint", False)),
     )
 
 
@@ -351,6 +366,7 @@ def _attachment(raw: Any, disks: Mapping[tuple[str, str], DiskArgs], namespace: 
         kind=kind,
         name=entry.get("name"),
         lun=bool(entry.get("lun", False)),
+        serial=entry.get("serial"),
     )
 
 
@@ -483,6 +499,7 @@ def _vm(
         name=name,
         labels=_labels(raw, defaults),
         annotations=dict(raw.get("annotations") or {}),
+        template_annotations=dict(raw.get("template_annotations") or {}),
         instancetype=instancetype,
         preference=preference,
         cpu=_cpu(raw.get("cpu")),
@@ -492,6 +509,8 @@ def _vm(
             FirmwareKind(fw.get("kind", "bios")),
             bool(fw.get("secure_boot", False)),
             bool(fw.get("persistent_efi", False)),
+            fw.get("uuid"),
+            fw.get("serial"),
         ),
         tpm=tpm,
         machine_type=raw.get("machine_type"),

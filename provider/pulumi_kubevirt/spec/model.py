@@ -264,7 +264,31 @@ class PlainPvc:
     """No CDI at all: a plain PersistentVolumeClaim (same as ``DiskArgs(pvc_only=True)``)."""
 
 
-DiskSource = HttpSource | RegistrySource | PvcCloneSource | BlankSource | UploadSource | PlainPvc
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VddkSource:
+    """Copy a disk from vCenter/ESXi with VMware's VDDK (CDI ``vddk`` source).
+
+    The vCenter user and password live in the Secret ``secret_ref`` names; they never appear here.
+    """
+
+    url: str
+    uuid: str
+    backing_file: str
+    thumbprint: str
+    secret_ref: str
+    cert_config_map: str | None = None
+    init_image_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """One stage of a warm migration: the changes between snapshot ``previous`` and snapshot ``current``."""
+
+    previous: str
+    current: str
+
+
+DiskSource = HttpSource | RegistrySource | PvcCloneSource | BlankSource | UploadSource | PlainPvc | VddkSource
 ImageSource = HttpSource | RegistrySource | PvcCloneSource
 
 
@@ -293,6 +317,9 @@ class DiskArgs:
     adopt: bool = False
     """Adopt an existing object of this name (Pulumi ``import``) instead of creating it; it stays protected
     until ``allow_data_loss`` is set."""
+    checkpoints: tuple[Checkpoint, ...] = ()
+    """Warm migration (CDI multi-stage import): CDI admits appending one to an existing DataVolume."""
+    final_checkpoint: bool = False
 
     @property
     def is_plain_pvc(self) -> bool:
@@ -404,6 +431,9 @@ class Firmware:
     kind: FirmwareKind = FirmwareKind.BIOS
     secure_boot: bool = False
     persistent_efi: bool = False
+    uuid: str | None = None
+    """SMBIOS system UUID; unset, KubeVirt's VM mutating webhook picks a random one."""
+    serial: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +456,8 @@ class DiskAttachment:
     """The device and volume name in the VM when it differs from the Disk's name (kept on import)."""
     lun: bool = False
     """Attach as a SCSI LUN (``lun: {}``), passing SCSI commands through, instead of a plain disk."""
+    serial: str | None = None
+    """The disk serial the guest sees (kept from the source on a VMware import)."""
 
     @property
     def device(self) -> str:
@@ -538,6 +570,7 @@ class VirtualMachineArgs:
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    template_annotations: Mapping[str, str] = field(default_factory=dict)
     instancetype: InstancetypeRef | None = None
     preference: PreferenceRef | None = None
     cpu: Cpu | None = None

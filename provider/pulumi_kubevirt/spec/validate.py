@@ -45,6 +45,7 @@ from pulumi_kubevirt.spec import (
     ServiceType,
     SshKeys,
     SshPropagation,
+    VddkSource,
     VirtualMachineArgs,
 )
 from pulumi_kubevirt.spec.extensions import extension_problems, extra_devices
@@ -344,6 +345,52 @@ def _ipam_problems(args: NetworkArgs, path: str) -> list[Problem]:
 # --- Disk -----------------------------------------------------------------------------------------
 
 
+def _checkpoint_problems(args: DiskArgs, path: str) -> list[Problem]:
+    """Checkpoints are CDI's multi-stage import, which only its vddk and imageio sources run.
+
+    Source: containerized-data-importer v1.66.0 pkg/apiserver/webhooks/datavolume-validate.go ``Admit``
+    (the multi-stage exemption checks ``Source.VDDK``/``Source.Imageio``).
+    """
+    problems: list[Problem] = []
+    if args.checkpoints and not isinstance(args.source, VddkSource):
+        problems.append(
+            Problem(
+                paths.join(path, "checkpoints"),
+                "checkpoints (a warm migration) need a vddk source",
+                "set source.vddk, or drop checkpoints for a cold copy",
+            )
+        )
+    if args.final_checkpoint and not args.checkpoints:
+        problems.append(
+            Problem(
+                paths.join(path, "final_checkpoint"),
+                "final_checkpoint marks the last of the checkpoints, and there are none",
+                "add the checkpoints, or drop final_checkpoint",
+            )
+        )
+    seen: set[str] = set()
+    for index, checkpoint in enumerate(args.checkpoints):
+        if checkpoint.current in seen or not checkpoint.current:
+            problems.append(
+                Problem(
+                    paths.join(path, "checkpoints", index, "current"),
+                    f"snapshot {checkpoint.current!r} is empty or already copied by an earlier checkpoint",
+                    "give each checkpoint the id of a new snapshot",
+                )
+            )
+        expected = args.checkpoints[index - 1].current if index else ""
+        if checkpoint.previous != expected:
+            problems.append(
+                Problem(
+                    paths.join(path, "checkpoints", index, "previous"),
+                    f"previous is {checkpoint.previous!r}, but the checkpoint before it copied {expected!r}",
+                    f"set previous to {expected!r}: each stage copies the changes since the last one",
+                )
+            )
+        seen.add(checkpoint.current)
+    return problems
+
+
 def validate_disk(args: DiskArgs, path: str) -> list[Problem]:
     """Check one Disk (a DataVolume, or a plain PVC)."""
     problems = _name_problems(args.namespace, paths.join(path, "namespace"), "namespace")
@@ -395,6 +442,7 @@ def validate_disk(args: DiskArgs, path: str) -> list[Problem]:
         )
         problems += _subdomain_problems(args.source.name, paths.join(path, "source", "name"), "PVC name")
     problems += _image_url_problems(args.source, paths.join(path, "source"))
+    problems += _checkpoint_problems(args, path)
     if len(set(args.access_modes)) != len(args.access_modes):
         problems.append(
             Problem(paths.join(path, "access_modes"), "an access mode is repeated", "list each once")
