@@ -61,7 +61,42 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--verify", action="store_true", help="render the result and compare it with the source"
     )
+    _vmware_arguments(parser)
     parser.set_defaults(handler=run_import)
+
+
+# --- VMware sources (OVF/OVA, vSphere JSON, pulumi-vsphere state): options go in ImportOptions.extra ---
+
+VMWARE_FLAGS = (
+    ("--network-map", "network_map", "FILE", "map VMware networks/port groups to pod or a Network (YAML)"),
+    ("--storage-map", "storage_map", "FILE", "map datastores to storage classes (YAML; '*' for the rest)"),
+    ("--disk-url-base", "disk_url_base", "URL", "OVF/OVA: where the VMDKs are served (else upload disks)"),
+    ("--vddk-url", "vddk_url", "URL", "vSphere: the vCenter/ESXi SDK URL CDI copies disks from"),
+    ("--vddk-secret", "vddk_secret", "NAME", "vSphere: the Secret holding the vCenter user and password"),
+    ("--vddk-thumbprint", "vddk_thumbprint", "SHA1", "vSphere: the vCenter certificate thumbprint"),
+    ("--vddk-init-image", "vddk_init_image_url", "IMAGE", "vSphere: image with the VDDK library"),
+    ("--warm", "warm_snapshot", "SNAPSHOT", "warm migration starting from this vSphere snapshot id"),
+)
+
+
+def _vmware_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--configuration", metavar="ID", help="OVF: the deployment option to use instead of the default"
+    )
+    for flag, dest, metavar, text in VMWARE_FLAGS:
+        parser.add_argument(flag, dest=dest, metavar=metavar, help=text)
+    parser.add_argument(
+        "--first-boot",
+        choices=("compatible", "virtio"),
+        default="compatible",
+        help="VMware: boot on SATA/e1000e (default) or, drivers installed, on virtio",
+    )
+
+
+def _vmware_extra(args: argparse.Namespace) -> dict[str, str]:
+    extra = {dest: getattr(args, dest) for _, dest, _, _ in VMWARE_FLAGS if getattr(args, dest, None)}
+    extra["first_boot"] = args.first_boot
+    return extra
 
 
 def _fail(message: str) -> int:
@@ -151,7 +186,12 @@ def _run_import(args: argparse.Namespace) -> int:
                 "Name the files to import, or read a cluster with --kubeconfig/--context and --namespace."
             )
         forced = SourceKind(args.source_kind) if args.source_kind else None
-        options = ImportOptions(namespace=args.namespace, adopt=bool(args.adopt))
+        options = ImportOptions(
+            namespace=args.namespace,
+            configuration=args.configuration,
+            adopt=bool(args.adopt),
+            extra=_vmware_extra(args),
+        )
         imported = import_files([Path(p) for p in args.sources], forced, options)
     result = imported.result
     if args.report:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from pulumi_kubevirt.importers.report import FieldStatus, ImportResult
+from pulumi_kubevirt.importers.vmware.mapping import vmware_rules_section
 
 REPORT_SCHEMA_VERSION = 1
 """Version of the JSON report (schemas/import-report.schema.json); bump it on any incompatible change."""
@@ -90,4 +91,5 @@ def report_markdown(result: ImportResult) -> str:
         f"| {_cell(r.message)} |"
         for r in result.records
     ]
+    lines += vmware_rules_section(result.records)
     return "\n".join(lines) + "\n"

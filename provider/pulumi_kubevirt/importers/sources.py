@@ -64,9 +64,14 @@ def _kubernetes_source() -> Source:
 
 def sources() -> tuple[Source, ...]:
     """Every registered source, in detection order (most specific first)."""
+    from pulumi_kubevirt.importers.vmware import source as vmware
+
     return (
+        vmware.PULUMI_STATE_SOURCE,
+        vmware.VSPHERE_SOURCE,
         _kubernetes_source(),
-        # vmware: one line per source here, e.g. ovf.SOURCE, ova.SOURCE, vsphere.SOURCE, pulumi_state.SOURCE
+        vmware.OVF_SOURCE,
+        vmware.OVA_SOURCE,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -842,13 +842,28 @@ def _map_nics(
     return nics
 
 
-def mapping_table_markdown() -> str:
-    """The mapping table as Markdown, for the import report and the docs."""
+def mapping_table_markdown(rules: Iterable[Rule] | None = None) -> str:
+    """The mapping table (or the rows for ``rules``) as Markdown, for the import report and the docs."""
+    wanted = set(rules) if rules is not None else set(Rule)
     lines = ["| rule | VMware field | becomes | why | upstream |", "|---|---|---|---|---|"]
     for row in MAPPING:
-        cells = (row.rule.value, row.source, row.target, row.reason, row.upstream)
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        if row.rule in wanted:
+            cells = (row.rule.value, row.source, row.target, row.reason, row.upstream)
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines)
+
+
+_CITED = re.compile(r"\[(?P<rule>[a-z-]+)\]$")
+
+
+def vmware_rules_section(records: Iterable[FieldRecord]) -> list[str]:
+    """Markdown lines: the mapping rows the records cite (``[rule]`` at the end of a message), if any."""
+    known = {rule.value for rule in Rule}
+    cited = {m["rule"] for r in records if (m := _CITED.search(r.message)) and m["rule"] in known}
+    if not cited:
+        return []
+    table = mapping_table_markdown(Rule(rule) for rule in cited)
+    return ["", "## VMware mapping rules cited above", "", *table.split("\n")]
 
 
 __all__ = [
