@@ -33,6 +33,10 @@ VMRO_SOURCE = (
     "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go syncRestartRequired; "
     "user-guide vm_rollout_strategies"
 )
+CDI_MULTI_STAGE_SOURCE = (
+    "kubevirt/containerized-data-importer v1.66.0 pkg/apiserver/webhooks/datavolume-validate.go Admit "
+    '("Always admit checkpoint updates for multi-stage migrations": vddk and imageio sources only)'
+)
 HALTED_NOTE = "halted: takes effect at next start"
 PENDING_NOTE = (
     "restart already pending (RestartRequired): KubeVirt propagates nothing more until the VM restarts"
@@ -255,6 +259,23 @@ POLICY: tuple[PolicyRule, ...] = (
         "kubevirt/containerized-data-importer pkg/apiserver/webhooks/datavolume-validate.go; "
         "pulumi_kubevirt/components.py IMMUTABLE_FIELDS",
         rule="datavolume_size",
+    ),
+    # Warm migration (VMware import): the one DataVolume spec update CDI admits. See WARM MIGRATION below.
+    PolicyRule(
+        "datavolume-checkpoints",
+        DV,
+        "spec.checkpoints",
+        "a multi-stage (warm) import copies each appended checkpoint into the same disk",
+        CDI_MULTI_STAGE_SOURCE,
+        rule="datavolume_checkpoints",
+    ),
+    PolicyRule(
+        "datavolume-final-checkpoint",
+        DV,
+        "spec.finalCheckpoint",
+        "the cutover: the last checkpoint is copied from the stopped source VM",
+        CDI_MULTI_STAGE_SOURCE,
+        rule="datavolume_final_checkpoint",
     ),
     PolicyRule(
         "datavolume-spec-immutable",
@@ -663,6 +684,66 @@ def rule_secret_data(change: Diff, ctx: RuleContext) -> Verdict:
     return Verdict(Impact.LIVE, "readers of the Secret see the new value")
 
 
+# --- WARM MIGRATION (VMware import) -------------------------------------------------------------
+# CDI's webhook compares old and new DataVolume specs with checkpoints and finalCheckpoint blanked out, when
+# the new spec has checkpoints and a vddk or imageio source: only then is the update admitted in place.
+
+MULTI_STAGE_SOURCES = ("vddk", "imageio")
+CUTOVER_NOTE = "CUTOVER: downtime starts; the source VM must be powered off before this apply"
+
+
+def _multi_stage(ctx: RuleContext) -> bool:
+    source = (ctx.desired.get("spec") or {}).get("source") or {}
+    return isinstance(source, Mapping) and any(kind in source for kind in MULTI_STAGE_SOURCES)
+
+
+def _rejected_replaces(what: str) -> Verdict:
+    return Verdict(
+        Impact.DESTROYS_DATA,
+        f"{what}: CDI admits checkpoint updates only on a vddk or imageio DataVolume that keeps at least one "
+        "checkpoint, so the DataVolume is recreated and the copy starts over",
+        replaces=True,
+    )
+
+
+def rule_datavolume_checkpoints(change: Diff, ctx: RuleContext) -> Verdict:
+    before = list(change.before or [])
+    after = list(change.after or [])
+    if not _multi_stage(ctx) or not after:
+        return _rejected_replaces("checkpoints changed")
+    if len(after) > len(before) and after[: len(before)] == before:
+        added = ", ".join(str(c.get("current")) for c in after[len(before) :] if isinstance(c, Mapping))
+        return Verdict(
+            Impact.LIVE,
+            f"appends checkpoint {added}: CDI copies the blocks changed since the last one into the same "
+            "disk, in place; the KubeVirt VM stays halted and the source VM keeps running",
+        )
+    return Verdict(
+        Impact.NONE,
+        "checkpoints already copied were changed or removed",
+        error="Checkpoints CDI has copied cannot change: the disk already holds them.",
+        fix="Keep the existing checkpoints as they are and only append new ones.",
+    )
+
+
+def rule_datavolume_final_checkpoint(change: Diff, ctx: RuleContext) -> Verdict:
+    if not _multi_stage(ctx):
+        return _rejected_replaces("finalCheckpoint changed")
+    if change.after is True and not change.before:
+        return Verdict(
+            Impact.LIVE,
+            "the cutover: CDI copies the last checkpoint, taken from the powered-off source VM, and finishes "
+            "the import; the VM can start once it succeeds",
+            CUTOVER_NOTE,
+        )
+    return Verdict(
+        Impact.NONE,
+        "a finished multi-stage import cannot be resumed",
+        error="finalCheckpoint cannot go back to false: CDI has completed (or is completing) the import.",
+        fix="Leave final_checkpoint: true; to copy again, import into a new disk.",
+    )
+
+
 RULE_FUNCTIONS: Mapping[str, Callable[[Diff, RuleContext], Verdict]] = {
     "cpu_sockets": rule_cpu_sockets,
     "memory_guest": rule_memory_guest,
@@ -674,4 +755,6 @@ RULE_FUNCTIONS: Mapping[str, Callable[[Diff, RuleContext], Verdict]] = {
     "disk_size": rule_disk_size,
     "datavolume_size": rule_datavolume_size,
     "secret_data": rule_secret_data,
+    "datavolume_checkpoints": rule_datavolume_checkpoints,
+    "datavolume_final_checkpoint": rule_datavolume_final_checkpoint,
 }
