@@ -102,6 +102,7 @@ class Rule(enum.StrEnum):
     CDROM = "cdrom"
     FLOPPY = "floppy"
     IGNORED = "ignored-device"
+    VMWARE_SETTING = "vmware-setting"
     INDEPENDENT_DISK = "blocker-independent-disk"
     RDM = "blocker-rdm"
     PCI_PASSTHROUGH = "blocker-pci-passthrough"
@@ -329,6 +330,14 @@ MAPPING: tuple[MappingRow, ...] = (
         "kubevirt v1.9.0 schema.go Devices",
     ),
     MappingRow(
+        Rule.VMWARE_SETTING,
+        "other vmw:Config keys (nestedHVEnabled, powerOpInfo.*, tools.*)",
+        "(dropped)",
+        "VMware-only behaviour (power operations, VMware Tools, nested virtualisation) with no KubeVirt "
+        "field the importer sets; listed so nothing is dropped silently",
+        "DSP0243 vmw:Config (VMware OVF extension)",
+    ),
+    MappingRow(
         Rule.INDEPENDENT_DISK,
         "diskMode independent_*",
         "error",
@@ -502,6 +511,8 @@ def _map_vm(vm: SourceVm, name: str, options: VmwareOptions, fleet: dict[str, An
         report.add(floppy, FieldStatus.DROPPED, Rule.FLOPPY)
     for origin, why in vm.ignored:
         report.add(origin, FieldStatus.DROPPED, Rule.IGNORED, note=why)
+    for origin, setting in vm.unread_settings:
+        report.add(origin, FieldStatus.DROPPED, Rule.VMWARE_SETTING, note=f"{setting}: not carried over")
     for origin in vm.pci_passthrough:
         report.problem(origin, Rule.PCI_PASSTHROUGH, "a PCI passthrough device cannot move with the VM")
     entry["disks"] = disks

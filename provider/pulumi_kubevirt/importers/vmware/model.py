@@ -115,3 +115,5 @@ class SourceVm:
     """vSphere Changed Block Tracking (``changeTrackingEnabled``); ``None`` when the source does not say."""
     ignored: tuple[tuple[Origin, str], ...] = field(default=())
     """Source devices with no KubeVirt counterpart worth keeping (USB, sound, video), with why."""
+    unread_settings: tuple[tuple[Origin, str], ...] = field(default=())
+    """VMware settings (``vmw:Config`` keys) the mapping does not read, with their values."""

@@ -281,6 +281,7 @@ def _virtual_system(
     cdroms: list[SourceCdrom] = []
     floppies: list[Origin] = []
     ignored: list[tuple[Origin, str]] = []
+    unread: list[tuple[Origin, str]] = []
     vtpm = False
     for item in items:
         kind = item.resource_type
@@ -330,9 +331,7 @@ def _virtual_system(
         if key in READ_CONFIG_KEYS:
             origins[key] = config_origin(key)
         else:
-            ignored.append(
-                (config_origin(key), f"vmw:Config {key}={config[key]}: a VMware setting not carried over")
-            )
+            unread.append((config_origin(key), f"vmw:Config {key}={config[key]}"))
     os_section = _child(system, "OperatingSystemSection")
     guest_id = cim_id = description = None
     if os_section is not None:
@@ -366,6 +365,7 @@ def _virtual_system(
         if "changeTrackingEnabled" in config
         else None,
         ignored=tuple(ignored),
+        unread_settings=tuple(unread),
     )
 
 
