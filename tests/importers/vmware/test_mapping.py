@@ -1,0 +1,225 @@
+"""The mapping rules one by one: blockers, maps, identity, hot-add, guest OS table, first boot, warm."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+
+from pulumi_kubevirt.importers.report import FieldStatus
+from pulumi_kubevirt.importers.vmware import FirstBoot, NetworkTarget, load_vsphere_json
+from pulumi_kubevirt.importers.vmware.guest_os import GUEST_OS_TABLE, guest_os
+from pulumi_kubevirt.importers.vmware.mapping import MAPPING, Rule, kubernetes_name, map_vms
+from pulumi_kubevirt.importers.vmware.ovf import parse_ovf
+from pulumi_kubevirt.importers.vmware.vsphere import parse_vsphere
+
+from .conftest import CORPUS, options_for
+
+PHOTON = json.loads((CORPUS / "govc-vminfo-config-photon.json").read_text(encoding="utf-8"))
+INSTANCETYPES = CORPUS.parent.parent / "kubevirt" / "instancetypes"
+
+
+def photon(edit: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    document = copy.deepcopy(PHOTON)
+    if edit is not None:
+        edit(document)
+    return document
+
+
+def device(document: dict[str, Any], type_name: str) -> dict[str, Any]:
+    return next(d for d in document["hardware"]["device"] if d["_typeName"] == type_name)
+
+
+def load(document: dict[str, Any], **overrides: Any) -> Any:
+    vms = parse_vsphere(document, "vm.json")
+    return load_vsphere_json(json.dumps(document).encode(), "vm.json", options_for(vms, **overrides))
+
+
+def _independent(d: dict[str, Any]) -> None:
+    device(d, "VirtualDisk")["backing"]["diskMode"] = "independent_persistent"
+
+
+def _rdm(d: dict[str, Any]) -> None:
+    device(d, "VirtualDisk")["backing"] = {
+        "_typeName": "VirtualDiskRawDiskMappingVer1BackingInfo",
+        "fileName": "[datastore1] test/test-rdm.vmdk",
+        "compatibilityMode": "physicalMode",
+        "lunUuid": "0200000000600508b1001c",
+    }
+
+
+def _passthrough(d: dict[str, Any]) -> None:
+    d["hardware"]["device"].append(
+        {"_typeName": "VirtualPCIPassthrough", "key": 13000, "deviceInfo": {"label": "PCI device 0"}}
+    )
+
+
+def _shared(d: dict[str, Any]) -> None:
+    device(d, "VirtualDisk")["backing"]["sharing"] = "sharingMultiWriter"
+
+
+@dataclass(frozen=True)
+class Blocker:
+    id: str
+    edit: Callable[[dict[str, Any]], None]
+    rule: Rule
+    text: str
+    warm: bool = False
+
+
+BLOCKERS = [
+    Blocker("independent-disk", _independent, Rule.INDEPENDENT_DISK, "independent disk"),
+    Blocker("raw-device-mapping", _rdm, Rule.RDM, "raw device mapping"),
+    Blocker("pci-passthrough", _passthrough, Rule.PCI_PASSTHROUGH, "PCI passthrough"),
+    Blocker("multi-writer-disk", _shared, Rule.SHARED_DISK, "multi-writer"),
+    Blocker("warm-without-cbt", lambda d: None, Rule.CBT, "Changed Block Tracking, which is off", warm=True),
+]
+
+
+@pytest.mark.parametrize("blocker", BLOCKERS, ids=[b.id for b in BLOCKERS])
+def test_blockers_are_errors_with_a_fix(blocker: Blocker) -> None:
+    overrides = {"warm_snapshot": "snapshot-101"} if blocker.warm else {}
+    result = load(photon(blocker.edit), **overrides)
+    matching = [p for p in result.problems if blocker.text in p.message]
+    assert matching, [p.line() for p in result.problems]
+    fix = next(row.reason for row in MAPPING if row.rule is blocker.rule)
+    assert matching[0].fix == fix
+    assert matching[0].path.startswith("vm.json:")
+
+
+def test_warm_with_change_tracking_gets_a_first_checkpoint_and_stays_halted() -> None:
+    result = load(photon(lambda d: d.update(changeTrackingEnabled=True)), warm_snapshot="snapshot-101")
+    assert result.problems == ()
+    disk = result.fleet["disks"]["test-disk1"]
+    assert disk["checkpoints"] == [{"previous": "", "current": "snapshot-101"}]
+    assert "final_checkpoint" not in disk
+    assert result.fleet["vms"]["test"]["run_strategy"] == "Halted"
+
+
+def test_unmapped_networks_and_datastores_are_one_error_each_listing_every_name() -> None:
+    def two_nics(d: dict[str, Any]) -> None:
+        nic = copy.deepcopy(device(d, "VirtualVmxnet3"))
+        nic.update(key=4001, macAddress="00:50:56:ac:4d:ee")
+        nic["backing"]["deviceName"] = "Backup LAN"
+        d["hardware"]["device"].append(nic)
+
+    result = load(photon(two_nics), network_map={}, storage_map={"other-ds": "x"})
+    messages = {p.path: p.message for p in result.problems}
+    assert messages["--network-map"] == "these networks are not mapped: 'Backup LAN', 'VM Network'"
+    assert messages["--storage-map"] == "these datastores are not mapped to storage classes: 'datastore1'"
+    assert result.fleet["vms"]["test"]["nics"]  # the rest is still mapped, but nothing is written on problems
+
+
+def test_two_nics_cannot_share_the_pod_network() -> None:
+    [vm] = parse_ovf((CORPUS / "vsphere-win2008-two-nics.ovf").read_bytes(), "two.ovf")
+    result = map_vms([vm], options_for((vm,), network_map={"3c705": NetworkTarget(None)}))
+    assert any("only one NIC can use the pod network" in p.message for p in result.problems)
+
+
+def test_duplicate_macs_across_vms_are_caught() -> None:
+    [vm] = parse_vsphere(photon(), "a.json")
+    [other] = parse_vsphere(photon(lambda d: d.update(name="test-copy")), "b.json")
+    result = map_vms([vm, other], options_for((vm, other)))
+    assert any("00:50:56:ac:4d:ed" in p.message or "MAC" in p.message for p in result.problems), (
+        result.problems
+    )
+
+
+def test_same_name_twice_is_an_error_naming_both_files() -> None:
+    [vm] = parse_vsphere(photon(), "a.json")
+    [again] = parse_vsphere(photon(), "b.json")
+    result = map_vms([vm, again], options_for((vm, again)))
+    assert any("also used by a.json" in p.message for p in result.problems)
+
+
+def test_hot_add_gives_headroom_of_kubevirts_default_ratio() -> None:
+    result = load(photon(lambda d: d.update(cpuHotAddEnabled=True, memoryHotAddEnabled=True)))
+    vm = result.fleet["vms"]["test"]
+    assert vm["cpu"] == {"sockets": 1, "cores": 1, "max_sockets": 4}
+    assert vm["memory"] == {"guest": "2Gi", "max_guest": "8Gi"}
+
+
+def test_first_boot_virtio_is_the_second_step() -> None:
+    path = CORPUS / "vsphere-win2019-efi-secureboot-vtpm.ovf"
+    [vm] = parse_ovf(path.read_bytes(), path.name)
+    compatible = map_vms([vm], options_for((vm,))).fleet["vms"]["win19"]
+    virtio = map_vms([vm], options_for((vm,), first_boot=FirstBoot.VIRTIO)).fleet["vms"]["win19"]
+    assert (compatible["preference"], compatible["disks"][0]["bus"], compatible["nics"][0]["model"]) == (
+        "windows.2k19",
+        "sata",
+        "e1000e",
+    )
+    assert (virtio["preference"], virtio["disks"][0]["bus"], virtio["nics"][0]["model"]) == (
+        "windows.2k19.virtio",
+        "virtio",
+        "virtio",
+    )
+    # Only the devices and preference change between the steps: identity and sizes stay.
+    same = {k: v for k, v in compatible.items() if k not in ("preference", "disks", "nics")}
+    assert same == {k: v for k, v in virtio.items() if k not in ("preference", "disks", "nics")}
+
+
+@pytest.mark.parametrize(
+    ("guest_id", "preference"),
+    [
+        ("windows9_64Guest", "windows.10"),
+        ("windows9Guest", "windows.10"),
+        ("windows9Server64Guest", "windows.2k16"),
+        ("windows2019srv_64Guest", "windows.2k19"),
+        ("windows2019srvNext_64Guest", "windows.2k22"),
+        ("windows2022srvNext_64Guest", "windows.2k25"),
+        ("windows11_64Guest", "windows.11"),
+        ("windows7Server64Guest", "windows.2k8"),
+        ("rhel9_64Guest", "rhel.9"),
+        ("rhel6_64Guest", "linux"),
+        ("centos9_64Guest", "centos.stream9"),
+        ("ubuntu64Guest", "ubuntu"),
+        ("debian12_64Guest", "debian"),
+        ("sles15_64Guest", "sles"),
+        ("vmwarePhoton64Guest", "linux"),
+        ("other5xLinux64Guest", "linux"),
+    ],
+)
+def test_guest_table(guest_id: str, preference: str) -> None:
+    row = guest_os(guest_id)
+    assert row is not None and row.preference == preference
+
+
+def test_unknown_guest_gets_no_preference_and_a_warning() -> None:
+    result = load(photon(lambda d: d.update(guestId="solaris11_64Guest")))
+    assert "preference" not in result.fleet["vms"]["test"]
+    [row] = [r for r in result.records if r.path == "guestId"]
+    assert row.status is FieldStatus.WARNED
+
+
+def test_every_preference_in_the_table_exists_in_common_instancetypes() -> None:
+    names = set()
+    for path in INSTANCETYPES.glob("*.yaml"):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            for item in (document or {}).get("items", [document] if document else []):
+                if item.get("kind", "").endswith("Preference"):
+                    names.add(item["metadata"]["name"])
+    assert len(names) > 50, f"no preferences found in {INSTANCETYPES}"
+    used = {p for row in GUEST_OS_TABLE for p in (row.preference, row.virtio_preference) if p}
+    assert used - names == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("Win 2019 (prod)", "win-2019-prod"), ("DB_01", "db-01"), ("---", "vm"), ("a" * 80, "a" * 63)],
+    ids=["spaces-and-brackets", "underscore", "nothing-left", "too-long"],
+)
+def test_kubernetes_name(name: str, expected: str) -> None:
+    assert kubernetes_name(name) == expected
+
+
+def test_vddk_source_carries_no_credentials() -> None:
+    result = load(photon())
+    vddk = result.fleet["disks"]["test-disk1"]["source"]["vddk"]
+    assert set(vddk) == {"url", "uuid", "backing_file", "thumbprint", "secret_ref"}
+    assert vddk["secret_ref"] == "vcenter-credentials"
