@@ -187,7 +187,8 @@ def test_first_boot_virtio_is_the_second_step() -> None:
 )
 def test_guest_table(guest_id: str, preference: str) -> None:
     row = guest_os(guest_id)
-    assert row is not None and row.preference == preference
+    assert row is not None
+    assert row.preference == preference
 
 
 def test_unknown_guest_gets_no_preference_and_a_warning() -> None:

@@ -21,7 +21,7 @@ from .conftest import CORPUS, options_for
 
 PHOTON = json.loads((CORPUS / "govc-vminfo-config-photon.json").read_text(encoding="utf-8"))
 
-# A small descriptor with a deployment option per size; {o} is the element prefix, {ns} the envelope namespace.
+# A small descriptor with two deployment options; {o} is the element prefix, {ns} the envelope namespace.
 DESCRIPTOR = """<?xml version="1.0"?>
 <{o}Envelope {default} xmlns:ovf="{ns}" xmlns:vmw="http://www.vmware.com/schema/ovf"
     xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData">
@@ -54,7 +54,8 @@ DESCRIPTOR = """<?xml version="1.0"?>
         <rasd:ElementName>Network adapter 1</rasd:ElementName>
         <rasd:AutomaticAllocation>false</rasd:AutomaticAllocation>
         <rasd:Address>00:50:56:AB:CD:EF</rasd:Address>
-        <rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType><rasd:Connection>App VLAN</rasd:Connection></{o}Item>
+        <rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType>
+        <rasd:Connection>App VLAN</rasd:Connection></{o}Item>
       <vmw:Config ovf:required="false" vmw:key="firmware" vmw:value="efi"/>
       <vmw:Config ovf:required="false" vmw:key="cpuHotAddEnabled" vmw:value="true"/>
     </{o}VirtualHardwareSection>
@@ -255,7 +256,7 @@ def test_pulumi_vsphere_stack_export() -> None:
         "[datastore-21] db-01/db-01.vmdk",
         "[datastore-42] db-01/db-01_1.vmdk",
     ]
-    assert vm.vtpm and vm.secure_boot and vm.cpu_hot_add
+    assert (vm.vtpm, vm.secure_boot, vm.cpu_hot_add) == (True, True, True)
     result = load_pulumi_state(data, "stack.json", options_for((vm,)))
     assert result.problems == ()
     config = result.fleet["vms"]["db-01"]
