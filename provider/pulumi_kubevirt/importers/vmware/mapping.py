@@ -454,12 +454,12 @@ def _require_mapped(vms: Sequence[SourceVm], options: VmwareOptions, report: _Re
     networks = sorted({nic.network for vm in vms for nic in vm.nics} - set(options.network_map))
     if networks:
         listed = ", ".join(repr(n) for n in networks)
-        example = "\n".join(f"  {n!r}: pod" for n in networks)
+        example = ", ".join(f"{n!r}: pod" for n in networks)
         report.problems.append(
             Problem(
                 "--network-map",
                 f"these networks are not mapped: {listed}",
-                f"add them to the network map file, e.g.\nnetworks:\n{example}",
+                f"map each to pod or to a Network in the --network-map file, e.g. networks: {{{example}}}",
             )
         )
     if ANY_DATASTORE in options.storage_map:
