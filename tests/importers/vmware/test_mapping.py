@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
+from pulumi_kubevirt.core.quantity import parse_quantity
 from pulumi_kubevirt.importers.report import FieldStatus
 from pulumi_kubevirt.importers.vmware import FirstBoot, NetworkTarget, load_vsphere_json
-from pulumi_kubevirt.importers.vmware.guest_os import GUEST_OS_TABLE, guest_os
+from pulumi_kubevirt.importers.vmware.guest_os import GUEST_OS_TABLE, PREFERENCE_REQUIREMENTS, guest_os
 from pulumi_kubevirt.importers.vmware.mapping import MAPPING, Rule, kubernetes_name, map_vms
 from pulumi_kubevirt.importers.vmware.ovf import parse_ovf
 from pulumi_kubevirt.importers.vmware.vsphere import parse_vsphere
@@ -146,7 +147,10 @@ def test_hot_add_gives_headroom_of_kubevirts_default_ratio() -> None:
 
 def test_first_boot_virtio_is_the_second_step() -> None:
     path = CORPUS / "vsphere-win2019-efi-secureboot-vtpm.ovf"
-    [vm] = parse_ovf(path.read_bytes(), path.name)
+    text = path.read_text(encoding="utf-8").replace(
+        "<rasd:VirtualQuantity>4</rasd:VirtualQuantity>", "<rasd:VirtualQuantity>4096</rasd:VirtualQuantity>"
+    )
+    [vm] = parse_ovf(text, path.name)
     compatible = map_vms([vm], options_for((vm,))).fleet["vms"]["win19"]
     virtio = map_vms([vm], options_for((vm,), first_boot=FirstBoot.VIRTIO)).fleet["vms"]["win19"]
     assert (compatible["preference"], compatible["disks"][0]["bus"], compatible["nics"][0]["model"]) == (
@@ -198,16 +202,49 @@ def test_unknown_guest_gets_no_preference_and_a_warning() -> None:
     assert row.status is FieldStatus.WARNED
 
 
-def test_every_preference_in_the_table_exists_in_common_instancetypes() -> None:
-    names = set()
+def preferences() -> dict[str, dict[str, Any]]:
+    """The cluster preferences of the common-instancetypes bundle, by name."""
+    found = {}
     for path in INSTANCETYPES.glob("*.yaml"):
         for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             for item in (document or {}).get("items", [document] if document else []):
                 if item.get("kind", "").endswith("Preference"):
-                    names.add(item["metadata"]["name"])
-    assert len(names) > 50, f"no preferences found in {INSTANCETYPES}"
+                    found[item["metadata"]["name"]] = item["spec"]
+    assert len(found) > 50, f"no preferences found in {INSTANCETYPES}"
+    return found
+
+
+def test_every_preference_in_the_table_exists_in_common_instancetypes() -> None:
     used = {p for row in GUEST_OS_TABLE for p in (row.preference, row.virtio_preference) if p}
-    assert used - names == set()
+    assert used - set(preferences()) == set()
+
+
+def test_requirement_table_matches_common_instancetypes() -> None:
+    bundle = preferences()
+    used = {p for row in GUEST_OS_TABLE for p in (row.preference, row.virtio_preference) if p}
+    expected = {}
+    for name in used:
+        spec = bundle[name]
+        # The table counts sockets: true while every used preference prefers sockets (KubeVirt's default).
+        assert (spec.get("cpu") or {}).get("preferredCPUTopology", "sockets") == "sockets", name
+        requirements = spec.get("requirements")
+        if requirements:
+            memory = int(parse_quantity(requirements["memory"]["guest"]))
+            expected[name] = (requirements["cpu"]["guest"], memory)
+    assert expected == PREFERENCE_REQUIREMENTS
+
+
+def test_a_vm_below_its_preference_requirements_gets_none_and_a_warning() -> None:
+    # Windows 11 with 1 socket x 2 cores: KubeVirt counts windows.11's 2 vCPUs in sockets.
+    document = photon(lambda d: d.update(guestId="windows11_64Guest", name="desk"))
+    document["hardware"].update(numCPU=2, numCoresPerSocket=2, memoryMB=8192)
+    result = load(document)
+    assert "preference" not in result.fleet["vms"]["desk"]
+    [row] = [r for r in result.records if r.path == "guestId" and r.message.endswith("[guest-os]")]
+    assert row.status is FieldStatus.WARNED
+    assert "requires 2 socket(s) and 4Gi, and the VM has 1 and 8Gi" in row.message
+    document["hardware"].update(numCoresPerSocket=1)
+    assert load(document).fleet["vms"]["desk"]["preference"] == "windows.11"
 
 
 @pytest.mark.parametrize(

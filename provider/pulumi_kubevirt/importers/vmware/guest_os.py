@@ -176,6 +176,47 @@ GUEST_OS_TABLE: tuple[GuestOs, ...] = (
 )
 _COMPILED = tuple((re.compile(f"^(?:{row.pattern})$"), row) for row in GUEST_OS_TABLE)
 
+GI = 2**30
+MI = 2**20
+# What each preference requires (common-instancetypes v1.7.0 ``spec.requirements``): (sockets, memory bytes).
+# KubeVirt rejects a VM below them (kubevirt v1.9.0 pkg/instancetype/preference/requirements/cpu.go and
+# memory.go, called from pkg/virt-api/webhooks/validating-webhook/admitters/vms-admitter.go). The CPU
+# requirement is counted in sockets, these preferences' (default) preferred topology (apply/cpu.go
+# GetPreferredTopology), so a 1-socket x 2-core Windows 11 VM does not meet windows.11's 2.
+PREFERENCE_REQUIREMENTS: dict[str, tuple[int, int]] = {
+    "centos.stream9": (1, 1536 * MI),
+    "debian": (1, 512 * MI),
+    "fedora": (1, 2 * GI),
+    "opensuse.leap": (1, 2 * GI),
+    "oraclelinux": (2, 4 * GI),
+    "rhel.10": (1, 1536 * MI),
+    "rhel.7": (1, 1 * GI),
+    "rhel.8": (1, 1536 * MI),
+    "rhel.9": (1, 1536 * MI),
+    "sles": (1, 2 * GI),
+    "ubuntu": (1, 2 * GI),
+    "windows.10": (1, 2 * GI),
+    "windows.10.virtio": (1, 2 * GI),
+    "windows.11": (2, 4 * GI),
+    "windows.11.virtio": (2, 4 * GI),
+    "windows.2k12": (1, 512 * MI),
+    "windows.2k12.virtio": (1, 512 * MI),
+    "windows.2k16": (1, 2 * GI),
+    "windows.2k16.virtio": (1, 2 * GI),
+    "windows.2k19": (1, 2 * GI),
+    "windows.2k19.virtio": (1, 2 * GI),
+    "windows.2k22": (1, 2 * GI),
+    "windows.2k22.virtio": (1, 2 * GI),
+    "windows.2k25": (1, 2 * GI),
+    "windows.2k25.virtio": (1, 2 * GI),
+    "windows.2k3": (1, 256 * MI),
+    "windows.2k8": (1, 512 * MI),
+    "windows.2k8.virtio": (1, 512 * MI),
+    "windows.7": (1, 2 * GI),
+    "windows.7.virtio": (1, 2 * GI),
+    "windows.xp": (1, 128 * MI),
+}
+
 # CIM OSType ids with a single vSphere guest id (govmomi ovf/cim.go, the entries without a version).
 CIM_GUEST_IDS: dict[int, str] = {
     36: "otherLinuxGuest",

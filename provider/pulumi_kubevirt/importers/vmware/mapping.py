@@ -16,7 +16,13 @@ from typing import Any
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem, ValidationError
 from pulumi_kubevirt.importers.report import FieldRecord, FieldStatus, ImportResult
-from pulumi_kubevirt.importers.vmware.guest_os import CIM_GUEST_IDS, GuestOs, OsFamily, guest_os
+from pulumi_kubevirt.importers.vmware.guest_os import (
+    CIM_GUEST_IDS,
+    PREFERENCE_REQUIREMENTS,
+    GuestOs,
+    OsFamily,
+    guest_os,
+)
 from pulumi_kubevirt.importers.vmware.maps import ANY_DATASTORE, NetworkTarget
 from pulumi_kubevirt.importers.vmware.model import (
     Bus,
@@ -600,11 +606,27 @@ def _map_guest_os(
         return None
     virtio = options.first_boot is FirstBoot.VIRTIO
     preference = row.virtio_preference if virtio and row.virtio_preference else row.preference
+    sockets = entry["cpu"]["sockets"]
+    needed_sockets, needed_memory = PREFERENCE_REQUIREMENTS.get(preference or "", (0, 0))
+    if preference is not None and (sockets < needed_sockets or vm.memory_bytes < needed_memory):
+        report.add(
+            origin,
+            FieldStatus.WARNED,
+            Rule.GUEST_OS,
+            paths.join(target, "preference"),
+            f"{guest_id} is {row.description}, but preference {preference} requires {needed_sockets} "
+            f"socket(s) and {quantity(needed_memory)}, and the VM has {sockets} and "
+            f"{quantity(vm.memory_bytes)}: "
+            "KubeVirt would reject the VM, so no preference is set; give the VM more, then set it",
+        )
+        preference = None
     if preference is not None:
         entry["preference"] = preference
     if row.template_os is not None:
         entry["template_annotations"] = {OS_ANNOTATION: row.template_os}
     via = f" (CIM id {vm.os_cim_id})" if vm.guest_id is None else ""
+    if preference is None:
+        return row
     report.add(
         origin,
         FieldStatus.RENAMED,
