@@ -42,6 +42,8 @@ VIRTIO_WIN_SIZE = "2Gi"
 # KubeVirt's default ratio between the maximum and the initial sockets or memory.
 MAX_HOTPLUG_RATIO = 4
 OS_ANNOTATION = "vm.kubevirt.io/os"
+# VMware NIC types KubeVirt has the same device for (pkg/network/admitter/netiface.go validInterfaceModels).
+SAME_NIC_MODEL: Mapping[str, str] = {"e1000": "e1000", "e1000e": "e1000e", "pcnet32": "pcnet"}
 _NOT_NAME = re.compile(r"[^a-z0-9-]+")
 
 
@@ -247,7 +249,7 @@ MAPPING: tuple[MappingRow, ...] = (
         "disks[0].boot_order: 1",
         "the disk VMware's BIOS boots when no boot order is set: IDE before SCSI, then SATA, NVMe; "
         "check it (the report warns)",
-        "VMware BIOS default boot order",
+        "VMware's documented BIOS default (no source code to cite: hence a warning on every import)",
     ),
     MappingRow(
         Rule.DISK_VDDK,
@@ -274,8 +276,8 @@ MAPPING: tuple[MappingRow, ...] = (
         Rule.STORAGE_CLASS,
         "datastore",
         "disks.<name>.storage_class",
-        "from --storage-map; a datastore with no entry (and no '*') is an error",
-        "this project",
+        "from --storage-map; a datastore with no entry (and no '*') is an error, never a silent default",
+        "kvplan import --storage-map (importers/vmware/maps.py)",
     ),
     MappingRow(
         Rule.WARM,
@@ -296,37 +298,41 @@ MAPPING: tuple[MappingRow, ...] = (
         Rule.NIC_MODEL,
         "NIC type (E1000, E1000E, VMXNET3, PCNet32)",
         "nics[].model",
-        "compatible first boot: e1000e (e1000 for Windows 2008 and older), whose drivers the guest has; "
-        "vmxnet3 has no KubeVirt counterpart; the second step switches to virtio",
-        "kubevirt v1.9.0 interface models; common-instancetypes windows.* preferredInterfaceModel",
+        "compatible first boot: the same model where KubeVirt has it (E1000 e1000, E1000E e1000e, PCNet32 "
+        "pcnet), so the guest's driver binds; VMXNET3 has no counterpart and becomes e1000e (e1000 for "
+        "Windows 2008 and older); the second step switches to virtio",
+        "kubevirt v1.9.0 pkg/network/admitter/netiface.go validInterfaceModels; common-instancetypes "
+        "windows.* preferredInterfaceModel",
     ),
     MappingRow(
         Rule.NIC_NETWORK,
         "port group / OVF network",
         "nics[].network, networks",
         "from --network-map: pod (masquerade) or a Multus Network (bridge binding); unmapped is an error",
-        "kubevirt v1.9.0 pkg/network admitters (masquerade only on the pod network)",
+        "kubevirt v1.9.0 pkg/network/admitter/binding.go (masquerade only with the pod network)",
     ),
     MappingRow(
         Rule.NIC_LINK,
         "connected at power-on: false",
-        "(dropped)",
-        "KubeVirt brings every declared interface up; remove the NIC if it must stay unplugged",
-        "kubevirt v1.9.0 schema.go Interface.State",
+        "(warned)",
+        "KubeVirt can start a link down (Interface.state: down) but the typed spec has no field for it: "
+        "the NIC comes up connected; remove it if it must stay unplugged",
+        "kubevirt v1.9.0 staging/src/kubevirt.io/api/core/v1/schema.go InterfaceState",
     ),
     MappingRow(
         Rule.CDROM,
         "CD/DVD drive",
         "(dropped)",
-        "source CD-ROMs hold install media or host devices, not data; ISOs are not copied",
-        "this project",
+        "source CD-ROMs hold install media or a host's drive, not the VM's data; ISOs are not copied "
+        "(a Windows guest gets the virtio-win CD-ROM instead)",
+        "vSphere VirtualCdrom backings (ISO file, host device, remote passthrough)",
     ),
     MappingRow(
         Rule.FLOPPY,
         "floppy drive",
         "(dropped)",
         "KubeVirt has no floppy device",
-        "kubevirt v1.9.0 schema.go DiskDevice",
+        "kubevirt v1.9.0 staging/src/kubevirt.io/api/core/v1/schema.go DiskDevice (disk, lun, cdrom)",
     ),
     MappingRow(
         Rule.IGNORED,
@@ -834,8 +840,12 @@ def _map_nics(
     report: _Report,
 ) -> list[dict[str, Any]]:
     nics: list[dict[str, Any]] = []
-    model = "virtio" if options.first_boot is FirstBoot.VIRTIO else (row.compatible_nic if row else "e1000e")
+    fallback = row.compatible_nic if row else "e1000e"
     for index, nic in enumerate(vm.nics):
+        if options.first_boot is FirstBoot.VIRTIO:
+            model = "virtio"
+        else:
+            model = SAME_NIC_MODEL.get(nic.model.lower().removeprefix("virtual"), fallback)
         nic_target = paths.join(target, "nics", index)
         entry: dict[str, Any] = {"name": f"nic{index + 1}", "model": model}
         mapped = options.network_map.get(nic.network)
@@ -858,7 +868,7 @@ def _map_nics(
                 else "(unmapped)"
             ),
         )
-        same = nic.model.lower().removeprefix("virtual") == model
+        same = SAME_NIC_MODEL.get(nic.model.lower().removeprefix("virtual")) == model
         report.add(
             nic.origin,
             FieldStatus.MAPPED if same else FieldStatus.RENAMED,
@@ -870,7 +880,7 @@ def _map_nics(
             entry["mac_address"] = nic.mac_address
             report.add(nic.origin, FieldStatus.MAPPED, Rule.NIC_MAC, paths.join(nic_target, "mac_address"))
         if not nic.start_connected:
-            report.add(nic.origin, FieldStatus.DROPPED, Rule.NIC_LINK)
+            report.add(nic.origin, FieldStatus.WARNED, Rule.NIC_LINK)
         nics.append(entry)
     return nics
 
