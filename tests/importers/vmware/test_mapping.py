@@ -261,3 +261,24 @@ def test_vddk_source_carries_no_credentials() -> None:
     vddk = result.fleet["disks"]["test-disk1"]["source"]["vddk"]
     assert set(vddk) == {"url", "uuid", "backing_file", "thumbprint", "secret_ref"}
     assert vddk["secret_ref"] == "vcenter-credentials"
+
+
+def test_the_vsphere_boot_order_picks_the_boot_disk() -> None:
+    def second_disk_boots(d: dict[str, Any]) -> None:
+        disk = copy.deepcopy(device(d, "VirtualDisk"))
+        disk.update(key=2001, unitNumber=1, capacityInBytes=8 * 2**30)
+        disk["backing"].update(
+            fileName="[datastore1] test/test_1.vmdk", uuid="6000C298-0000-0000-0000-000000000001"
+        )
+        d["hardware"]["device"].append(disk)
+        d["bootOptions"]["bootOrder"] = [
+            {"_typeName": "VirtualMachineBootOptionsBootableCdromDevice"},
+            {"_typeName": "VirtualMachineBootOptionsBootableDiskDevice", "deviceKey": 2001},
+        ]
+
+    result = load(photon(second_disk_boots))
+    first = result.fleet["vms"]["test"]["disks"][0]
+    assert (first["boot_order"], first["serial"]) == (1, "6000c298000000000000000000000001")
+    assert result.fleet["disks"][first["disk"]]["size"] == "8Gi"
+    [row] = [r for r in result.records if r.message.endswith("[boot-disk]")]
+    assert (row.status, row.path) == (FieldStatus.MAPPED, "hardware.device[key=2001]")

@@ -247,9 +247,10 @@ MAPPING: tuple[MappingRow, ...] = (
         Rule.BOOT_DISK,
         "disk order",
         "disks[0].boot_order: 1",
-        "the disk VMware's BIOS boots when no boot order is set: IDE before SCSI, then SATA, NVMe; "
-        "check it (the report warns)",
-        "VMware's documented BIOS default (no source code to cite: hence a warning on every import)",
+        "the disk vSphere's bootOptions.bootOrder names first; without a boot order, the disk VMware's BIOS "
+        "boots by default (IDE before SCSI, then SATA, NVMe), with a warning to check it",
+        "vim25 VirtualMachineBootOptions.bootOrder; the default is VMware's documented BIOS behaviour (no "
+        "source code to cite: hence the warning)",
     ),
     MappingRow(
         Rule.DISK_VDDK,
@@ -683,9 +684,9 @@ def _map_firmware(vm: SourceVm, target: str, entry: dict[str, Any], report: _Rep
 BOOT_BUS_ORDER: Mapping[Bus, int] = {Bus.IDE: 0, Bus.SCSI: 1, Bus.SATA: 2, Bus.NVME: 3, Bus.UNKNOWN: 4}
 
 
-def _disk_order(disk: SourceDisk) -> tuple[int, int]:
-    """Boot-likely first (``BOOT_BUS_ORDER``), then the unit; stable for disks the source lists in order."""
-    return BOOT_BUS_ORDER[disk.bus], disk.unit if disk.unit is not None else 0
+def _disk_order(disk: SourceDisk) -> tuple[bool, int, int]:
+    """The disk the boot order names first, else boot-likely first (``BOOT_BUS_ORDER``), then the unit."""
+    return not disk.boots_first, BOOT_BUS_ORDER[disk.bus], disk.unit if disk.unit is not None else 0
 
 
 def _map_disks(
@@ -705,14 +706,16 @@ def _map_disks(
         attachment: dict[str, Any] = {"disk": disk_name, "bus": bus}
         if index == 1:
             attachment["boot_order"] = 1
-            report.add(
-                disk.origin,
-                FieldStatus.WARNED,
-                Rule.BOOT_DISK,
-                paths.join(target, "disks", 0, "boot_order"),
-                f"{disk.label} boots first (VMware's default order: IDE, SCSI, SATA, NVMe); set "
-                "boot_order if the VM booted from another disk",
-            )
+            boot_target = paths.join(target, "disks", 0, "boot_order")
+            if disk.boots_first:
+                note = f"{disk.label} is first in the source's boot order"
+                report.add(disk.origin, FieldStatus.MAPPED, Rule.BOOT_DISK, boot_target, note)
+            else:
+                note = (
+                    f"{disk.label} boots first (VMware's default order: IDE, SCSI, SATA, NVMe); set "
+                    "boot_order if the VM booted from another disk"
+                )
+                report.add(disk.origin, FieldStatus.WARNED, Rule.BOOT_DISK, boot_target, note)
         report.add(
             disk.origin,
             FieldStatus.RENAMED,

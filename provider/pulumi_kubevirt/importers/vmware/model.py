@@ -65,6 +65,8 @@ class SourceDisk:
     raw_device_mapping: bool = False
     sharing: str | None = None
     """``sharingMultiWriter`` when several VMs write the disk at once."""
+    boots_first: bool = False
+    """The source's boot order names this disk first (vSphere ``bootOptions.bootOrder``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from pulumi_kubevirt.core import paths
@@ -225,6 +226,7 @@ def _vm(name: str, base: str, config: Mapping[str, Any], file: str) -> SourceVm:
         elif kind not in CONTROLLER_BUS and kind != "VirtualSCSIController":
             ignored.append((origin, f"{label} ({kind or 'type not given'}): no KubeVirt counterpart"))
     boot = config.get("bootOptions") or {}
+    disks = _with_boot_disk(disks, boot, {d.get("key"): d for d in devices})
     memory_mb = int(hardware.get("memoryMB") or 0)
     cpus = int(hardware.get("numCPU") or 1)
     return SourceVm(
@@ -250,6 +252,20 @@ def _vm(name: str, base: str, config: Mapping[str, Any], file: str) -> SourceVm:
         change_tracking=config.get("changeTrackingEnabled"),
         ignored=tuple(ignored),
     )
+
+
+def _with_boot_disk(
+    disks: list[SourceDisk], boot: Mapping[str, Any], devices: Mapping[Any, Mapping[str, Any]]
+) -> list[SourceDisk]:
+    """Mark the disk ``bootOptions.bootOrder`` names first among disks (its ``deviceKey``), if any."""
+    for entry in boot.get("bootOrder") or ():
+        key = entry.get("deviceKey") if isinstance(entry, Mapping) else None
+        device = devices.get(key)
+        if device is None or _device_type(device) != "VirtualDisk":
+            continue
+        wanted = f"[key={key}]"
+        return [replace(d, boots_first=True) if d.origin.path.endswith(wanted) else d for d in disks]
+    return disks
 
 
 def _disk(device: Mapping[str, Any], label: str, origin: Origin, bus: Bus, controller: str) -> SourceDisk:
