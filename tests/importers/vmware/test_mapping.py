@@ -126,9 +126,13 @@ def test_duplicate_macs_across_vms_are_caught() -> None:
     [vm] = parse_vsphere(photon(), "a.json")
     [other] = parse_vsphere(photon(lambda d: d.update(name="test-copy")), "b.json")
     result = map_vms([vm, other], options_for((vm, other)))
-    assert any("00:50:56:ac:4d:ed" in p.message or "MAC" in p.message for p in result.problems), (
-        result.problems
-    )
+    assert [(p.path, p.message, p.fix) for p in result.problems] == [
+        (
+            "fleet.vms.test-copy.nics[0].mac_address",
+            "MAC address 00:50:56:ac:4d:ed is already used by fleet.vms.test.nics[0].mac_address",
+            "pick another one",
+        )
+    ]
 
 
 def test_same_name_twice_is_an_error_naming_both_files() -> None:
