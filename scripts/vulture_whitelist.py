@@ -65,6 +65,9 @@ _.IF_NOT_PRESENT  # PullPolicy
 _.NEVER  # PullPolicy
 _.TWO_MI  # HugepageSize
 _.ONE_GI  # HugepageSize
+_.NONPERSISTENT  # DiskMode (vSphere JSON reaches it by value)
+_.UNDOABLE  # DiskMode
+_.APPEND  # DiskMode
 _.OVF  # SourceKind (kvplan import --from reaches it by value)
 _.OVA  # SourceKind
 _.VSPHERE  # SourceKind

@@ -24,7 +24,6 @@ from .story_kit import Program, kvplan, request, server_side_apply
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("PULUMI_KUBEVIRT_CORPUS", REPO.parent / "shared" / "corpus")) / "vmware"
-pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture

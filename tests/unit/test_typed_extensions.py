@@ -100,7 +100,8 @@ def test_a_service_keeps_its_own_name_and_selector() -> None:
         (vm(cloud_init=CloudInit(user_data="#cloud-config\n", secret_name="s")),
          "fleet.vms.web.cloud_init.secret_name", "would be unused"),
     ],
-    ids=["hugepages-not-a-multiple", "hugepages-unknown-size", "isolate-without-dedicated", "empty-image", "device-name-clash",
+    ids=["hugepages-not-a-multiple", "hugepages-unknown-size", "isolate-without-dedicated", "empty-image",
+         "device-name-clash",
          "secret-and-data"],
 )  # fmt: skip
 def test_bad_extension_values_are_caught(args: VirtualMachineArgs, path: str, words: str) -> None:

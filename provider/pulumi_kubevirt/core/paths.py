@@ -110,3 +110,10 @@ def join(base: str, *parts: str | int) -> str:
     segments = list(parse_path(base)) if base else []
     segments.extend(Index(p) if isinstance(p, int) else Key(p) for p in parts)
     return format_path(segments)
+
+
+def child_named(base: str, list_key: str, name: str, field: str = "name") -> str:
+    """``base.list_key[field=name]``: an item of a list keyed by ``field`` (OVF items by ``InstanceID``)."""
+    segments = list(parse_path(base)) if base else []
+    segments.extend([Key(list_key), Named(name, field)])
+    return format_path(segments)

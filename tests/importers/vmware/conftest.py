@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from pulumi_kubevirt.importers.report import ImportResult
@@ -71,9 +70,3 @@ def check_golden(name: str, document: Mapping[str, Any], update: bool) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no golden file {path}: run pytest with --update-golden"
     assert text == path.read_text(encoding="utf-8"), f"{path} differs: review, then --update-golden"
-
-
-@pytest.fixture(scope="session")
-def corpus_files() -> list[Path]:
-    assert len(VMWARE_FILES) >= 6, f"no VMware corpus at {CORPUS}"
-    return VMWARE_FILES

@@ -2,7 +2,9 @@
 
 Each is a :class:`Source` (``importers/sources.py``): a cheap ``detect`` on the file's suffix and first bytes,
 and a ``load`` that reads its files and maps all their VMs at once (so duplicate MACs and names across files
-are caught). Source-specific options come in ``ImportOptions.extra`` under the keys in ``EXTRA_KEYS``.
+are caught). Source-specific options come in ``ImportOptions.extra``: ``network_map`` and ``storage_map``
+(paths of map files), ``disk_url_base``, ``vddk_url``, ``vddk_secret``, ``vddk_thumbprint``,
+``vddk_init_image_url``, ``warm_snapshot`` and ``first_boot`` (the flags' values).
 """
 
 from __future__ import annotations
@@ -22,18 +24,6 @@ from pulumi_kubevirt.importers.vmware.ovf import OvfError, parse_ova, parse_ovf
 from pulumi_kubevirt.importers.vmware.pulumi_vsphere import PulumiStateError, parse_pulumi_state
 from pulumi_kubevirt.importers.vmware.vsphere import VsphereError, parse_vsphere
 
-EXTRA_KEYS = (
-    "network_map",
-    "storage_map",
-    "disk_url_base",
-    "vddk_url",
-    "vddk_secret",
-    "vddk_thumbprint",
-    "vddk_init_image_url",
-    "warm_snapshot",
-    "first_boot",
-)
-"""``ImportOptions.extra`` keys: map files are paths; the rest are the flags' values."""
 _HEAD_BYTES = 65536
 
 
