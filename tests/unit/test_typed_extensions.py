@@ -26,7 +26,7 @@ from pulumi_kubevirt.spec import (
     VirtualMachineArgs,
 )
 from pulumi_kubevirt.spec.fleet import load_fleet
-from pulumi_kubevirt.spec.upstream import validate_against_upstream
+from pulumi_kubevirt.spec.upstream import validate_all_against_upstream
 from pulumi_kubevirt.spec.validate import validate_vm
 
 CTX = StackContext("p", "s")
@@ -40,7 +40,7 @@ def vm(**fields: Any) -> VirtualMachineArgs:
 
 def compiled(args: VirtualMachineArgs) -> dict[str, Any]:
     manifests = compile_vm(args, CTX)
-    assert [problem for manifest in manifests for problem in validate_against_upstream(manifest)] == []
+    assert validate_all_against_upstream(manifests) == []
     (found,) = [m for m in manifests if m["kind"] == "VirtualMachine"]
     return found["spec"]["template"]["spec"]
 

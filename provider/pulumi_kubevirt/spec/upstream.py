@@ -173,3 +173,8 @@ def validate_against_upstream(manifest: Mapping[str, Any]) -> list[Problem]:
             "add the kind to pulumi_kubevirt.spec.upstream",
         )
     ]
+
+
+def validate_all_against_upstream(manifests: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """Every problem in every manifest (a generated stack is checked as a whole)."""
+    return [problem for manifest in manifests for problem in validate_against_upstream(manifest)]

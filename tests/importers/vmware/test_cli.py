@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from pulumi_kubevirt.cli import main
-from pulumi_kubevirt.program.desired import render_program
+from pulumi_kubevirt.program.desired import desired_state_of_stack
 from pulumi_kubevirt.spec.upstream import validate_all_against_upstream
 
 from .conftest import CORPUS, REPO
@@ -56,7 +56,7 @@ def test_ovf_import_renders_through_the_fleet_program(tmp_path: Path, maps: dict
     assert code == 0
     fleet = yaml.safe_load(stack.read_text(encoding="utf-8"))["config"]["kubevirt:fleet"]
     assert fleet["disks"]["win19-disk1"]["source"] == {"http": "https://files.example/win19/win19-1.vmdk"}
-    rendered = render_program(project, "migrated")
+    rendered = desired_state_of_stack(project, "migrated")
     kinds = sorted(m["kind"] for m in rendered.manifests)
     assert kinds == ["DataVolume", "DataVolume", "NetworkAttachmentDefinition", "VirtualMachine"]
     assert validate_all_against_upstream(rendered.manifests) == []
