@@ -101,6 +101,13 @@ def _with_bridge_nic() -> list[Manifest]:
     return desired
 
 
+def _with_bridge_nic_unplugged() -> list[Manifest]:
+    """The bridge NIC set to ``state: absent``: the policy's interface unplug row."""
+    desired = _with_bridge_nic()
+    desired[2]["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"][-1]["state"] = "absent"
+    return desired
+
+
 @dataclass(frozen=True)
 class CrossCase:
     """A change to replay on the cluster, from a planner case (``id`` names it) or, for a policy row the
@@ -110,6 +117,7 @@ class CrossCase:
     access_mode: str = "ReadWriteMany"
     prepare: Callable[[ApiClient, Mapping[str, Any]], None] | None = None
     desired: Callable[[], list[Manifest]] | None = None
+    initial: Callable[[], list[Manifest]] = b.stack
 
     def changed(self) -> list[Manifest]:
         return self.desired() if self.desired is not None else PLANNER_CASES[self.id].desired()
@@ -136,6 +144,7 @@ CROSS_CASES = (
     CrossCase("plain-disk-added-restart"),
     CrossCase("cloud-init-secret-change-no-effect"),
     CrossCase("extra-bridge-nic-hotplug", desired=_with_bridge_nic),
+    CrossCase("extra-bridge-nic-unplug", initial=_with_bridge_nic, desired=_with_bridge_nic_unplugged),
     CrossCase(
         "extra-hotplug-volume-while-restart-pending",
         prepare=_someone_adds_a_hostname,
@@ -271,13 +280,13 @@ class Replays:
         replays = {case.id: Replay() for case in CROSS_CASES}
         with _kubevirt_configured(api_client, setting):
             for index, case in enumerate(CROSS_CASES):
-                server_side_apply(api_client, _for_case(b.stack(), index, namespace, case.access_mode))
+                server_side_apply(api_client, _for_case(case.initial(), index, namespace, case.access_mode))
             simulator.settle(namespace, max_passes=30)
             for index, case in enumerate(CROSS_CASES):
                 if case.prepare is not None:
                     (vm,) = [
                         m
-                        for m in _for_case(b.stack(), index, namespace, case.access_mode)
+                        for m in _for_case(case.initial(), index, namespace, case.access_mode)
                         if m["kind"] == "VirtualMachine"
                     ]
                     case.prepare(api_client, vm)
@@ -374,12 +383,14 @@ _HOTPLUG_VOLUMES_IGNORE_PENDING_RESTART = (
 PLAN_IS_WRONG: dict[tuple[str, str], str] = {
     ("stage/live-migrate", "hotplug-volume-added-live"): _HOTPLUG_VOLUMES_IGNORE_STAGE,
     ("stage/live-migrate", "extra-bridge-nic-hotplug"): _NETWORK_HOTPLUG_IGNORES_STAGE,
+    ("stage/live-migrate", "extra-bridge-nic-unplug"): _NETWORK_HOTPLUG_IGNORES_STAGE,
     ("stage/live-migrate", "extra-hotplug-volume-while-restart-pending"): _HOTPLUG_VOLUMES_IGNORE_STAGE,
     ("unset/live-migrate", "sockets-up-within-max-live-update"): _UNSET_IS_LIVE_UPDATE,
     ("unset/live-migrate", "memory-up-within-max-guest"): _UNSET_IS_LIVE_UPDATE,
     ("unset/live-migrate", "live-update-node-selector-live"): _UNSET_IS_LIVE_UPDATE,
     ("unset/live-migrate", "hotplug-volume-added-live"): _UNSET_IS_LIVE_UPDATE,
     ("unset/live-migrate", "extra-bridge-nic-hotplug"): _UNSET_IS_LIVE_UPDATE,
+    ("unset/live-migrate", "extra-bridge-nic-unplug"): _UNSET_IS_LIVE_UPDATE,
     ("unset/live-migrate", "extra-hotplug-volume-while-restart-pending"): _UNSET_IS_LIVE_UPDATE,
     **{
         (setting, "extra-hotplug-volume-while-restart-pending"): _HOTPLUG_VOLUMES_IGNORE_PENDING_RESTART
