@@ -143,6 +143,7 @@ CROSS_CASES = (
     CrossCase("hotplug-volume-added-live"),
     CrossCase("plain-disk-added-restart"),
     CrossCase("cloud-init-secret-change-no-effect"),
+    CrossCase("extra-memory-not-2mi-aligned", desired=lambda: b.stack(memory="2049Mi")),
     CrossCase("extra-bridge-nic-hotplug", desired=_with_bridge_nic),
     CrossCase("extra-bridge-nic-unplug", initial=_with_bridge_nic, desired=_with_bridge_nic_unplugged),
     CrossCase(
@@ -380,7 +381,13 @@ _HOTPLUG_VOLUMES_IGNORE_PENDING_RESTART = (
     "pkg/virt-controller/watch/vm/vm.go sync blocks only the LiveUpdate handlers (CPU, placement, memory) "
     "and runs handleDeclarativeVolumeHotplug before them, so the volume is still attached live"
 )
+_MEMORY_ALIGNMENT = (
+    "plan says a memory increase within maxGuest goes live by migration; KubeVirt v1.9.0 "
+    "pkg/virt-controller/watch/vm/vm.go handleMemoryHotplugRequest sets RestartRequired when "
+    "pkg/liveupdate/memory/memory.go ValidateLiveUpdateMemory refuses the new size: 2049Mi is not 2Mi-aligned"
+)
 PLAN_IS_WRONG: dict[tuple[str, str], str] = {
+    ("live-update/live-migrate", "extra-memory-not-2mi-aligned"): _MEMORY_ALIGNMENT,
     ("stage/live-migrate", "hotplug-volume-added-live"): _HOTPLUG_VOLUMES_IGNORE_STAGE,
     ("stage/live-migrate", "extra-bridge-nic-hotplug"): _NETWORK_HOTPLUG_IGNORES_STAGE,
     ("stage/live-migrate", "extra-bridge-nic-unplug"): _NETWORK_HOTPLUG_IGNORES_STAGE,
