@@ -373,8 +373,8 @@ _HOTPLUG_VOLUMES_IGNORE_STAGE = (
 _NETWORK_HOTPLUG_IGNORES_STAGE = (
     "plan says Stage restarts every template change; KubeVirt v1.9.0 pkg/virt-controller/watch/vm/vm.go "
     "syncRestartRequired lets network hot-plug through under any rollout "
-    "(pkg/network/vmliveupdate/restart.go IsRestartRequired) and the VMI controller migrates for it "
-    "(pkg/network/migration/evaluator.go)"
+    "(pkg/network/vmliveupdate/restart.go IsRestartRequired) and sync plugs or unplugs it on the running "
+    "VMI (pkg/network/controllers/vm.go Sync; a new NIC migrates, pkg/network/migration/evaluator.go)"
 )
 _HOTPLUG_VOLUMES_IGNORE_PENDING_RESTART = (
     "plan says a pending RestartRequired blocks every live change; KubeVirt v1.9.0 "
