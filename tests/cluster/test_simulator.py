@@ -35,6 +35,7 @@ def _custom(api_client: client.ApiClient) -> client.CustomObjectsApi:
 _PLURALS = {
     "VirtualMachine": ("kubevirt.io", "v1", "virtualmachines"),
     "VirtualMachineInstance": ("kubevirt.io", "v1", "virtualmachineinstances"),
+    "VirtualMachineInstanceMigration": ("kubevirt.io", "v1", "virtualmachineinstancemigrations"),
     "DataVolume": ("cdi.kubevirt.io", "v1beta1", "datavolumes"),
 }
 
@@ -83,6 +84,12 @@ def must_get(api_client: client.ApiClient, kind: str, namespace: str, name: str)
 def pvc(api_client: client.ApiClient, namespace: str, name: str) -> Obj:
     model = client.CoreV1Api(api_client).read_namespaced_persistent_volume_claim(name, namespace)
     return cast(Obj, api_client.sanitize_for_serialization(model))  # type: ignore[no-untyped-call]
+
+
+def migrations(api_client: client.ApiClient, namespace: str) -> list[Obj]:
+    group, version, plural = _PLURALS["VirtualMachineInstanceMigration"]
+    answer = _custom(api_client).list_namespaced_custom_object(group, version, namespace, plural)
+    return list(cast(Obj, answer)["items"])
 
 
 def conditions(obj: Obj) -> dict[str, Obj]:
@@ -189,19 +196,28 @@ def web_vm(api_client: client.ApiClient, namespace: str, simulator: Simulator) -
 
 @pytest.fixture
 def rollout(api_client: client.ApiClient) -> Iterator[Any]:
-    """Set the cluster-wide vmRolloutStrategy for one test, and put the KubeVirt CR back afterwards."""
+    """Set the cluster-wide vmRolloutStrategy and workloadUpdateMethods for one test, then restore them."""
     custom = _custom(api_client)
     original = cast(
         Obj, custom.get_namespaced_custom_object("kubevirt.io", "v1", "kubevirt", "kubevirts", "kubevirt")
     )
     configuration = copy.deepcopy(original["spec"].get("configuration", {}))
+    workload_update = copy.deepcopy(original["spec"].get("workloadUpdateStrategy", {}))
 
-    def set_strategy(strategy: str) -> None:
-        body = {"spec": {"configuration": {"vmRolloutStrategy": strategy}}}
+    def set_strategy(strategy: str, methods: tuple[str, ...] = ("LiveMigrate",)) -> None:
+        body = {
+            "spec": {
+                "configuration": {"vmRolloutStrategy": strategy},
+                "workloadUpdateStrategy": {"workloadUpdateMethods": list(methods)},
+            }
+        }
         custom.patch_namespaced_custom_object("kubevirt.io", "v1", "kubevirt", "kubevirts", "kubevirt", body)
 
     yield set_strategy
-    restore = [{"op": "replace", "path": "/spec/configuration", "value": configuration}]
+    restore = [
+        {"op": "replace", "path": "/spec/configuration", "value": configuration},
+        {"op": "replace", "path": "/spec/workloadUpdateStrategy", "value": workload_update},
+    ]
     custom.patch_namespaced_custom_object(
         "kubevirt.io",
         "v1",
@@ -423,9 +439,10 @@ def test_run_strategy_decides_what_follows_a_guest_shutdown(
     assert vm["status"]["printableStatus"] == ("Running" if comes_back else "Stopped")
 
 
-def test_changing_cores_under_stage_requires_a_restart_and_restart_clears_it(
+def test_changing_cores_requires_a_restart_a_revert_or_a_restart_clears_it(
     api_client: client.ApiClient, namespace: str, web_vm: Obj, simulator: Simulator
 ) -> None:
+    """syncRestartRequired judges every sync: a reverted change clears the condition as a restart does."""
     apply(
         api_client,
         namespace,
@@ -449,7 +466,8 @@ def test_changing_cores_under_stage_requires_a_restart_and_restart_clears_it(
     )
     simulator.settle(namespace)
     reverted = must_get(api_client, "VirtualMachine", namespace, "web")
-    assert conditions(reverted)["RestartRequired"]["status"] == "True", "once set, it stays until a restart"
+    assert "RestartRequired" not in conditions(reverted)
+    assert reverted["status"]["observedGeneration"] == reverted["status"]["desiredGeneration"]
 
     apply(
         api_client,
@@ -470,7 +488,8 @@ def test_changing_cores_under_stage_requires_a_restart_and_restart_clears_it(
 def test_template_label_change_sets_no_restart_required_and_misses_the_running_instance(
     api_client: client.ApiClient, namespace: str, web_vm: Obj, simulator: Simulator
 ) -> None:
-    """Template metadata is not spec: KubeVirt does not compare it, so no RestartRequired (and no effect)."""
+    """Template metadata is not spec: syncRestartRequired does not compare it, so no RestartRequired (and no
+    effect); the VMI no longer matches the whole template, so the VM's observedGeneration stays behind."""
     changed = virtual_machine(
         "web", disk=data_volume_disk("web-root"), secret="web-cloudinit", labels={"app": "web", "tier": "b"}
     )
@@ -478,6 +497,7 @@ def test_template_label_change_sets_no_restart_required_and_misses_the_running_i
     simulator.settle(namespace)
     vm = must_get(api_client, "VirtualMachine", namespace, "web")
     assert "RestartRequired" not in conditions(vm)
+    assert vm["status"]["observedGeneration"] < vm["status"]["desiredGeneration"]
     assert (
         must_get(api_client, "VirtualMachineInstance", namespace, "web")["metadata"]["labels"]["tier"]
         == "web"
@@ -502,9 +522,13 @@ def test_live_update_propagates_a_socket_increase_by_migration(
     assert vmi["metadata"]["uid"] == before["metadata"]["uid"], "a live update keeps the same instance"
     assert vmi["spec"]["domain"]["cpu"]["sockets"] == 2
     assert vmi["status"]["currentCPUTopology"]["sockets"] == 2
-    assert vmi["status"]["migrationState"]["completed"] is True
+    assert "HotVCPUChange" not in conditions(vmi), "the migration carried the hot-plug out"
+    (migration,) = migrations(api_client, namespace)
+    assert migration["metadata"]["name"].startswith("kubevirt-workload-update-")
+    assert (migration["spec"]["vmiName"], migration["status"]["phase"]) == ("vm", "Succeeded")
+    assert vmi["status"]["migrationState"]["migrationUid"] == migration["metadata"]["uid"]
     assert vmi["status"]["nodeName"] != before["status"]["nodeName"]
-    assert vm["status"]["observedGeneration"] == vm["status"]["desiredGeneration"]
+    assert vm["status"]["observedGeneration"] < vm["status"]["desiredGeneration"], "the start revision stays"
 
 
 @pytest.mark.parametrize(
@@ -537,10 +561,34 @@ def test_live_update_still_restarts_what_it_cannot_propagate(
     )
 
 
-def test_live_update_of_a_vm_on_a_read_write_once_disk_needs_a_restart(
-    api_client: client.ApiClient, namespace: str, web_vm: Obj, simulator: Simulator, rollout: Any
+@pytest.mark.parametrize(
+    ("methods", "evicted"),
+    [
+        pytest.param(("LiveMigrate",), False, id="live-migrate-only-waits"),
+        pytest.param(("LiveMigrate", "Evict"), True, id="evict-restarts"),
+    ],
+)
+def test_cpu_hotplug_on_a_read_write_once_disk_waits_or_is_evicted_never_restart_required(
+    api_client: client.ApiClient,
+    namespace: str,
+    web_vm: Obj,
+    simulator: Simulator,
+    rollout: Any,
+    *,
+    methods: tuple[str, ...],
+    evicted: bool,
 ) -> None:
-    rollout("LiveUpdate")
+    """handleCPUChangeRequest does not look at migratability: the VMI spec is patched; the workload updater
+    cannot migrate it, so it evicts it when Evict is allowed, and otherwise the hot-plug waits."""
+    rollout("LiveUpdate", methods)
+    apply(
+        api_client,
+        namespace,
+        virtual_machine("web", disk=data_volume_disk("web-root"), secret="web-cloudinit"),
+    )
+    simulator.restart(namespace, "web")
+    simulator.settle(namespace)
+    before = must_get(api_client, "VirtualMachineInstance", namespace, "web")
     apply(
         api_client,
         namespace,
@@ -548,9 +596,38 @@ def test_live_update_of_a_vm_on_a_read_write_once_disk_needs_a_restart(
     )
     simulator.settle(namespace)
     vm = must_get(api_client, "VirtualMachine", namespace, "web")
-    assert "not migratable" in conditions(vm)["RestartRequired"]["message"]
-    live_migratable = conditions(vm)["LiveMigratable"]
-    assert (live_migratable["status"], live_migratable["reason"]) == ("False", "DisksNotLiveMigratable")
+    vmi = must_get(api_client, "VirtualMachineInstance", namespace, "web")
+    assert "RestartRequired" not in conditions(vm)
+    assert (conditions(vm)["LiveMigratable"]["status"], conditions(vm)["LiveMigratable"]["reason"]) == (
+        "False",
+        "DisksNotLiveMigratable",
+    )
+    assert migrations(api_client, namespace) == []
+    assert vmi["spec"]["domain"]["cpu"]["sockets"] == 2
+    assert (vmi["metadata"]["uid"] != before["metadata"]["uid"]) is evicted
+    assert ("HotVCPUChange" in conditions(vm)) is not evicted
+    assert vmi["status"]["currentCPUTopology"]["sockets"] == (2 if evicted else 1)
+
+
+def test_memory_hotplug_on_a_read_write_once_disk_requires_a_restart(
+    api_client: client.ApiClient, namespace: str, web_vm: Obj, simulator: Simulator, rollout: Any
+) -> None:
+    rollout("LiveUpdate")
+    apply(
+        api_client,
+        namespace,
+        virtual_machine("web", disk=data_volume_disk("web-root"), secret="web-cloudinit"),
+    )
+    simulator.restart(namespace, "web")
+    simulator.settle(namespace)
+    changed = virtual_machine("web", disk=data_volume_disk("web-root"), secret="web-cloudinit")
+    _with_memory(changed)
+    apply(api_client, namespace, changed)
+    simulator.settle(namespace)
+    restart = conditions(must_get(api_client, "VirtualMachine", namespace, "web"))["RestartRequired"]
+    assert restart["message"] == (
+        "memory updated in template spec. Memory-hotplug is only available for migratable VMs"
+    )
 
 
 def test_failure_injected_by_annotation_through_the_api(
@@ -747,7 +824,7 @@ def _with_hotplug_volume(manifest: Obj) -> None:
     ("change", "vmi_path", "expected", "migrates"),
     [
         pytest.param(_with_memory, ("domain", "memory", "guest"), "3Gi", True, id="memory-guest"),
-        pytest.param(_with_node_selector, ("nodeSelector",), {"disktype": "ssd"}, True, id="node-selector"),
+        pytest.param(_with_node_selector, ("nodeSelector",), {"disktype": "ssd"}, False, id="node-selector"),
         pytest.param(_with_hotplug_volume, ("volumes", 1, "name"), "scratch", False, id="hotplug-volume"),
     ],
 )
@@ -778,22 +855,54 @@ def test_live_update_propagates_what_kubevirt_can_change_live(
         value = value[part]
     assert value == expected
     assert ("migrationState" in vmi["status"]) is migrates
-    assert vm["status"]["observedGeneration"] == vm["status"]["desiredGeneration"]
+    assert len(migrations(api_client, namespace)) == (1 if migrates else 0)
+    assert vm["status"]["observedGeneration"] < vm["status"]["desiredGeneration"], "the start revision stays"
 
 
-def test_adding_a_hotplug_volume_under_stage_requires_a_restart(
-    api_client: client.ApiClient, namespace: str, simulator: Simulator
+def test_adding_a_hotplug_volume_under_stage_attaches_it_without_a_restart(
+    api_client: client.ApiClient, namespace: str, simulator: Simulator, rollout: Any
 ) -> None:
+    """validLiveUpdateVolumes and HandleDeclarativeVolumes do not depend on the rollout strategy."""
+    rollout("Stage")
+    apply(api_client, namespace, data_volume("scratch", {"blank": {}}, accessModes=["ReadWriteMany"]))
     apply(api_client, namespace, virtual_machine("vm", disk=container_disk()))
     simulator.settle(namespace)
     manifest = virtual_machine("vm", disk=container_disk())
     _with_hotplug_volume(manifest)
     apply(api_client, namespace, manifest)
     simulator.settle(namespace)
-    assert (
-        conditions(must_get(api_client, "VirtualMachine", namespace, "vm"))["RestartRequired"]["status"]
-        == "True"
-    )
+    assert "RestartRequired" not in conditions(must_get(api_client, "VirtualMachine", namespace, "vm"))
+    vmi = must_get(api_client, "VirtualMachineInstance", namespace, "vm")
+    assert [volume["name"] for volume in vmi["spec"]["volumes"]] == ["root", "scratch"]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "restart_required"),
+    [pytest.param("Stage", True, id="stage"), pytest.param("LiveUpdate", False, id="live-update")],
+)
+def test_a_node_selector_waits_for_a_restart_under_stage_and_reaches_the_vmi_in_place_under_live_update(
+    api_client: client.ApiClient,
+    namespace: str,
+    simulator: Simulator,
+    rollout: Any,
+    *,
+    strategy: str,
+    restart_required: bool,
+) -> None:
+    rollout(strategy)
+    apply(api_client, namespace, virtual_machine("vm", disk=container_disk()))
+    simulator.settle(namespace)
+    before = must_get(api_client, "VirtualMachineInstance", namespace, "vm")
+    manifest = virtual_machine("vm", disk=container_disk())
+    _with_node_selector(manifest)
+    apply(api_client, namespace, manifest)
+    simulator.settle(namespace)
+    vm = must_get(api_client, "VirtualMachine", namespace, "vm")
+    vmi = must_get(api_client, "VirtualMachineInstance", namespace, "vm")
+    assert ("RestartRequired" in conditions(vm)) is restart_required
+    assert ("nodeSelector" in vmi["spec"]) is not restart_required
+    assert vmi["status"]["nodeName"] == before["status"]["nodeName"], "no migration either way"
+    assert migrations(api_client, namespace) == []
 
 
 @pytest.fixture

@@ -39,6 +39,9 @@ VIRTUAL_MACHINE = CustomKind("kubevirt.io", "v1", "virtualmachines", "VirtualMac
 VIRTUAL_MACHINE_INSTANCE = CustomKind(
     "kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance"
 )
+VIRTUAL_MACHINE_INSTANCE_MIGRATION = CustomKind(
+    "kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration"
+)
 KUBEVIRT = CustomKind("kubevirt.io", "v1", "kubevirts", "KubeVirt")
 DATA_VOLUME = CustomKind("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume")
 

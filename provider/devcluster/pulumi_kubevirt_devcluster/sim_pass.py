@@ -21,6 +21,7 @@ from pulumi_kubevirt_devcluster.sim_tables import (
     QUANTITY_KEYS,
     FailureMode,
     RolloutStrategy,
+    WorkloadUpdateMethod,
 )
 
 Key = tuple[str, str]
@@ -28,9 +29,15 @@ Key = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
-    """The parts of the KubeVirt CR the VM controller acts on."""
+    """The parts of the KubeVirt CR the VM controller and the workload updater act on.
 
-    rollout: RolloutStrategy = RolloutStrategy.STAGE
+    Defaults are KubeVirt's: an unset ``vmRolloutStrategy`` means LiveUpdate (pkg/virt-config/virt-config.go
+    IsVMRolloutStrategyLiveUpdate, DefaultVMRolloutStrategy), an empty ``workloadUpdateMethods`` means no
+    automated migration or eviction (KubeVirt CRD, WorkloadUpdateStrategy).
+    """
+
+    rollout: RolloutStrategy = RolloutStrategy.LIVE_UPDATE
+    workload_update_methods: frozenset[WorkloadUpdateMethod] = frozenset()
     hotplug_ratio: int = DEFAULT_HOTPLUG_RATIO
     max_cpu_sockets: int | None = None
     max_guest: str | None = None
@@ -49,6 +56,7 @@ class PassSnapshot:
     data_volumes: dict[Key, JsonObject] = field(default_factory=dict)
     pvcs: dict[Key, JsonObject] = field(default_factory=dict)
     revisions: dict[Key, JsonObject] = field(default_factory=dict)
+    migrations: dict[Key, JsonObject] = field(default_factory=dict)
     event_names: set[Key] = field(default_factory=set)
 
 
@@ -57,18 +65,22 @@ def index(items: Iterable[JsonObject]) -> dict[Key, JsonObject]:
 
 
 def read_cluster_config(kubevirt: JsonObject | None) -> ClusterConfig:
-    """Rollout strategy and hotplug limits from the KubeVirt CR; KubeVirt's defaults when it is absent."""
+    """Rollout strategy, workload update methods and hot-plug limits from the KubeVirt CR."""
     if kubevirt is None:
         return ClusterConfig()
-    configuration = kubevirt.get("spec", {}).get("configuration", {}) or {}
+    spec = kubevirt.get("spec", {}) or {}
+    configuration = spec.get("configuration", {}) or {}
     rollout = (
-        RolloutStrategy.LIVE_UPDATE
-        if configuration.get("vmRolloutStrategy") == RolloutStrategy.LIVE_UPDATE
-        else RolloutStrategy.STAGE
+        RolloutStrategy.STAGE
+        if configuration.get("vmRolloutStrategy") == RolloutStrategy.STAGE
+        else RolloutStrategy.LIVE_UPDATE
     )
+    methods = (spec.get("workloadUpdateStrategy", {}) or {}).get("workloadUpdateMethods") or []
+    known = {method.value for method in WorkloadUpdateMethod}
     live = configuration.get("liveUpdateConfiguration", {}) or {}
     return ClusterConfig(
         rollout=rollout,
+        workload_update_methods=frozenset(WorkloadUpdateMethod(m) for m in methods if m in known),
         hotplug_ratio=int(live.get("maxHotplugRatio", DEFAULT_HOTPLUG_RATIO)),
         max_cpu_sockets=live.get("maxCpuSockets"),
         max_guest=live.get("maxGuest"),

@@ -18,7 +18,11 @@ DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 NODE_NAMES = ("sim-node-1", "sim-node-2")
 RESTART_REQUIRED_MESSAGE = "a non-live-updatable field was changed in the template spec"
 DEFAULT_HOTPLUG_RATIO = 4
+MAX_HOTPLUG_VCPUS = 512
 MIN_HOTPLUG_MEMORY_BYTES = 1 << 30
+HOTPLUG_BLOCK_ALIGNMENT_BYTES = 1 << 21
+WORKLOAD_UPDATE_ANNOTATION = "kubevirt.io/workloadUpdateMigration"
+WORKLOAD_UPDATE_NAME_PREFIX = "kubevirt-workload-update-"
 
 
 class Manager(enum.StrEnum):
@@ -205,76 +209,134 @@ PLATFORM_DEFAULTS: tuple[PlatformDefault, ...] = (
 
 
 class LiveUpdateCheck(enum.StrEnum):
-    """How a live-updatable field is judged before it is propagated to the running VMI."""
+    """When ``syncRestartRequired`` lets a changed field through instead of asking for a restart."""
 
+    CPU_ON_BOTH = "cpu-on-both"
+    GUEST_SET = "guest-set"
     ALWAYS = "always"
-    SOCKETS_WITHIN_MAX = "sockets-within-max"
-    GUEST_WITHIN_MAX = "guest-within-max"
-    HOTPLUG_ONLY = "hotplug-only"
+    HOTPLUG_VOLUMES_ONLY = "hotplug-volumes-only"
+    HOTPLUG_DISKS_ONLY = "hotplug-disks-only"
+    NETWORK_HOTPLUG_ONLY = "network-hotplug-only"
+
+
+class Propagation(enum.StrEnum):
+    """What reaches the running VMI once a change got through, and whether it moves the guest."""
+
+    HOTPLUG_BY_MIGRATION = (
+        "the VMI spec is patched, a hot-plug condition is set, the workload updater migrates"
+    )
+    VMI_SPEC_ONLY = "the VMI spec is patched; nothing moves: the next migration's target pod uses it"
+    ATTACHED_IN_PLACE = "the volume is attached to (or detached from) the running VMI, no migration"
+    INTERFACE_BY_MIGRATION = (
+        "the interface is added to the VMI spec; MigrationRequired makes the updater migrate"
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class LiveUpdatableField:
-    """A field under ``spec.template.spec`` that LiveUpdate propagates without a restart."""
+    """A field under ``spec.template.spec`` that ``syncRestartRequired`` does not count as a restart."""
 
     path: tuple[str, ...]
     check: LiveUpdateCheck
-    via_migration: bool
+    live_update_only: bool
+    propagation: Propagation
     reason: str
     upstream: str
 
 
+_SYNC_RESTART_REQUIRED = "kubevirt pkg/virt-controller/watch/vm/vm.go syncRestartRequired"
 LIVE_UPDATABLE: tuple[LiveUpdatableField, ...] = (
     LiveUpdatableField(
+        ("volumes",),
+        LiveUpdateCheck.HOTPLUG_VOLUMES_ONLY,
+        False,
+        Propagation.ATTACHED_IN_PLACE,
+        "volumes may change only where hotpluggable (gate DeclarativeHotplugVolumes: Beta, on by default)",
+        f"{_SYNC_RESTART_REQUIRED}, validLiveUpdateVolumes; pkg/storage/hotplug/hotplug.go "
+        "HandleDeclarativeVolumes",
+    ),
+    LiveUpdatableField(
+        ("domain", "devices", "disks"),
+        LiveUpdateCheck.HOTPLUG_DISKS_ONLY,
+        False,
+        Propagation.ATTACHED_IN_PLACE,
+        "disks may change only where their volume is hotpluggable; removing a CD-ROM restarts",
+        f"{_SYNC_RESTART_REQUIRED}, validLiveUpdateDisks",
+    ),
+    LiveUpdatableField(
+        ("domain", "devices", "interfaces"),
+        LiveUpdateCheck.NETWORK_HOTPLUG_ONLY,
+        False,
+        Propagation.INTERFACE_BY_MIGRATION,
+        "new interfaces and state changes are hot-plugged; changing or dropping a running one restarts",
+        f"{_SYNC_RESTART_REQUIRED}; pkg/network/vmliveupdate/restart.go IsRestartRequired",
+    ),
+    LiveUpdatableField(
+        ("networks",),
+        LiveUpdateCheck.NETWORK_HOTPLUG_ONLY,
+        False,
+        Propagation.INTERFACE_BY_MIGRATION,
+        "networks follow their interfaces; a Multus networkName may change (the VMI migrates to the new one)",
+        f"{_SYNC_RESTART_REQUIRED}; pkg/network/vmliveupdate/restart.go haveNetsChangedIgnoringNADName",
+    ),
+    LiveUpdatableField(
         ("domain", "cpu", "sockets"),
-        LiveUpdateCheck.SOCKETS_WITHIN_MAX,
+        LiveUpdateCheck.CPU_ON_BOTH,
         True,
-        "vCPU hotplug adds sockets up to maxSockets; fewer sockets need a restart",
-        "kubevirt pkg/virt-controller/watch/vm/vm.go addRestartRequiredIfNeeded, handleCPUChangeRequest",
+        Propagation.HOTPLUG_BY_MIGRATION,
+        "vCPU hot-plug adds sockets up to maxSockets (only when both templates have a cpu block)",
+        f"{_SYNC_RESTART_REQUIRED}; handleCPUChangeRequest",
     ),
     LiveUpdatableField(
         ("domain", "memory", "guest"),
-        LiveUpdateCheck.GUEST_WITHIN_MAX,
+        LiveUpdateCheck.GUEST_SET,
         True,
-        "memory hotplug grows guest memory up to maxGuest, from at least 1Gi, never below the boot size",
-        "kubevirt pkg/virt-controller/watch/vm/vm.go handleMemoryHotplugRequest",
+        Propagation.HOTPLUG_BY_MIGRATION,
+        "memory hot-plug grows guest memory up to maxGuest, never below the boot size",
+        f"{_SYNC_RESTART_REQUIRED}; handleMemoryHotplugRequest",
     ),
     LiveUpdatableField(
         ("nodeSelector",),
         LiveUpdateCheck.ALWAYS,
         True,
-        "placement changes are carried out by migrating to a matching node",
-        "kubevirt pkg/virt-controller/watch/vm/vm.go handleAffinityChangeRequest",
+        Propagation.VMI_SPEC_ONLY,
+        "copied to the VMI; the guest keeps its node (no hot-plug condition, so no migration)",
+        f"{_SYNC_RESTART_REQUIRED}; handleAffinityChangeRequest, VMNodeSelectorPatch",
     ),
     LiveUpdatableField(
         ("affinity",),
         LiveUpdateCheck.ALWAYS,
         True,
-        "placement changes are carried out by migrating to a matching node",
-        "kubevirt pkg/virt-controller/watch/vm/vm.go handleAffinityChangeRequest",
+        Propagation.VMI_SPEC_ONLY,
+        "copied to the VMI; the guest keeps its node (no hot-plug condition, so no migration)",
+        f"{_SYNC_RESTART_REQUIRED}; handleAffinityChangeRequest, VMIAffinityPatch",
     ),
     LiveUpdatableField(
         ("tolerations",),
         LiveUpdateCheck.ALWAYS,
         True,
-        "placement changes are carried out by migrating to a matching node",
-        "kubevirt pkg/virt-controller/watch/vm/vm.go handleTolerationsChangeRequest",
-    ),
-    LiveUpdatableField(
-        ("volumes",),
-        LiveUpdateCheck.HOTPLUG_ONLY,
-        False,
-        "only volumes marked hotpluggable may be added or removed on a running VM",
-        "kubevirt pkg/virt-controller/watch/vm/vm.go validLiveUpdateVolumes",
-    ),
-    LiveUpdatableField(
-        ("domain", "devices", "disks"),
-        LiveUpdateCheck.HOTPLUG_ONLY,
-        False,
-        "only disks of hotpluggable volumes may be added or removed on a running VM",
-        "kubevirt pkg/virt-controller/watch/vm/vm.go validLiveUpdateDisks",
+        Propagation.VMI_SPEC_ONLY,
+        "copied to the VMI; the guest keeps its node (no hot-plug condition, so no migration)",
+        f"{_SYNC_RESTART_REQUIRED}; handleTolerationsChangeRequest, vmiTolerationsPatch",
     ),
 )
+
+
+class WorkloadUpdateMethod(enum.StrEnum):
+    """``spec.workloadUpdateStrategy.workloadUpdateMethods`` of the KubeVirt CR; empty: nothing is done."""
+
+    LIVE_MIGRATE = "LiveMigrate"
+    EVICT = "Evict"
+
+
+class HotplugCondition(enum.StrEnum):
+    """VMI conditions that make the workload updater act (pkg/virt-controller/watch/workload-updater
+    isHotplugInProgress)."""
+
+    VCPU_CHANGE = "HotVCPUChange"
+    MEMORY_CHANGE = "HotMemoryChange"
+    MIGRATION_REQUIRED = "MigrationRequired"
+
 
 # Quantity-valued keys under a VM template: KubeVirt compares them by value (equality.Semantic).
 QUANTITY_KEYS = frozenset(

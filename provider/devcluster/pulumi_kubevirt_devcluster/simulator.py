@@ -27,6 +27,7 @@ from pulumi_kubevirt_devcluster.sim_api import (
     KUBEVIRT,
     VIRTUAL_MACHINE,
     VIRTUAL_MACHINE_INSTANCE,
+    VIRTUAL_MACHINE_INSTANCE_MIGRATION,
     ClusterDoor,
     CustomKind,
 )
@@ -44,7 +45,14 @@ from pulumi_kubevirt_devcluster.sim_tables import (
     RunStrategy,
     VmiPhase,
 )
-from pulumi_kubevirt_devcluster.sim_vm import SimulatorError, reconcile_vm, reconcile_vms, run_strategy
+from pulumi_kubevirt_devcluster.sim_vm_controller import (
+    SimulatorError,
+    collect_garbage,
+    reconcile_vm,
+    reconcile_vms,
+)
+from pulumi_kubevirt_devcluster.sim_vm_status import run_strategy
+from pulumi_kubevirt_devcluster.sim_workload_updater import finish_migrations, update_workloads
 
 __all__ = ["FailureMode", "Simulator", "SimulatorError", "main"]
 
@@ -83,6 +91,7 @@ class Simulator:
             data_volumes=index(door.list_custom(DATA_VOLUME, namespace)),
             pvcs=index(door.list_pvcs(namespace)),
             revisions=index(door.list_revisions(namespace)),
+            migrations=index(door.list_custom(VIRTUAL_MACHINE_INSTANCE_MIGRATION, namespace)),
         )
         if namespace is None:
             _drop_namespaces(snapshot, door.terminating_namespaces())
@@ -93,11 +102,18 @@ class Simulator:
         return snapshot
 
     def reconcile(self, namespace: str | None = None) -> int:
-        """One pass over DataVolumes, PVCs, VMs and VMIs (one namespace or all); returns the writes made."""
+        """One pass over DataVolumes, PVCs, migrations, VMs, VMIs (one namespace or all); returns the writes.
+
+        Order: storage first; then migrations started last pass land; then each VM's sync; then the workload
+        updater starts migrations (or evictions) for what the VMs' syncs hot-plugged; garbage last.
+        """
         before = self._door.writes
         snapshot = self._snapshot(namespace)
         reconcile_storage(snapshot)
+        finish_migrations(snapshot)
         reconcile_vms(snapshot)
+        update_workloads(snapshot)
+        collect_garbage(snapshot)
         return self._door.writes - before
 
     def settle(self, namespace: str | None = None, max_passes: int = 20) -> int:
@@ -212,7 +228,14 @@ def _drop_namespaces(snapshot: PassSnapshot, namespaces: set[str]) -> None:
     """Leave namespaces that are being deleted alone: the API refuses creates there."""
     if not namespaces:
         return
-    for objects in (snapshot.vms, snapshot.vmis, snapshot.data_volumes, snapshot.pvcs, snapshot.revisions):
+    for objects in (
+        snapshot.vms,
+        snapshot.vmis,
+        snapshot.data_volumes,
+        snapshot.pvcs,
+        snapshot.revisions,
+        snapshot.migrations,
+    ):
         for key in [key for key in objects if key[0] in namespaces]:
             del objects[key]
 
