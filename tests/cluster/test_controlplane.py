@@ -17,7 +17,7 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client import ApiClient
 
-from pulumi_kubevirt.bundle import bundle_dir
+from package_data import bundle_dir
 from pulumi_kubevirt_devcluster.controlplane import (
     Binaries,
     ControlPlane,

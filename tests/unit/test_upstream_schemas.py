@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pulumi_kubevirt.bundle import BundleMissingError, bundle_dir, corpus_dir
+from package_data import bundle_dir, corpus_dir
 from pulumi_kubevirt.compile import compile_fleet
 from pulumi_kubevirt.spec import StackContext
 from pulumi_kubevirt.spec.fleet import load_fleet
@@ -82,16 +82,38 @@ def test_corpus_vms_and_dvs_validate_like_ours() -> None:
     assert checked >= 5
 
 
-def test_missing_bundle_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_validation_reads_the_packaged_schemas_not_the_bundle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from pulumi_kubevirt.spec import upstream as schemas
 
     monkeypatch.setenv("PULUMI_KUBEVIRT_BUNDLE", str(tmp_path / "nowhere"))
     schemas._validator.cache_clear()
     try:
-        with pytest.raises(BundleMissingError):
+        problems = validate_against_upstream({"kind": "VirtualMachine", "apiVersion": "kubevirt.io/v1"})
+    finally:
+        schemas._validator.cache_clear()
+    assert [p.message for p in problems] == [
+        "the upstream schema (kubevirt-virtualmachine.json) rejects it: 'metadata' is a required property",
+        "the upstream schema (kubevirt-virtualmachine.json) rejects it: 'spec' is a required property",
+    ]
+
+
+def test_a_missing_packaged_schema_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_kubevirt.core.packaged import PackageData, PackageDataMissingError
+    from pulumi_kubevirt.spec import upstream as schemas
+
+    monkeypatch.setattr(schemas, "PRODUCT_DATA", PackageData("json", "pulumi-kubevirt"))
+    schemas._validator.cache_clear()
+    try:
+        with pytest.raises(PackageDataMissingError) as raised:
             validate_against_upstream({"kind": "VirtualMachine", "metadata": {"name": "x"}})
     finally:
         schemas._validator.cache_clear()
+    message = str(raised.value)
+    assert message.startswith("A data file of pulumi-kubevirt is missing.\n")
+    assert "data/upstream/kubevirt-virtualmachine.json" in message
+    assert "pip install --force-reinstall pulumi-kubevirt" in message
 
 
 def shapes(value: Any, prefix: str = "") -> set[str]:

@@ -1,4 +1,5 @@
-"""``python -m pulumi_kubevirt_devcluster up|down|status [--state-dir DIR]``: a local control plane for demos.
+"""``kvdev up|down|status|binaries [--state-dir DIR]`` (or ``python -m pulumi_kubevirt_devcluster``): a local
+control plane for demos.
 
 ``up`` leaves etcd and kube-apiserver running in the background (detached from this process) and records
 their pids, with start times so a reused pid is never signalled, in ``DIR/state.json``; ``down`` stops them
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pulumi_kubevirt.bundle import BundleMissingError
+from pulumi_kubevirt.core.packaged import PackageDataMissingError
 from pulumi_kubevirt_devcluster.controlplane import (
     ControlPlane,
     ControlPlaneError,
@@ -59,7 +60,7 @@ def up(state_dir: Path) -> int:
     plane = ControlPlane(workdir=workdir)
     try:
         plane.start(detach=True)
-    except (ControlPlaneError, BundleMissingError) as error:
+    except (ControlPlaneError, PackageDataMissingError) as error:
         print(error, file=sys.stderr)
         return 1
     state = plane.detached_state()
@@ -68,7 +69,7 @@ def up(state_dir: Path) -> int:
     print(
         f"The local control plane runs at {state['server']} "
         f"(started in {time.perf_counter() - started:.1f} s; "
-        f"logs in {workdir / 'logs'}). Stop it with: python -m pulumi_kubevirt_devcluster down"
+        f"logs in {workdir / 'logs'}). Stop it with: kvdev down"
         + (f" --state-dir {state_dir}" if state_dir != DEFAULT_STATE_DIR else ""),
         file=sys.stderr,
     )
@@ -126,7 +127,7 @@ def binaries(state_dir: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pulumi_kubevirt_devcluster",
+        prog="kvdev",
         description="A local kube-apiserver with KubeVirt's, CDI's and Multus' APIs, to try pulumi-kubevirt.",
     )
     parser.add_argument(

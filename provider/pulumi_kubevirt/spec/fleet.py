@@ -1,8 +1,8 @@
 """Config-driven input: the ``kubevirt:fleet`` stack config (snake_case) to validated ``FleetArgs``.
 
-Order: the JSON Schema in ``schemas/fleet.schema.json`` checks the shape (unknown keys get a "did you mean"),
-then the dataclasses are built with fleet ``defaults`` applied, then ``validate.validate_fleet`` checks
-meaning.
+Order: the JSON Schema in ``schemas/fleet.schema.json`` (shipped in the package as ``data/schemas``) checks
+the shape (unknown keys get a "did you mean"), then the dataclasses are built with fleet ``defaults``
+applied, then ``validate.validate_fleet`` checks meaning.
 Every problem from every stage that could run is raised together in one ValidationError.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,9 +18,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from referencing import Registry, Resource
 
-from pulumi_kubevirt.bundle import SCHEMAS_DIR
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem, ValidationError
+from pulumi_kubevirt.core.packaged import PRODUCT_DATA
 from pulumi_kubevirt.core.quantity import suggest_quantity
 from pulumi_kubevirt.spec import (
     AccessMode,
@@ -95,10 +94,12 @@ SECRET_KEYS = frozenset({"user_data", "network_data"})
 @functools.cache
 def fleet_validator() -> Draft202012Validator:
     """The fleet schema with its per-resource schemas registered for ``$ref``."""
-    documents = {}
-    for name in SCHEMA_FILES:
-        with (SCHEMAS_DIR / f"{name}.schema.json").open(encoding="utf-8") as handle:
-            documents[name] = json.load(handle)
+    documents = {
+        name: PRODUCT_DATA.read_json(
+            f"schemas/{name}.schema.json", "is the JSON Schema every kubevirt:fleet config is checked against"
+        )
+        for name in SCHEMA_FILES
+    }
     registry: Registry[Any] = Registry().with_resources(
         (doc["$id"], Resource.from_contents(doc)) for doc in documents.values()
     )

@@ -1,30 +1,31 @@
-"""Offline validation of compiled objects against the upstream STRICT JSON Schemas of the API bundle.
+"""Offline validation of compiled objects against the upstream STRICT JSON Schemas of the kinds we emit.
 
-Strict schemas reject unknown fields, like ``kubectl --validate=strict``: a typo in the compiler fails here,
-not at ``pulumi up``. Secret, Service, PersistentVolumeClaim and Namespace get a minimal structural check.
-Compiled validators are cached per process.
+The schemas ship in the package (``data/upstream``, generated from the upstream API bundle by
+``scripts/package_data.py``, descriptions removed). Strict schemas reject unknown fields, like
+``kubectl --validate=strict``: a typo in the compiler fails here, not at ``pulumi up``. Secret, Service,
+PersistentVolumeClaim and Namespace get a minimal structural check. Validators are cached per process.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from pulumi_kubevirt.bundle import BundleMissingError, bundle_dir
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem
+from pulumi_kubevirt.core.packaged import PRODUCT_DATA, PackageDataMissingError
 
 __all__ = [
     "UPSTREAM_SCHEMAS",
-    "BundleMissingError",
+    "PackageDataMissingError",
     "validate_against_upstream",
 ]
 
+# The kinds we emit that have an upstream schema, and its files in data/upstream (the generator ships them).
 UPSTREAM_SCHEMAS: dict[str, tuple[str, ...]] = {
     "VirtualMachine": ("kubevirt-virtualmachine.json", "kubevirt-virtualmachine.webhook-overlay.json"),
     "DataVolume": ("cdi-datavolume.json",),
@@ -36,11 +37,9 @@ _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 
 @functools.cache
 def _validator(file_name: str) -> Draft202012Validator:
-    path = bundle_dir() / "schemas" / file_name
-    if not path.is_file():
-        raise BundleMissingError(f"The upstream schema {path} is missing; the API bundle is incomplete.")
-    with path.open(encoding="utf-8") as handle:
-        schema = json.load(handle)
+    schema = PRODUCT_DATA.read_json(
+        f"upstream/{file_name}", "is the upstream schema kvplan validate checks compiled objects against"
+    )
     return Draft202012Validator(schema)
 
 
@@ -160,7 +159,8 @@ _CORE_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
 
 
 def validate_against_upstream(manifest: Mapping[str, Any]) -> list[Problem]:
-    """Problems the API server (or kubectl --validate=strict) would find; BundleMissingError without data."""
+    """Problems the API server (or kubectl --validate=strict) would find; PackageDataMissingError if the
+    installed package lacks a schema."""
     kind = str(manifest.get("kind", ""))
     if kind in UPSTREAM_SCHEMAS:
         return _schema_problems(manifest, UPSTREAM_SCHEMAS[kind])
