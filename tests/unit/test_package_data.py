@@ -198,3 +198,22 @@ def test_kvplan_says_the_install_is_broken_without_a_traceback(
     assert code == 1
     assert err.startswith("A data file of pulumi-kubevirt is missing.\ndata/upstream/")
     assert "Traceback" not in err
+
+
+def test_kvplan_render_says_the_fleet_schema_is_missing_not_that_the_program_failed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pulumi_kubevirt import cli
+    from pulumi_kubevirt.spec import fleet
+
+    monkeypatch.setattr(fleet, "PRODUCT_DATA", PackageData("json", "pulumi-kubevirt"))
+    fleet.fleet_validator.cache_clear()
+    try:
+        code = cli.main(["render", str(ROOT), "--stack", "dev"])
+    finally:
+        fleet.fleet_validator.cache_clear()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("A data file of pulumi-kubevirt is missing.\ndata/schemas/fleet.schema.json")
+    assert "The Pulumi program failed" not in err
+    assert "Traceback" not in err
