@@ -174,9 +174,9 @@ def test_a_missing_data_file_names_it_says_why_and_how_to_fix() -> None:
     with pytest.raises(PackageDataMissingError) as raised:
         DEVCLUSTER_DATA.read_json("crds/nothing-here.json", "holds a CRD the dev cluster installs")
     assert str(raised.value) == (
-        "A data file of pulumi-kubevirt-devcluster is missing.\n"
-        "data/crds/nothing-here.json (No such file or directory) ships inside the package and holds a CRD "
-        "the dev cluster installs; nothing can go on without it. Reinstall the package (pip install "
+        "A data file of pulumi-kubevirt-devcluster is missing:\n"
+        "  - data/crds/nothing-here.json: cannot be read (No such file or directory). It ships inside the "
+        "package and holds a CRD the dev cluster installs. Reinstall the package (pip install "
         "--force-reinstall pulumi-kubevirt-devcluster); in a checkout of the repository, run "
         "`python scripts/package_data.py write` to regenerate it."
     )
@@ -196,7 +196,7 @@ def test_kvplan_says_the_install_is_broken_without_a_traceback(
         upstream._validator.cache_clear()
     err = capsys.readouterr().err
     assert code == 1
-    assert err.startswith("A data file of pulumi-kubevirt is missing.\ndata/upstream/")
+    assert err.startswith("A data file of pulumi-kubevirt is missing:\n  - data/upstream/")
     assert "Traceback" not in err
 
 
@@ -214,6 +214,6 @@ def test_kvplan_render_says_the_fleet_schema_is_missing_not_that_the_program_fai
         fleet.fleet_validator.cache_clear()
     err = capsys.readouterr().err
     assert code == 1
-    assert err.startswith("A data file of pulumi-kubevirt is missing.\ndata/schemas/fleet.schema.json")
+    assert err.startswith("A data file of pulumi-kubevirt is missing:\n  - data/schemas/fleet.schema.json")
     assert "The Pulumi program failed" not in err
     assert "Traceback" not in err

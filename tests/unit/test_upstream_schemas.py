@@ -111,7 +111,7 @@ def test_a_missing_packaged_schema_is_a_clear_error(monkeypatch: pytest.MonkeyPa
     finally:
         schemas._validator.cache_clear()
     message = str(raised.value)
-    assert message.startswith("A data file of pulumi-kubevirt is missing.\n")
+    assert message.startswith("A data file of pulumi-kubevirt is missing:\n  - data/upstream/")
     assert "data/upstream/kubevirt-virtualmachine.json" in message
     assert "pip install --force-reinstall pulumi-kubevirt" in message
 

@@ -14,20 +14,24 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from pulumi_kubevirt.core.errors import Problem, UserError
+
 DATA_DIR = "data"
 
 
-class PackageDataMissingError(FileNotFoundError):
+class PackageDataMissingError(UserError):
     """A data file of an installed package is missing or unreadable: the install is incomplete."""
 
     def __init__(self, distribution: str, relative: str, purpose: str, detail: str) -> None:
         self.relative = relative
-        super().__init__(
-            f"A data file of {distribution} is missing.\n"
-            f"{relative} ({detail}) ships inside the package and {purpose}; nothing can go on without it. "
-            f"Reinstall the package (pip install --force-reinstall {distribution}); in a checkout of the "
-            "repository, run `python scripts/package_data.py write` to regenerate it."
+        problem = Problem(
+            relative,
+            f"cannot be read ({detail})",
+            f"reinstall the package (pip install --force-reinstall {distribution}); in a checkout of the "
+            "repository, run `python scripts/package_data.py write` to regenerate it",
+            why=f"it ships inside the package and {purpose}",
         )
+        super().__init__(f"A data file of {distribution} is missing", [problem])
 
 
 @dataclass(frozen=True, slots=True)
