@@ -16,14 +16,14 @@ from pathlib import Path
 from kubernetes import config
 
 from pulumi_kubevirt.live.kinds import object_path
-from pulumi_kubevirt.program.desired import render_program
+from pulumi_kubevirt.program.desired import desired_state_of_stack
 
 FIELD_MANAGER = "pulumi-kubernetes-installed-check"
 
 
 def main(argv: list[str]) -> int:
     program_dir, stack, kubeconfig = argv
-    manifests = render_program(Path(program_dir), stack).manifests
+    manifests = desired_state_of_stack(Path(program_dir), stack).manifests
     ordered = sorted(manifests, key=lambda manifest: manifest["kind"] != "Namespace")
     client = config.new_client_from_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
     with client:
