@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from package_data import SCHEMAS_SOURCE as SCHEMAS_DIR
 from pulumi_kubevirt.core.errors import Problem, ValidationError
 from pulumi_kubevirt.spec import (
     AttachmentKind,
@@ -32,8 +32,6 @@ from pulumi_kubevirt.spec import (
     WaitFor,
 )
 from pulumi_kubevirt.spec.fleet import load_fleet
-
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
 def one_vm(vm: dict[str, Any], **fleet: Any) -> VirtualMachineArgs:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_kubevirt.bundle import SCHEMAS_DIR
+from package_data import SCHEMAS_SOURCE as SCHEMAS_DIR
 from pulumi_kubevirt.plan import model as plan_model
 from pulumi_kubevirt.spec import model as spec_model
 
