@@ -189,7 +189,10 @@ def test_pvc_replaces_on_immutable_spec_fields_but_not_on_storage_size() -> None
     options = child(result, "kubernetes:core/v1:PersistentVolumeClaim", "dev/scratch").options
     assert "spec.storageClassName" in options.replace_on_changes
     assert "spec.accessModes" in options.replace_on_changes
-    assert not any(path.startswith("spec.resources") for path in options.replace_on_changes)
+    # Growing the claim patches it in place: nothing covering spec.resources.requests forces a replacement
+    # (spec.resources.limits does: Kubernetes ValidatePersistentVolumeClaimUpdate allows only requests).
+    assert not any("spec.resources.requests.storage".startswith(path) for path in options.replace_on_changes)
+    assert "spec.resources.limits" in options.replace_on_changes
     assert "spec" not in options.replace_on_changes
 
 

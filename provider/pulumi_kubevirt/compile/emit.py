@@ -1,7 +1,7 @@
 """Canonical order, YAML form and redaction of manifest lists.
 
-Kind rank follows apply order (a Namespace before what lives in it, Secrets and disks before the VM that uses
-them, the VM before the Service that selects it); delete order is the reverse.
+Kind rank follows the apply order in ``facts.kinds`` (a Namespace before what lives in it, Secrets and disks
+before the VM that uses them, the VM before the Service that selects it); delete order is the reverse.
 """
 
 from __future__ import annotations
@@ -12,29 +12,17 @@ from typing import Any
 
 import yaml
 
+from pulumi_kubevirt.facts.kinds import kind_rank
+
 REDACTED = "<redacted>"
-KIND_RANK: dict[str, int] = {
-    kind: rank
-    for rank, kind in enumerate(
-        (
-            "Namespace",
-            "NetworkAttachmentDefinition",
-            "Secret",
-            "PersistentVolumeClaim",
-            "DataVolume",
-            "VirtualMachine",
-            "Service",
-        )
-    )
-}
 
 
 def manifest_sort_key(manifest: Mapping[str, Any]) -> tuple[int, str, str, str]:
-    """(kind rank, namespace, name, kind); unknown kinds sort last, by kind name."""
+    """(kind rank, namespace, name, kind); the rank and the rule for unknown kinds are in ``facts.kinds``."""
     kind = str(manifest.get("kind", ""))
     metadata = manifest.get("metadata") or {}
     return (
-        KIND_RANK.get(kind, len(KIND_RANK)),
+        kind_rank(kind),
         str(metadata.get("namespace", "")),
         str(metadata.get("name", "")),
         kind,

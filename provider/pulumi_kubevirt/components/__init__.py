@@ -17,15 +17,14 @@ from pulumi_kubevirt.components.fleet import Fleet
 from pulumi_kubevirt.components.fleet_config import fleet_from_config
 from pulumi_kubevirt.components.network import Network
 from pulumi_kubevirt.components.resources import (
-    IMMUTABLE_FIELDS,
     PROTECTED_KINDS,
-    ImmutableFields,
     ObservedCustomResource,
     child_name,
     holds_disk_data,
     kubernetes_child,
 )
 from pulumi_kubevirt.components.virtual_machine import VirtualMachine
+from pulumi_kubevirt.facts.immutable import IMMUTABLE_FIELDS, ImmutableFields
 
 __all__ = [
     "IMMUTABLE_FIELDS",

@@ -1,6 +1,6 @@
 """The pulumi-kubernetes children of the components: which class carries a manifest, with which options.
 
-The options are policy, in the tables below: what the API makes immutable is ``replace_on_changes``, every
+The options are platform facts (``facts``): what the API makes immutable is ``replace_on_changes``, every
 child has an explicit name so it is deleted before it is replaced, and a disk is ``protect``-ed unless the
 user set ``allow_data_loss`` on it, so the Pulumi engine refuses (at preview) to replace or delete it.
 """
@@ -8,83 +8,19 @@ user set ``allow_data_loss`` on it, so the Pulumi engine refuses (at preview) to
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from pulumi_kubevirt.facts.immutable import replace_on_changes
+from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES
+
 Manifest = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class ImmutableFields:
-    """Fields the API server refuses to change on ``kind``: a change must delete and recreate the object."""
-
-    kind: str
-    replace_on_changes: tuple[str, ...]
-    reason: str
-    source: str
-
-
-DATAVOLUME_IMMUTABLE_SPEC = (
-    "spec.source",
-    "spec.sourceRef",
-    "spec.storage",
-    "spec.pvc",
-    "spec.contentType",
-    "spec.preallocation",
-    "spec.priorityClassName",
-)
-"""Every DataVolume spec field we emit but ``checkpoints``/``finalCheckpoint``, which CDI lets a warm
-migration append to in place."""
-
-IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
-    ImmutableFields(
-        "DataVolume",
-        DATAVOLUME_IMMUTABLE_SPEC,
-        "CDI rejects every update of a DataVolume's spec except the checkpoints of a multi-stage (warm) "
-        "vddk/imageio import; pulumi-kubernetes forces replacement only on name and namespace of custom "
-        "resources, so without this an edited source would fail at apply",
-        "kubevirt/containerized-data-importer v1.66.0 pkg/apiserver/webhooks/datavolume-validate.go Admit "
-        '("Cannot update DataVolume Spec"; "Always admit checkpoint updates for multi-stage migrations")',
-    ),
-    ImmutableFields(
-        "PersistentVolumeClaim",
-        (
-            "spec.accessModes",
-            "spec.dataSource",
-            "spec.dataSourceRef",
-            "spec.selector",
-            "spec.storageClassName",
-            "spec.volumeMode",
-            "spec.volumeName",
-        ),
-        "a claim's spec is immutable except resources.requests (growing a bound claim) and "
-        "volumeAttributesClassName; the storage size is left out so that growing a disk patches the claim",
-        "kubernetes pkg/apis/core/validation/validation.go ValidatePersistentVolumeClaimUpdate; "
-        "pulumi-kubernetes provider/pkg/provider/diff.go forceNew (PR #1705 dropped spec.resources)",
-    ),
-    ImmutableFields(
-        "Service",
-        ("spec.clusterIP", "spec.clusterIPs"),
-        "a Service's cluster IP cannot change once allocated",
-        "kubernetes pkg/apis/core/validation/validation.go ValidateServiceUpdate; "
-        "pulumi-kubernetes forceNew table (.spec.clusterIP)",
-    ),
-    ImmutableFields(
-        "Secret",
-        ("type",),
-        "a Secret's type is immutable",
-        "kubernetes pkg/apis/core/validation/validation.go ValidateSecretUpdate",
-    ),
-)
-_REPLACE_ON_CHANGES: dict[str, tuple[str, ...]] = {
-    row.kind: row.replace_on_changes for row in IMMUTABLE_FIELDS
-}
-
-PROTECTED_KINDS = frozenset({"DataVolume", "PersistentVolumeClaim"})
-"""Kinds that hold a disk's data: protected unless the disk sets ``allow_data_loss``."""
+PROTECTED_KINDS = DATA_KIND_NAMES
+"""Kinds that hold a disk's data (``facts.kinds``): protected unless the disk sets ``allow_data_loss``."""
 
 
 def child_name(manifest: Mapping[str, Any]) -> str:
@@ -195,7 +131,7 @@ def kubernetes_child(
         parent=parent,
         provider=provider,
         depends_on=list(depends_on),
-        replace_on_changes=list(_REPLACE_ON_CHANGES.get(kind, ())),
+        replace_on_changes=list(replace_on_changes(kind)),
         # Every compiled object is explicitly named: two objects of one name cannot exist at once.
         delete_before_replace=True,
         protect=protect,

@@ -10,13 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_kubevirt.core.paths import Key, Named, Segment, format_path, parse_path
+from pulumi_kubevirt.core.paths import Key, Named, Segment, format_path
+from pulumi_kubevirt.facts.pattern import Wildcard, as_path
+from pulumi_kubevirt.facts.platform import PLATFORM_FIELDS, Treatment
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.model import ChangeOp, DriftFinding, DriftKind
 from pulumi_kubevirt.plan.normalise import (
     OUR_MANAGER_PREFIX,
-    PLATFORM_FIELDS,
-    Treatment,
     comparable_live,
     normalise,
     parse_fields_v1,
@@ -40,8 +40,11 @@ class Ownership:
         return self.manager.startswith(OUR_MANAGER_PREFIX)
 
 
-def _owned_paths(tree: Mapping[Any, Any], base: tuple[Segment, ...], out: dict[str, bool]) -> None:
-    """Formatted paths a manager owns; the value says whether it is a leaf (a whole value, an atomic list)."""
+Path = tuple[Segment, ...]
+
+
+def _owned_paths(tree: Mapping[Any, Any], base: Path, out: dict[Path, bool]) -> None:
+    """Paths a manager owns; the value says whether it is a leaf (a whole value, an atomic list)."""
     for key, sub in tree.items():
         if isinstance(key, str):
             seg: Segment = Key(key)
@@ -50,12 +53,12 @@ def _owned_paths(tree: Mapping[Any, Any], base: tuple[Segment, ...], out: dict[s
         else:
             continue
         path = (*base, seg)
-        out[format_path(path)] = not sub
+        out[path] = not sub
         if sub:
             _owned_paths(sub, path, out)
 
 
-OwnershipTable = dict[str, list[tuple[Ownership, bool]]]
+OwnershipTable = dict[Path, list[tuple[Ownership, bool]]]
 """Path -> ``(manager, owns it as a whole value)`` for every manager whose field set contains the path."""
 
 
@@ -68,23 +71,22 @@ def ownership(live: Mapping[str, Any]) -> OwnershipTable:
         owner = Ownership(
             str(entry.get("manager", "")), str(entry.get("operation", "")), str(entry.get("time", ""))
         )
-        paths: dict[str, bool] = {}
+        paths: dict[Path, bool] = {}
         _owned_paths(parse_fields_v1(entry.get("fieldsV1") or {}), (), paths)
         for path, leaf in paths.items():
             table.setdefault(path, []).append((owner, leaf))
     return table
 
 
-def who_changed(path: str, table: OwnershipTable) -> Ownership | None:
+def who_changed(path: Path, table: OwnershipTable) -> Ownership | None:
     """The latest manager other than ours that owns ``path``, or owns a value holding it as a whole.
 
     Containers (``spec``) are owned by every manager that set anything below them, so they say nothing.
     None when only our own manager owns it (someone changed it without taking ownership) or nobody does.
     """
     candidates = [owner for owner, _ in table.get(path, ())]
-    segments = parse_path(path) if path else ()
-    for cut in range(len(segments) - 1, 0, -1):
-        candidates += [owner for owner, leaf in table.get(format_path(segments[:cut]), ()) if leaf]
+    for cut in range(len(path) - 1, 0, -1):
+        candidates += [owner for owner, leaf in table.get(path[:cut], ()) if leaf]
     others = [c for c in candidates if not c.ours]
     if not others:
         return None
@@ -133,7 +135,7 @@ def object_drift(
                 DriftFinding(
                     key=key,
                     kind=DriftKind.MODIFIED,
-                    path=change.path,
+                    path=format_path(change.path),
                     desired=None if secret else change.after,
                     live=None if secret else change.before,
                     manager=owner.manager if owner else "",
@@ -167,19 +169,21 @@ def platform_drift(
     """Fields KubeVirt wrote that the code does not declare: listed on request, never a change."""
     out: list[DriftFinding] = []
     for row in PLATFORM_FIELDS:
-        if row.kind != key.kind or row.treatment is not Treatment.WRITTEN or "[*]" in row.pattern:
+        if row.kind != key.kind or row.treatment is not Treatment.WRITTEN:
             continue
-        segments = parse_path(row.pattern)
+        if any(isinstance(item, Wildcard) for item in row.pattern):
+            continue
+        segments = as_path(row.pattern)
         present, value = _lookup(current, segments)
         declared, _ = _lookup(want, segments)
         if not present or declared:
             continue
-        owner = who_changed(row.pattern, table)
+        owner = who_changed(segments, table)
         out.append(
             DriftFinding(
                 key=key,
                 kind=DriftKind.PLATFORM,
-                path=row.pattern,
+                path=format_path(segments),
                 live=value,
                 manager=owner.manager if owner else "",
                 operation=owner.operation if owner else "",

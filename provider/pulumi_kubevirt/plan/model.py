@@ -11,7 +11,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi_kubevirt.facts.impact import Impact
 from pulumi_kubevirt.plan.state import ObjectKey
+
+__all__ = [
+    "Action",
+    "ChangeOp",
+    "DriftFinding",
+    "DriftKind",
+    "FieldChange",
+    "Impact",
+    "Plan",
+    "PlanError",
+    "PlanSummary",
+    "ResourcePlan",
+    "max_impact",
+]
 
 
 class Action(enum.StrEnum):
@@ -22,48 +37,6 @@ class Action(enum.StrEnum):
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
-
-
-class Impact(enum.StrEnum):
-    """What a change does to the running workload, ordered from harmless to destructive so ``max()`` works."""
-
-    NONE = "none"
-    NO_EFFECT = "no-effect"
-    LIVE = "live"
-    LIVE_MIGRATION = "live-migration"
-    RESTART = "restart"
-    REPLACE = "replace"
-    DESTROYS_DATA = "destroys-data"
-
-    @property
-    def rank(self) -> int:
-        """Position in the severity order (``none`` is 0)."""
-        return _IMPACT_ORDER.index(self)
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Impact):
-            return NotImplemented
-        return self.rank < other.rank
-
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, Impact):
-            return NotImplemented
-        return self.rank <= other.rank
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Impact):
-            return NotImplemented
-        return self.rank > other.rank
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Impact):
-            return NotImplemented
-        return self.rank >= other.rank
-
-    __hash__ = enum.StrEnum.__hash__
-
-
-_IMPACT_ORDER: tuple[Impact, ...] = tuple(Impact)
 
 
 def max_impact(impacts: Iterable[Impact]) -> Impact:

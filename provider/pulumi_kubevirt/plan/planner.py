@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_kubevirt.core.labels import stack_labels
+from pulumi_kubevirt.core.paths import format_path
+from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VMI, kind_rank
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.model import (
     Action,
@@ -30,25 +32,13 @@ from pulumi_kubevirt.plan.policy import (
     VM,
     RuleContext,
     SecretUse,
-    classify,
+    classify_all,
     is_sensitive,
 )
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
-KIND_RANK: Mapping[str, int] = {
-    "Namespace": 0,
-    "NetworkAttachmentDefinition": 1,
-    "ConfigMap": 2,
-    "Secret": 2,
-    "PersistentVolumeClaim": 3,
-    "DataVolume": 3,
-    "VirtualMachine": 4,
-    "Service": 5,
-}
-"""Apply order (lightkube's kind rank): what a VM references exists before it; deletes run in reverse."""
-
-DATA_KINDS = frozenset({DV, PVC})
-NOT_PLANNED = frozenset({"VirtualMachineInstance"})
+DATA_KINDS = DATA_KIND_NAMES
+NOT_PLANNED = frozenset({VMI})
 UNMANAGED_NOTE = (
     "exists, not managed by this stack: the apply adopts it (server-side apply takes the fields set)"
 )
@@ -56,8 +46,8 @@ REDACTED = None
 
 
 def order_key_for(key: ObjectKey, *, deleting: bool = False) -> tuple[int, int, str, str, str]:
-    """Creates and updates by kind rank; deletes after them in reverse rank."""
-    rank = KIND_RANK.get(key.kind, 4)
+    """Creates and updates by kind rank (``facts.kinds``); deletes after them in reverse rank."""
+    rank = kind_rank(key.kind)
     if deleting:
         return (1, -rank, key.namespace, key.kind, key.name)
     return (0, rank, key.namespace, key.kind, key.name)
@@ -102,7 +92,11 @@ def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project:
 
 
 def secret_uses(desired: Sequence[Mapping[str, Any]]) -> Mapping[tuple[str, str], SecretUse]:
-    """``(namespace, secret name)`` -> what the desired VMs use it for (cloud-init wins over credentials)."""
+    """``(namespace, secret name)`` -> what the desired VMs use it for (cloud-init wins over credentials).
+
+    Credentials are told apart by propagation method: ``qemuGuestAgent`` reaches the running guest, while
+    ``noCloud``/``configDrive`` are written into the cloud-init data at VMI start.
+    """
     uses: dict[tuple[str, str], SecretUse] = {}
     for manifest in desired:
         if manifest.get("kind") != VM:
@@ -111,9 +105,12 @@ def secret_uses(desired: Sequence[Mapping[str, Any]]) -> Mapping[tuple[str, str]
         tmpl = ((manifest.get("spec") or {}).get("template") or {}).get("spec") or {}
         for cred in tmpl.get("accessCredentials") or []:
             for kind in ("sshPublicKey", "userPassword"):
-                name = ((((cred.get(kind) or {}).get("source") or {}).get("secret")) or {}).get("secretName")
+                entry = cred.get(kind) or {}
+                name = (((entry.get("source") or {}).get("secret")) or {}).get("secretName")
                 if name:
-                    uses.setdefault((namespace, str(name)), SecretUse.ACCESS_CREDENTIALS)
+                    by_agent = "qemuGuestAgent" in (entry.get("propagationMethod") or {})
+                    use = SecretUse.AGENT_CREDENTIALS if by_agent else SecretUse.CLOUD_INIT_CREDENTIALS
+                    uses.setdefault((namespace, str(name)), use)
         for volume in tmpl.get("volumes") or []:
             for source in ("cloudInitNoCloud", "cloudInitConfigDrive"):
                 cloud_init = volume.get(source) or {}
@@ -142,7 +139,7 @@ def _context(
     uses: Mapping[tuple[str, str], SecretUse],
 ) -> RuleContext:
     if key.kind == VM:
-        vm = VmFacts.from_live(got, live.objects.get(vmi_key(key)), facts.max_hotplug_ratio)
+        vm = VmFacts.from_live(got, live.objects.get(vmi_key(key)), facts)
         return RuleContext(key.kind, facts, vm=vm, desired=want, live=got)
     if key.kind in DATA_KINDS:
         pvc = live.objects.get(pvc_key(key)) if key.kind == DV else got
@@ -182,20 +179,21 @@ def _plan_object(
     changes: list[FieldChange] = []
     error_list = list(errors)
     replaces = False
-    for change in diff(comparable, want):
-        row, verdict = classify(change, ctx)
+    found = diff(comparable, want)
+    for change, (row, verdict) in zip(found, classify_all(found, ctx), strict=True):
         secret = is_sensitive(
             key.kind, change.path, change.after if change.after is not None else change.before
         )
+        path = format_path(change.path)
         changes.append(
             FieldChange(
-                path=change.path,
+                path=path,
                 before=REDACTED if secret else change.before,
                 after=REDACTED if secret else change.after,
                 impact=verdict.impact,
                 rule=row.id,
                 reason=verdict.reason,
-                source=row.source,
+                source=str(row.source),
                 secret=secret,
                 op=change.op,
                 forces_replacement=verdict.replaces,
@@ -206,9 +204,7 @@ def _plan_object(
             notes.append(verdict.note)
         if verdict.error:
             error_list.append(
-                PlanError(
-                    change.path, verdict.error, verdict.fix, row.id, "Change rejected by the API server", key
-                )
+                PlanError(path, verdict.error, verdict.fix, row.id, "Change rejected by the API server", key)
             )
     impact = max_impact(c.impact for c in changes)
     if replaces:
@@ -269,7 +265,7 @@ def _deletion(key: ObjectKey, obj: Mapping[str, Any], live: LiveState, facts: Cl
             key, Action.DELETE, Impact.DESTROYS_DATA, notes=("the disk and its data are deleted",)
         )
     if key.kind == VM:
-        vm = VmFacts.from_live(obj, live.objects.get(vmi_key(key)), facts.max_hotplug_ratio)
+        vm = VmFacts.from_live(obj, live.objects.get(vmi_key(key)), facts)
         if vm.running:
             return ResourcePlan(
                 key,
@@ -278,7 +274,7 @@ def _deletion(key: ObjectKey, obj: Mapping[str, Any], live: LiveState, facts: Cl
                 notes=("the running guest is stopped and removed; its disks are separate objects",),
             )
         return ResourcePlan(key, Action.DELETE, Impact.NONE, notes=("the VM is not running",))
-    if key.kind == "Namespace" and key.group == "":
+    if key.kind == NAMESPACE and key.group == "":
         return _namespace_deletion(key, live, facts)
     return ResourcePlan(key, Action.DELETE, Impact.LIVE)
 
@@ -297,8 +293,7 @@ def _namespace_deletion(key: ObjectKey, live: LiveState, facts: ClusterFacts) ->
     running = sorted(
         k.name
         for k, o in inside
-        if k.kind == VM
-        and VmFacts.from_live(o, live.objects.get(vmi_key(k)), facts.max_hotplug_ratio).running
+        if k.kind == VM and VmFacts.from_live(o, live.objects.get(vmi_key(k)), facts).running
     )
     if running:
         return ResourcePlan(

@@ -1,61 +1,77 @@
-"""The policy table: which impact a field change has on a running workload, why, and where upstream says so.
+"""The policy: which impact a field change has on a running workload, read from the rows in
+``facts.live_update``, plus the conditional rules those rows name and the cross-cutting VM facts.
 
-Rows are data (kind, path glob, impact or a named rule function, reason, source), first match wins, most
-specific rows first. Conditional rows name a function in ``RULE_FUNCTIONS`` that reads cluster and VM facts.
-Cross-cutting facts (a halted VM, the ``Stage`` rollout, a pending restart) apply after the row, in
-``classify``.
+Rows match on path segments (``facts.pattern``), first match wins. Conditional rows name a function in
+``RULE_FUNCTIONS`` that reads cluster and VM facts. Cross-cutting facts apply after the row, in
+``classify_all``: a halted VM, the ``Stage`` rollout, a restart already pending, and a restart that another
+change of the same VM makes KubeVirt require (it then holds back every LiveUpdate handler).
 """
 
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pulumi_kubevirt.core.paths import Segment
 from pulumi_kubevirt.core.quantity import QuantityError, parse_quantity
+from pulumi_kubevirt.facts import kubevirt as kv
+from pulumi_kubevirt.facts.immutable import MULTI_STAGE_SOURCES
+from pulumi_kubevirt.facts.impact import Impact
+from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, VM
+from pulumi_kubevirt.facts.live_update import (
+    ANY_KIND,
+    CLOUD_INIT_SOURCES,
+    POLICY,
+    SENSITIVE_PATHS,
+    PolicyRule,
+    Scope,
+)
+from pulumi_kubevirt.facts.pattern import covers, ends_with_item, last_key, named
 from pulumi_kubevirt.plan.diff import Diff
-from pulumi_kubevirt.plan.model import ChangeOp, Impact
-from pulumi_kubevirt.plan.normalise import glob_to_regex
+from pulumi_kubevirt.plan.model import ChangeOp
 from pulumi_kubevirt.plan.observed import ClusterFacts, RolloutStrategy, VmFacts
 
-VM = "VirtualMachine"
-DV = "DataVolume"
-PVC = "PersistentVolumeClaim"
-SECRET = "Secret"
-SERVICE = "Service"
-NAD = "NetworkAttachmentDefinition"
-ANY = "*"
+__all__ = [
+    "CUTOVER_NOTE",
+    "DV",
+    "HALTED_NOTE",
+    "PENDING_NOTE",
+    "POLICY",
+    "PVC",
+    "SECRET",
+    "VM",
+    "PolicyRule",
+    "RuleContext",
+    "Scope",
+    "SecretUse",
+    "Verdict",
+    "classify",
+    "classify_all",
+    "is_sensitive",
+    "match_rule",
+]
 
-VMRO_SOURCE = (
-    "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go syncRestartRequired; "
-    "user-guide vm_rollout_strategies"
-)
-CDI_MULTI_STAGE_SOURCE = (
-    "kubevirt/containerized-data-importer v1.66.0 pkg/apiserver/webhooks/datavolume-validate.go Admit "
-    '("Always admit checkpoint updates for multi-stage migrations": vddk and imageio sources only)'
-)
+Path = tuple[Segment, ...]
+
 HALTED_NOTE = "halted: takes effect at next start"
 PENDING_NOTE = (
     "restart already pending (RestartRequired): KubeVirt propagates nothing more until the VM restarts"
 )
-
-
-class Scope(enum.StrEnum):
-    """Where a row applies, for the cross-cutting VM facts."""
-
-    OBJECT = "object"
-    TEMPLATE_SPEC = "template-spec"
-    TEMPLATE_METADATA = "template-metadata"
+HELD_BACK_NOTE = (
+    "another change of this VM needs a restart: KubeVirt sets RestartRequired and holds back the live "
+    "updates until then"
+)
 
 
 class SecretUse(enum.StrEnum):
     """What a Secret is for, learned from the desired VMs that reference it."""
 
     CLOUD_INIT = "cloud-init"
-    ACCESS_CREDENTIALS = "access-credentials"
+    AGENT_CREDENTIALS = "agent-credentials"
+    CLOUD_INIT_CREDENTIALS = "cloud-init-credentials"
     OTHER = "other"
 
 
@@ -84,379 +100,81 @@ class RuleContext:
     secret_use: SecretUse = SecretUse.OTHER
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyRule:
-    """One row: ``impact`` for static rows, ``rule`` (a ``RULE_FUNCTIONS`` name) for conditional ones."""
-
-    id: str
-    kind: str
-    pattern: str
-    reason: str
-    source: str
-    impact: Impact | None = None
-    rule: str = ""
-    scope: Scope = Scope.OBJECT
-    replaces: bool = False
+def _rows_for(kind: str) -> tuple[PolicyRule, ...]:
+    return tuple(row for row in POLICY if row.kind in (kind, ANY_KIND))
 
 
-_TEMPLATE = "spec.template.spec"
-POLICY: tuple[PolicyRule, ...] = (
-    # VirtualMachine
-    PolicyRule(
-        "vm-run-strategy",
-        VM,
-        "spec.runStrategy",
-        "starts or stops the VM",
-        "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go syncRunStrategy",
-        rule="run_strategy",
-    ),
-    PolicyRule(
-        "vm-running",
-        VM,
-        "spec.running",
-        "deprecated start/stop switch",
-        "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go syncRunStrategy",
-        rule="run_strategy",
-    ),
-    PolicyRule(
-        "vm-cpu-sockets",
-        VM,
-        f"{_TEMPLATE}.domain.cpu.sockets",
-        "vCPU sockets are hot-pluggable upwards under LiveUpdate, through a live migration",
-        "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go syncRestartRequired; user-guide cpu_hotplug",
-        rule="cpu_sockets",
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    PolicyRule(
-        "vm-memory-guest",
-        VM,
-        f"{_TEMPLATE}.domain.memory.guest",
-        "guest memory is hot-pluggable upwards under LiveUpdate, through a live migration",
-        "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go syncRestartRequired; user-guide memory_hotplug",
-        rule="memory_guest",
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    PolicyRule(
-        "vm-cpu-other",
-        VM,
-        f"{_TEMPLATE}.domain.cpu",
-        "cores, threads, model and limits are not hot-pluggable: only sockets are",
-        VMRO_SOURCE,
-        impact=Impact.RESTART,
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    *(
-        PolicyRule(
-            "vm-scheduling",
-            VM,
-            f"{_TEMPLATE}.{name}",
-            "LiveUpdate copies scheduling constraints to the VMI; the guest keeps its node until it migrates",
-            "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go (live update of affinity, nodeSelector, "
-            "tolerations); user-guide vm_rollout_strategies",
-            rule="live_update_field",
-            scope=Scope.TEMPLATE_SPEC,
-        )
-        for name in ("nodeSelector", "affinity", "tolerations")
-    ),
-    PolicyRule(
-        "vm-disk-hotplug",
-        VM,
-        f"{_TEMPLATE}.domain.devices.disks[*]",
-        "hot-pluggable volumes and their disks are attached and detached live; other disks restart",
-        "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go; user-guide hotplug_volumes",
-        rule="volume_hotplug",
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    PolicyRule(
-        "vm-volume-hotplug",
-        VM,
-        f"{_TEMPLATE}.volumes[*]",
-        "hot-pluggable volumes are attached and detached live; other volumes (cloud-init too) restart",
-        "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go; user-guide hotplug_volumes",
-        rule="volume_hotplug",
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    PolicyRule(
-        "vm-interface-hotplug",
-        VM,
-        f"{_TEMPLATE}.domain.devices.interfaces[*]",
-        "bridge and SR-IOV interfaces are hot-plugged through a migration, unplugged with state: absent",
-        "kubevirt/kubevirt pkg/network/vmliveupdate/restart.go; user-guide network hotplug",
-        rule="interface_hotplug",
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    PolicyRule(
-        "vm-network-hotplug",
-        VM,
-        f"{_TEMPLATE}.networks[*]",
-        "Multus networks follow their interface; a new networkName is applied through a migration",
-        "kubevirt/kubevirt pkg/network/vmliveupdate/restart.go; user-guide network hotplug",
-        rule="network_hotplug",
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    PolicyRule(
-        "vm-template-spec",
-        VM,
-        _TEMPLATE,
-        "not live-updatable: the VM needs a restart (unknown template fields default here)",
-        VMRO_SOURCE,
-        impact=Impact.RESTART,
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    PolicyRule(
-        "vm-template-metadata",
-        VM,
-        "spec.template.metadata",
-        "template labels and annotations reach the VMI only when it is created again, after a restart "
-        "(a Service selecting them matches only then)",
-        "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go (VMI created from the template)",
-        impact=Impact.NO_EFFECT,
-        scope=Scope.TEMPLATE_METADATA,
-    ),
-    PolicyRule(
-        "vm-data-volume-templates",
-        VM,
-        "spec.dataVolumeTemplates",
-        "KubeVirt only creates missing DataVolumes from templates; editing an entry changes nothing",
-        "kubevirt/kubevirt pkg/virt-controller/watch/vm/vm.go handleDataVolumes",
-        impact=Impact.NO_EFFECT,
-    ),
-    PolicyRule(
-        "vm-template-other",
-        VM,
-        "spec.template",
-        "unknown template field: assumed to need a restart",
-        VMRO_SOURCE,
-        impact=Impact.RESTART,
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    PolicyRule(
-        "vm-spec-other",
-        VM,
-        "spec",
-        "instancetype, preference and other VM fields: the guest is re-expanded only at restart",
-        VMRO_SOURCE,
-        impact=Impact.RESTART,
-        scope=Scope.TEMPLATE_SPEC,
-    ),
-    # Disks: DataVolume and PersistentVolumeClaim
-    PolicyRule(
-        "datavolume-size",
-        DV,
-        "spec.storage.resources.requests.storage",
-        "CDI rejects DataVolume spec updates, so the Disk component replaces the DataVolume; growing the PVC "
-        "in place is not implemented yet",
-        "kubevirt/containerized-data-importer pkg/apiserver/webhooks/datavolume-validate.go; "
-        "pulumi_kubevirt/components.py IMMUTABLE_FIELDS",
-        rule="datavolume_size",
-    ),
-    PolicyRule(
-        "datavolume-size",
-        DV,
-        "spec.pvc.resources.requests.storage",
-        "CDI rejects DataVolume spec updates, so the Disk component replaces the DataVolume; growing the PVC "
-        "in place is not implemented yet",
-        "kubevirt/containerized-data-importer pkg/apiserver/webhooks/datavolume-validate.go; "
-        "pulumi_kubevirt/components.py IMMUTABLE_FIELDS",
-        rule="datavolume_size",
-    ),
-    # Warm migration (VMware import): the one DataVolume spec update CDI admits. See WARM MIGRATION below.
-    PolicyRule(
-        "datavolume-checkpoints",
-        DV,
-        "spec.checkpoints",
-        "a multi-stage (warm) import copies each appended checkpoint into the same disk",
-        CDI_MULTI_STAGE_SOURCE,
-        rule="datavolume_checkpoints",
-    ),
-    PolicyRule(
-        "datavolume-final-checkpoint",
-        DV,
-        "spec.finalCheckpoint",
-        "the cutover: the last checkpoint is copied from the stopped source VM",
-        CDI_MULTI_STAGE_SOURCE,
-        rule="datavolume_final_checkpoint",
-    ),
-    PolicyRule(
-        "datavolume-spec-immutable",
-        DV,
-        "spec",
-        "CDI rejects any update of a DataVolume's spec: the disk is deleted and created again, empty or "
-        "re-imported",
-        "kubevirt/containerized-data-importer pkg/apiserver/webhooks/datavolume-validate.go "
-        '"Cannot update DataVolume Spec"',
-        impact=Impact.DESTROYS_DATA,
-        replaces=True,
-    ),
-    PolicyRule(
-        "disk-size",
-        PVC,
-        "spec.resources.requests.storage",
-        "a PVC grows in place when its storage class allows expansion",
-        "kubernetes pkg/apis/core/validation ValidatePersistentVolumeClaimUpdate",
-        rule="disk_size",
-    ),
-    PolicyRule(
-        "pvc-spec-immutable",
-        PVC,
-        "spec",
-        "a PVC's spec is immutable except growing its storage request: the claim and its data are replaced",
-        "kubernetes pkg/apis/core/validation ValidatePersistentVolumeClaimUpdate",
-        impact=Impact.DESTROYS_DATA,
-        replaces=True,
-    ),
-    # Secrets
-    PolicyRule(
-        "secret-type-immutable",
-        SECRET,
-        "type",
-        "a Secret's type is immutable: the Secret is replaced",
-        "kubernetes pkg/apis/core/validation ValidateSecretUpdate",
-        impact=Impact.REPLACE,
-        replaces=True,
-    ),
-    PolicyRule(
-        "secret-data",
-        SECRET,
-        "data",
-        "what a changed value does depends on who reads the Secret",
-        "cloud-init docs (instance-id, first boot); kubevirt user-guide accessCredentials",
-        rule="secret_data",
-    ),
-    # Services
-    *(
-        PolicyRule(
-            "service-immutable",
-            SERVICE,
-            f"spec.{name}",
-            "the cluster IP of a Service cannot be changed: the Service is replaced",
-            "kubernetes pkg/apis/core/validation ValidateServiceUpdate",
-            impact=Impact.REPLACE,
-            replaces=True,
-        )
-        for name in ("clusterIP", "clusterIPs")
-    ),
-    PolicyRule(
-        "service-spec",
-        SERVICE,
-        "spec",
-        "kube-proxy and endpoints follow a Service spec change at once",
-        "kubernetes docs: Service",
-        impact=Impact.LIVE,
-    ),
-    # Networks
-    PolicyRule(
-        "nad-config",
-        NAD,
-        "spec.config",
-        "Multus reads the attachment when a VM's pod is created: running VMs keep the old config until their "
-        "next start or migration",
-        "k8snetworkplumbingwg/multus-cni docs/how-to-use.md; network-attachment-definition spec v1.2",
-        impact=Impact.NO_EFFECT,
-    ),
-    # Every kind
-    PolicyRule(
-        "object-metadata",
-        ANY,
-        "metadata",
-        "labels and annotations of the object itself; the guest never sees them",
-        "k8s API conventions: metadata",
-        impact=Impact.NONE,
-    ),
-    *(
-        PolicyRule(
-            "storage-unknown",
-            kind,
-            "**",
-            "a storage field without a policy row: assumed to recreate the disk",
-            "DESIGN.md section 10 (unknown storage changes default to destroys-data)",
-            impact=Impact.DESTROYS_DATA,
-            replaces=True,
-        )
-        for kind in (DV, PVC)
-    ),
-    PolicyRule(
-        "unknown-field",
-        ANY,
-        "**",
-        "a field without a policy row: assumed applied in place",
-        "DESIGN.md section 10 (policy defaults)",
-        impact=Impact.LIVE,
-    ),
-)
-
-_COMPILED: tuple[tuple[PolicyRule, re.Pattern[str]], ...] = tuple(
-    (r, glob_to_regex(r.pattern)) for r in POLICY
-)
+_ROWS_BY_KIND: dict[str, tuple[PolicyRule, ...]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class SensitivePath:
-    """A field whose values are secret: plans and drift show only that it changed."""
-
-    kind: str
-    pattern: str
-    reason: str
-
-
-SENSITIVE_PATHS: tuple[SensitivePath, ...] = (
-    SensitivePath(SECRET, "data", "Secret values"),
-    SensitivePath(SECRET, "stringData", "Secret values"),
-    SensitivePath(VM, f"{_TEMPLATE}.volumes[*].cloudInitNoCloud.userData", "inline cloud-init user data"),
-    SensitivePath(
-        VM, f"{_TEMPLATE}.volumes[*].cloudInitNoCloud.userDataBase64", "inline cloud-init user data"
-    ),
-    SensitivePath(
-        VM, f"{_TEMPLATE}.volumes[*].cloudInitNoCloud.networkData", "inline cloud-init network data"
-    ),
-    SensitivePath(VM, f"{_TEMPLATE}.volumes[*].cloudInitConfigDrive.userData", "inline cloud-init user data"),
-    SensitivePath(
-        VM, f"{_TEMPLATE}.volumes[*].cloudInitConfigDrive.userDataBase64", "inline cloud-init user data"
-    ),
-    SensitivePath(VM, f"{_TEMPLATE}.volumes[*].cloudInitConfigDrive.networkData", "inline cloud-init data"),
-)
-_SENSITIVE = tuple((s, glob_to_regex(s.pattern)) for s in SENSITIVE_PATHS)
-_CLOUD_INIT_KEYS = ("cloudInitNoCloud", "cloudInitConfigDrive")
-
-
-def is_sensitive(kind: str, path: str, value: Any = None) -> bool:
-    """True when the path is a secret value, or a whole subtree (a volume) that contains one."""
-    if any(s.kind == kind and regex.match(path) for s, regex in _SENSITIVE):
-        return True
-    if kind == VM and isinstance(value, Mapping):
-        return any(key in value for key in _CLOUD_INIT_KEYS) or any(
-            isinstance(v, Mapping) and any(key in v for key in _CLOUD_INIT_KEYS) for v in value.values()
-        )
-    return kind == SECRET and path == ""
-
-
-def match_rule(kind: str, path: str) -> PolicyRule:
+def match_rule(kind: str, path: Path) -> PolicyRule:
     """The first row for ``kind`` (or any kind) whose pattern covers ``path``."""
-    for row, regex in _COMPILED:
-        if row.kind in (kind, ANY) and regex.match(path):
+    rows = _ROWS_BY_KIND.get(kind)
+    if rows is None:
+        rows = _ROWS_BY_KIND[kind] = _rows_for(kind)
+    for row in rows:
+        if covers(row.pattern, path):
             return row
     return POLICY[-1]
 
 
-def classify(change: Diff, ctx: RuleContext) -> tuple[PolicyRule, Verdict]:
-    """The row that covers a change and its verdict, after the VM's run state and the rollout strategy."""
-    row = match_rule(ctx.kind, change.path)
+def is_sensitive(kind: str, path: Path, value: Any = None) -> bool:
+    """True when the path is a secret value, or a whole subtree (a volume) that contains one."""
+    if any(s.kind == kind and covers(s.pattern, path) for s in SENSITIVE_PATHS):
+        return True
+    if kind == VM and isinstance(value, Mapping):
+        return any(key in value for key in CLOUD_INIT_SOURCES) or any(
+            isinstance(v, Mapping) and any(key in v for key in CLOUD_INIT_SOURCES) for v in value.values()
+        )
+    return kind == SECRET and not path
+
+
+def _verdict(row: PolicyRule, change: Diff, ctx: RuleContext) -> Verdict:
     if row.rule:
-        verdict = RULE_FUNCTIONS[row.rule](change, ctx)
-    else:
-        verdict = Verdict(row.impact or Impact.NONE, row.reason, replaces=row.replaces)
+        return RULE_FUNCTIONS[row.rule](change, ctx)
+    return Verdict(row.impact or Impact.NONE, row.reason, replaces=row.replaces)
+
+
+def classify(change: Diff, ctx: RuleContext) -> tuple[PolicyRule, Verdict]:
+    """The row that covers one change and its verdict, after the VM's run state and the rollout strategy."""
+    return classify_all((change,), ctx)[0]
+
+
+def classify_all(changes: Sequence[Diff], ctx: RuleContext) -> list[tuple[PolicyRule, Verdict]]:
+    """Every change of one object classified, then the cross-cutting VM facts applied to each."""
+    raw = [
+        (row, _verdict(row, change, ctx))
+        for change in changes
+        for row in (match_rule(ctx.kind, change.path),)
+    ]
     vm = ctx.vm
-    if row.scope is Scope.OBJECT or vm is None:
-        return row, verdict
+    if vm is None:
+        return raw
+    restart_required = any(
+        row.scope in (Scope.TEMPLATE_SPEC, Scope.SYNCED) and verdict.impact is Impact.RESTART
+        for row, verdict in raw
+    )
+    return [(row, _cross_cutting(row, verdict, ctx, vm, restart_required)) for row, verdict in raw]
+
+
+def _cross_cutting(
+    row: PolicyRule, verdict: Verdict, ctx: RuleContext, vm: VmFacts, restart_required: bool
+) -> Verdict:
+    if row.scope is Scope.OBJECT:
+        return verdict
     if not vm.running:
         reason = "the VM is not running: the change applies when it next starts"
-        return row, Verdict(Impact.NONE, reason, note=HALTED_NOTE, error=verdict.error, fix=verdict.fix)
-    if row.scope is Scope.TEMPLATE_SPEC and ctx.cluster.rollout is RolloutStrategy.STAGE:
-        reason = "Stage rollout: every template change of a running VM waits for a restart"
-        return row, Verdict(Impact.RESTART, reason, error=verdict.error, fix=verdict.fix)
-    if vm.restart_pending and Impact.NO_EFFECT < verdict.impact < Impact.RESTART:
-        return row, Verdict(Impact.RESTART, verdict.reason, note=PENDING_NOTE)
-    return row, verdict
+        return Verdict(Impact.NONE, reason, note=HALTED_NOTE, error=verdict.error, fix=verdict.fix)
+    if row.scope is not Scope.LIVE_UPDATE or not Impact.NO_EFFECT < verdict.impact < Impact.RESTART:
+        return verdict
+    if ctx.cluster.rollout is RolloutStrategy.STAGE:
+        reason = "Stage rollout: KubeVirt applies it only at the next restart (it sets RestartRequired)"
+        return Verdict(Impact.RESTART, reason, error=verdict.error, fix=verdict.fix)
+    if vm.restart_pending:
+        return Verdict(Impact.RESTART, verdict.reason, note=PENDING_NOTE)
+    if restart_required:
+        return Verdict(Impact.RESTART, verdict.reason, note=HELD_BACK_NOTE)
+    return verdict
 
 
 def _int(value: Any) -> int | None:
@@ -471,11 +189,23 @@ def _qty(value: Any) -> Decimal | None:
 
 
 def _needs_migration(ctx: RuleContext, what: str, reason: str) -> Verdict:
-    """LIVE_MIGRATION when KubeVirt can migrate this VM, else RESTART saying why not."""
-    if not ctx.cluster.live_migrate:
+    """LIVE_MIGRATION when the workload updater will migrate this VM, else RESTART saying why not.
+
+    The workload updater migrates a VMI that needs it only with LiveMigrate among the methods and a
+    migratable VMI; with Evict it shuts the VMI down instead.
+    """
+    methods = ctx.cluster.workload_update_methods
+    if kv.WorkloadUpdateMethod.LIVE_MIGRATE not in methods:
+        if kv.WorkloadUpdateMethod.EVICT in methods:
+            return Verdict(
+                Impact.RESTART,
+                f"{what} needs a live migration; without LiveMigrate in workloadUpdateMethods, Evict shuts "
+                "the VM down to apply it",
+            )
         return Verdict(
             Impact.RESTART,
-            f"{what} needs a live migration, but LiveMigrate is not in workloadUpdateMethods",
+            f"{what} needs a live migration, but LiveMigrate is not in workloadUpdateMethods: it waits for "
+            "a restart",
         )
     if ctx.vm is not None and not ctx.vm.migratable:
         return Verdict(Impact.RESTART, f"{what} needs a live migration, but the VMI is not live-migratable")
@@ -486,28 +216,62 @@ def rule_cpu_sockets(change: Diff, ctx: RuleContext) -> Verdict:
     before, after = _int(change.before), _int(change.after)
     if before is None or after is None or after < before:
         return Verdict(Impact.RESTART, "sockets can only be hot-plugged upwards: removing sockets restarts")
-    limit = ctx.vm.max_sockets if ctx.vm else None
-    if limit is None or after > limit:
+    vm = ctx.vm
+    if vm is not None and vm.architecture in kv.CPU_HOTPLUG_UNSUPPORTED_ARCHITECTURES.value:
+        return Verdict(Impact.RESTART, f"CPU hot-plug is not available on {vm.architecture}: restart")
+    limit = vm.max_sockets if vm else None
+    if limit is None:
+        return Verdict(
+            Impact.RESTART, "the running VMI has no maxSockets (it booted without CPU hot-plug): restart"
+        )
+    if after > limit:
         return Verdict(Impact.RESTART, f"beyond maxSockets {limit}: a restart is needed to raise the limit")
     return _needs_migration(
         ctx, "CPU hot-plug", f"within maxSockets {limit}: hot-plugged through a live migration"
     )
 
 
-MIN_HOTPLUG_MEMORY = Decimal(2**30)
+def _memory_blocker(after: Decimal, vm: VmFacts | None) -> str:
+    """Why KubeVirt refuses to hot-plug to ``after`` (ValidateLiveUpdateMemory and the VMI's limits)."""
+    if vm is not None and vm.architecture and vm.architecture not in kv.MEMORY_HOTPLUG_ARCHITECTURES.value:
+        return f"memory hot-plug is only available for x86_64 VMs, not {vm.architecture}"
+    if after < kv.MIN_HOTPLUG_MEMORY.value:
+        return "memory hot-plug needs at least 1Gi of guest memory"
+    alignment = (
+        kv.HOTPLUG_MEMORY_ALIGNMENT_1G_HUGEPAGES
+        if vm is not None and vm.hugepages_1g
+        else kv.HOTPLUG_MEMORY_ALIGNMENT
+    ).value
+    if after % alignment:
+        return f"hot-plugged guest memory must be a multiple of {_bytes(alignment)}"
+    if vm is not None and vm.guest_at_boot is not None and after < vm.guest_at_boot:
+        return f"below the {_bytes(vm.guest_at_boot)} the VM booted with"
+    return ""
 
 
 def rule_memory_guest(change: Diff, ctx: RuleContext) -> Verdict:
     before, after = _qty(change.before), _qty(change.after)
-    if before is None or after is None or after < before:
-        return Verdict(Impact.RESTART, "guest memory can only be hot-plugged upwards: shrinking restarts")
-    if before < MIN_HOTPLUG_MEMORY:
-        return Verdict(Impact.RESTART, "memory hot-plug needs at least 1Gi of guest memory to start from")
-    limit = ctx.vm.max_guest if ctx.vm else None
-    if limit is None or after > limit:
+    vm = ctx.vm
+    if before is None or after is None:
+        return Verdict(Impact.RESTART, "guest memory is not a quantity: restart")
+    if after < before and (vm is None or vm.guest_at_boot is None):
+        return Verdict(
+            Impact.RESTART, "guest memory below the current size: the boot size is unknown, restart"
+        )
+    blocker = _memory_blocker(after, vm)
+    if blocker:
+        return Verdict(Impact.RESTART, f"{blocker}: restart")
+    limit = vm.max_guest if vm else None
+    if limit is None:
+        return Verdict(
+            Impact.RESTART,
+            "the running VMI has no maxGuest: memory hot-plug is not available for its configuration",
+        )
+    if after > limit:
         return Verdict(Impact.RESTART, f"beyond maxGuest {_bytes(limit)}: a restart is needed to raise it")
+    verb = "hot-plugged" if after > before else "hot-unplugged"
     return _needs_migration(
-        ctx, "memory hot-plug", f"within maxGuest {_bytes(limit)}: hot-plugged through a live migration"
+        ctx, "memory hot-plug", f"within maxGuest {_bytes(limit)}: {verb} through a live migration"
     )
 
 
@@ -520,18 +284,6 @@ def _bytes(value: Decimal | None) -> str:
     return str(value)
 
 
-def rule_live_update_field(change: Diff, ctx: RuleContext) -> Verdict:
-    del change, ctx
-    return Verdict(
-        Impact.LIVE, "LiveUpdate copies it to the VMI; the guest keeps its node until its next migration"
-    )
-
-
-def _named(path: str) -> str:
-    match = re.search(r"\[name=(\"(?:[^\"\\]|\\.)*\"|[^\]]*)\]", path)
-    return match.group(1).strip('"') if match else ""
-
-
 def _template_list(obj: Mapping[str, Any], *keys: str) -> list[Any]:
     node: Any = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
     for key in keys:
@@ -539,51 +291,89 @@ def _template_list(obj: Mapping[str, Any], *keys: str) -> list[Any]:
     return node if isinstance(node, list) else []
 
 
-def _volume(ctx: RuleContext, name: str) -> Mapping[str, Any] | None:
-    for source in (ctx.desired, ctx.live):
-        for volume in _template_list(source, "volumes"):
-            if isinstance(volume, Mapping) and volume.get("name") == name:
-                return volume
+def _by_name(items: list[Any], name: str) -> Mapping[str, Any] | None:
+    for item in items:
+        if isinstance(item, Mapping) and item.get("name") == name:
+            return item
     return None
 
 
-def rule_volume_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
-    whole_item = change.op is not ChangeOp.CHANGE and change.path.endswith("]")
-    volume = _volume(ctx, _named(change.path))
-    hotpluggable = volume is not None and any(
+def _hotpluggable(volume: Mapping[str, Any] | None) -> bool:
+    """``storagetypes.IsDeclarativeHotplugVolume``: a PVC or DataVolume source with hotpluggable: true."""
+    return volume is not None and any(
         isinstance(volume.get(src), Mapping) and volume[src].get("hotpluggable") is True
         for src in ("dataVolume", "persistentVolumeClaim")
     )
-    if whole_item and hotpluggable:
-        verb = "attached" if change.op is ChangeOp.ADD else "detached"
-        return Verdict(Impact.LIVE, f"hot-pluggable volume: {verb} to the running guest")
-    if whole_item:
-        return Verdict(Impact.RESTART, "not a hot-pluggable volume (hotpluggable: true is missing): restart")
-    return Verdict(Impact.RESTART, "changing an attached disk or volume needs a restart")
 
 
-def _interface(ctx: RuleContext, name: str, source: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    for iface in _template_list(source, "domain", "devices", "interfaces"):
-        if isinstance(iface, Mapping) and iface.get("name") == name:
-            return iface
-    return None
+def rule_volume_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
+    """Volumes and their disks, after validLiveUpdateVolumes/Disks and HandleDeclarativeVolumes (v1.9.0)."""
+    is_disk = named(change.path, "disks") != ""
+    name = named(change.path, "disks") or named(change.path, "volumes")
+    desired_volume = _by_name(_template_list(ctx.desired, "volumes"), name)
+    live_volume = _by_name(_template_list(ctx.live, "volumes"), name)
+    hotpluggable = _hotpluggable(desired_volume) or (desired_volume is None and _hotpluggable(live_volume))
+    disk = _by_name(_template_list(ctx.desired, "domain", "devices", "disks"), name) or _by_name(
+        _template_list(ctx.live, "domain", "devices", "disks"), name
+    )
+    if is_disk and change.op is ChangeOp.REMOVE and ends_with_item(change.path) and disk and "cdrom" in disk:
+        return Verdict(Impact.RESTART, "removing a CD-ROM drive restarts; eject by removing its volume only")
+    if not hotpluggable:
+        if ends_with_item(change.path):
+            return Verdict(
+                Impact.RESTART, "not a hot-pluggable volume (hotpluggable: true is missing): restart"
+            )
+        return Verdict(Impact.RESTART, "changing an attached disk or volume needs a restart")
+    if ctx.cluster.volume_hotplug_blocked_by:
+        return Verdict(
+            Impact.NO_EFFECT,
+            f"declarative volume hot-plug is off ({ctx.cluster.volume_hotplug_blocked_by}): KubeVirt neither "
+            "attaches it nor asks for a restart; it takes effect when the VM next starts",
+        )
+    cdrom = disk is not None and "cdrom" in disk
+    if not ends_with_item(change.path) or change.op is ChangeOp.CHANGE:
+        return Verdict(Impact.LIVE, "hot-pluggable volume: unplugged and plugged again with the new settings")
+    if change.op is ChangeOp.ADD:
+        what = "the medium is inserted into the CD-ROM drive" if cdrom and not is_disk else "attached"
+        return Verdict(Impact.LIVE, f"hot-pluggable volume: {what} on the running guest")
+    what = "the medium is ejected (the drive stays)" if cdrom and not is_disk else "detached"
+    return Verdict(Impact.LIVE, f"hot-pluggable volume: {what} from the running guest")
+
+
+def _binding(iface: Mapping[str, Any]) -> str:
+    for binding in ("bridge", "sriov", "masquerade", "passt", "slirp", "macvtap", "binding"):
+        if binding in iface:
+            return binding
+    return ""
 
 
 def rule_interface_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
-    name = _named(change.path)
-    if change.op is ChangeOp.ADD and change.path.endswith("]"):
+    """Interfaces, after IsRestartRequired, applyDynamicIfaceRequestOnVMI and the migration evaluator."""
+    name = named(change.path, "interfaces")
+    whole = ends_with_item(change.path)
+    if change.op is ChangeOp.ADD and whole:
         iface = change.after if isinstance(change.after, Mapping) else {}
-        if "bridge" in iface or "sriov" in iface:
+        binding = _binding(iface)
+        if binding == "sriov":
+            return _needs_migration(ctx, "SR-IOV NIC hot-plug", "SR-IOV interface hot-plugged by a migration")
+        if binding == "bridge":
             return _needs_migration(
-                ctx, "NIC hot-plug", "bridge or SR-IOV interface hot-plugged via a migration"
+                ctx,
+                "NIC hot-plug",
+                "bridge interface hot-plugged; KubeVirt migrates the VM unless Multus' dynamic networks "
+                "controller attaches it first",
             )
-        return Verdict(Impact.RESTART, "only bridge and SR-IOV interfaces are hot-pluggable")
-    if change.path.endswith(".state"):
+        return Verdict(
+            Impact.NO_EFFECT,
+            f"only bridge and SR-IOV interfaces are hot-plugged: this {binding or 'interface'} waits for the "
+            "next restart (KubeVirt does not set RestartRequired for an added interface)",
+        )
+    if last_key(change.path) == "state":
         if change.after == "absent":
             return Verdict(Impact.LIVE, "state: absent unplugs the interface from the running guest")
         if change.after in ("up", "down") or change.before in ("up", "down"):
             return Verdict(Impact.LIVE, "link state is set on the running guest")
-    if change.op is ChangeOp.REMOVE and change.path.endswith("]"):
+    if change.op is ChangeOp.REMOVE and whole:
         return Verdict(
             Impact.RESTART, f"removing interface {name} outright restarts; use state: absent to unplug"
         )
@@ -591,17 +381,17 @@ def rule_interface_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
 
 
 def rule_network_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
-    name = _named(change.path)
-    if change.path.endswith(".multus.networkName"):
+    name = named(change.path, "networks")
+    whole = ends_with_item(change.path)
+    if last_key(change.path) == "networkName":
         return _needs_migration(ctx, "a new networkName", "the VM moves to a pod attached to the new network")
-    if change.op is ChangeOp.ADD and change.path.endswith("]"):
-        iface = _interface(ctx, name, ctx.desired) or {}
-        if "bridge" in iface or "sriov" in iface:
-            return _needs_migration(
-                ctx, "NIC hot-plug", "network of a hot-plugged interface, via a migration"
-            )
-    if change.op is ChangeOp.REMOVE and change.path.endswith("]"):
-        iface = _interface(ctx, name, ctx.desired) or {}
+    if change.op is ChangeOp.ADD and whole:
+        iface = _by_name(_template_list(ctx.desired, "domain", "devices", "interfaces"), name) or {}
+        if _binding(iface) in kv.HOTPLUG_INTERFACE_BINDINGS.value:
+            return _needs_migration(ctx, "NIC hot-plug", "network of a hot-plugged interface")
+        return Verdict(Impact.NO_EFFECT, "network of an interface that is not hot-plugged: next restart")
+    if change.op is ChangeOp.REMOVE and whole:
+        iface = _by_name(_template_list(ctx.desired, "domain", "devices", "interfaces"), name) or {}
         if iface.get("state") == "absent":
             return Verdict(Impact.LIVE, "the network of an unplugged interface")
     return Verdict(Impact.RESTART, "changing a network needs a restart")
@@ -612,7 +402,7 @@ _STARTS = ("Always", "RerunOnFailure", "Once")
 
 def rule_run_strategy(change: Diff, ctx: RuleContext) -> Verdict:
     after = change.after
-    if change.path.endswith("running"):
+    if last_key(change.path) == "running":
         after = "Always" if change.after is True else "Halted"
     running = ctx.vm.running if ctx.vm else False
     if after == "Halted" and running:
@@ -628,7 +418,10 @@ def rule_disk_size(change: Diff, ctx: RuleContext) -> Verdict:
     before, after = _qty(change.before), _qty(change.after)
     if before is None or after is None:
         return Verdict(
-            Impact.DESTROYS_DATA, "the size is not a quantity: the disk would be recreated", replaces=True
+            Impact.NONE,
+            "the size is not a quantity",
+            error=f"The disk size {change.after!r} is not a Kubernetes quantity.",
+            fix="Write the size as a quantity such as 20Gi.",
         )
     if after < before:
         return Verdict(
@@ -672,6 +465,18 @@ def rule_datavolume_size(change: Diff, ctx: RuleContext) -> Verdict:
     )
 
 
+def rule_storage_unknown(change: Diff, ctx: RuleContext) -> Verdict:
+    """No row: refuse to guess (the components would not replace the object, the API server may reject it)."""
+    del change, ctx
+    return Verdict(
+        Impact.NONE,
+        "a storage field without a policy row",
+        error="The plan has no rule for this storage field and will not guess what the change does to the "
+        "disk's data.",
+        fix="Keep the field as it is in the cluster, or create a new disk with the new value.",
+    )
+
+
 def rule_secret_data(change: Diff, ctx: RuleContext) -> Verdict:
     del change
     if ctx.secret_use is SecretUse.CLOUD_INIT:
@@ -679,16 +484,26 @@ def rule_secret_data(change: Diff, ctx: RuleContext) -> Verdict:
             Impact.NO_EFFECT,
             "cloud-init reads user data on first boot only: it skips it unless the instance-id changes",
         )
-    if ctx.secret_use is SecretUse.ACCESS_CREDENTIALS:
-        return Verdict(Impact.LIVE, "access credentials are propagated to the guest by the guest agent")
+    if ctx.secret_use is SecretUse.CLOUD_INIT_CREDENTIALS:
+        return Verdict(
+            Impact.NO_EFFECT,
+            "SSH keys propagated by noCloud/configDrive are written into the cloud-init data when the VM "
+            "starts, and cloud-init applies them once per instance: the running guest keeps the old keys",
+        )
+    if ctx.secret_use is SecretUse.AGENT_CREDENTIALS:
+        return Verdict(
+            Impact.LIVE,
+            "credentials propagated by qemuGuestAgent: virt-launcher watches the Secret and writes the new "
+            "keys into the running guest through the guest agent",
+        )
     return Verdict(Impact.LIVE, "readers of the Secret see the new value")
 
 
-# --- WARM MIGRATION (VMware import) -------------------------------------------------------------
+# --- Warm migration (VMware import) ------------------------------------------------------------------
 # CDI's webhook compares old and new DataVolume specs with checkpoints and finalCheckpoint blanked out, when
-# the new spec has checkpoints and a vddk or imageio source: only then is the update admitted in place.
+# the new spec has checkpoints and a vddk or imageio source (facts.immutable.MULTI_STAGE_SOURCES): only then
+# is the update admitted in place.
 
-MULTI_STAGE_SOURCES = ("vddk", "imageio")
 CUTOVER_NOTE = "CUTOVER: downtime starts; the source VM must be powered off before this apply"
 
 
@@ -747,13 +562,13 @@ def rule_datavolume_final_checkpoint(change: Diff, ctx: RuleContext) -> Verdict:
 RULE_FUNCTIONS: Mapping[str, Callable[[Diff, RuleContext], Verdict]] = {
     "cpu_sockets": rule_cpu_sockets,
     "memory_guest": rule_memory_guest,
-    "live_update_field": rule_live_update_field,
     "volume_hotplug": rule_volume_hotplug,
     "interface_hotplug": rule_interface_hotplug,
     "network_hotplug": rule_network_hotplug,
     "run_strategy": rule_run_strategy,
     "disk_size": rule_disk_size,
     "datavolume_size": rule_datavolume_size,
+    "storage_unknown": rule_storage_unknown,
     "secret_data": rule_secret_data,
     "datavolume_checkpoints": rule_datavolume_checkpoints,
     "datavolume_final_checkpoint": rule_datavolume_final_checkpoint,

@@ -11,7 +11,6 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem, raise_if_problems
@@ -23,6 +22,7 @@ from pulumi_kubevirt.core.labels import (
     STACK_KEY,
 )
 from pulumi_kubevirt.core.quantity import QuantityError, parse_quantity, quantity_or_none, suggest_quantity
+from pulumi_kubevirt.facts.kubevirt import MIN_HOTPLUG_MEMORY
 from pulumi_kubevirt.spec import (
     AttachmentKind,
     CloudInit,
@@ -80,7 +80,6 @@ _SSH_PUBLIC_KEY = re.compile(
 # Secret size is the limit that applies.
 CLOUD_INIT_SECRET_MAX_BYTES = 1024 * 1024
 MAX_LABEL_VALUE = 63
-MIN_HOTPLUG_MEMORY = Decimal(2**30)
 RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, PROJECT_KEY, STACK_KEY, COMPONENT_KEY, COMPONENT_KIND_KEY})
 VM_LABEL_KEY = "pulumi-kubevirt/vm"
 ROOT_DEVICE = "root"
@@ -620,8 +619,8 @@ def _memory_problems(memory: Memory, path: str) -> list[Problem]:
                 f"set max_guest to {memory.guest} or more",
             )
         )
-    # Memory hotplug needs at least 1Gi of guest memory (KubeVirt user-guide, compute/memory_hotplug).
-    if guest is not None and guest < MIN_HOTPLUG_MEMORY:
+    # KubeVirt's VM webhook rejects maxGuest with less guest memory (facts.kubevirt.MIN_HOTPLUG_MEMORY).
+    if guest is not None and guest < MIN_HOTPLUG_MEMORY.value:
         problems.append(
             Problem(
                 paths.join(path, "guest"),

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi_kubevirt.core.labels import stack_labels
+from pulumi_kubevirt.core.quantity import parse_quantity
+from pulumi_kubevirt.facts.kubevirt import DEFAULT_MAX_HOTPLUG_RATIO
+from pulumi_kubevirt.facts.platform import PLATFORM_FIELDS, Treatment
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
 PROJECT = "shop"
@@ -193,6 +196,32 @@ def _respell(value: str) -> str:
     return value
 
 
+PLATFORM_SAMPLES: dict[str, str] = {
+    "uuid": "5d307ca9-b3ef-428c-8861-06e72d69f223",
+    "serial": "abc-123",
+    "type": "q35",
+    "architecture": "amd64",
+    "kubevirt.io/pci-topology-version": "v3",
+    "revisionName": "web-u1.medium-1",
+}
+"""A value KubeVirt would write, per platform field (keyed by the field's last key)."""
+
+
+def write_platform_fields(obj: Manifest) -> None:
+    """Write every field ``facts.platform`` says KubeVirt writes on this kind (when its parent object exists)."""
+    for row in PLATFORM_FIELDS:
+        if row.kind != obj["kind"] or row.treatment is not Treatment.WRITTEN:
+            continue
+        *parents, leaf = (str(item) for item in row.pattern)
+        if parents[:2] == ["spec", "instancetype"] or parents[:2] == ["spec", "preference"]:
+            if parents[1] not in obj["spec"]:
+                continue
+        node = obj
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = PLATFORM_SAMPLES[leaf]
+
+
 def live(manifest: Mapping[str, Any], *, extra_managers: Iterable[Mapping[str, Any]] = ()) -> Manifest:
     """What the API server returns after our apply: server metadata, status, defaults, sizes respelt."""
     obj: Manifest = copy.deepcopy(dict(manifest))
@@ -207,12 +236,8 @@ def live(manifest: Mapping[str, Any], *, extra_managers: Iterable[Mapping[str, A
     kind = obj["kind"]
     if kind == "VirtualMachine":
         meta["finalizers"] = ["kubevirt.io/virtualMachineControllerFinalize"]
-        tmpl = obj["spec"]["template"]
-        tmpl["metadata"].setdefault("annotations", {})["kubevirt.io/pci-topology-version"] = "v3"
-        spec = tmpl["spec"]
-        spec["architecture"] = "amd64"
-        spec["domain"]["firmware"] = {"uuid": "5d307ca9-b3ef-428c-8861-06e72d69f223", "serial": "abc-123"}
-        spec["domain"]["machine"] = {"type": "q35"}
+        write_platform_fields(obj)
+        spec = obj["spec"]["template"]["spec"]
         spec["domain"]["memory"]["guest"] = _respell(spec["domain"]["memory"]["guest"])
         obj["status"] = {
             "printableStatus": "Running",
@@ -245,16 +270,23 @@ def vmi(
     phase: str = "Running",
     migratable: bool = True,
 ) -> Manifest:
-    """The running VMI behind a VM: its CPU and memory with the hot-plug limits KubeVirt computed."""
+    """The running VMI behind a VM: its CPU and memory with the hot-plug limits KubeVirt computed at boot."""
     domain = vm_manifest["spec"]["template"]["spec"]["domain"]
+    ratio = DEFAULT_MAX_HOTPLUG_RATIO.value
     cpu = dict(domain["cpu"])
-    cpu["maxSockets"] = max_sockets if max_sockets is not None else cpu["sockets"] * 4
+    cpu["maxSockets"] = max_sockets if max_sockets is not None else cpu["sockets"] * ratio
+    guest = domain["memory"]["guest"]
+    max_guest = f"{int(parse_quantity(guest) * ratio) // 2**20}Mi"
     return {
         "apiVersion": "kubevirt.io/v1",
         "kind": "VirtualMachineInstance",
         "metadata": {"name": vm_manifest["metadata"]["name"], "namespace": NS},
-        "spec": {"domain": {"cpu": cpu, "memory": {"guest": domain["memory"]["guest"]}}},
+        "spec": {
+            "architecture": "amd64",
+            "domain": {"cpu": cpu, "memory": {"guest": guest, "maxGuest": max_guest}},
+        },
         "status": {
+            "memory": {"guestAtBoot": guest, "guestCurrent": guest, "guestRequested": guest},
             "phase": phase,
             "conditions": [{"type": "LiveMigratable", "status": "True" if migratable else "False"}],
         },

@@ -17,8 +17,8 @@ from pulumi_kubevirt.plan import policy
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.drift import detect_drift, ownership, who_changed
 from pulumi_kubevirt.plan.model import ChangeOp, DriftKind, Impact, max_impact
+from pulumi_kubevirt.facts.platform import PLATFORM_FIELDS
 from pulumi_kubevirt.plan.normalise import (
-    PLATFORM_FIELDS,
     comparable_live,
     normalise,
     owned_by,
@@ -79,9 +79,9 @@ DIFF_CASES: list[tuple[str, Any, Any, list[tuple[str, str]]]] = [
 )
 def test_keyed_diff(before: Any, after: Any, expected: list[tuple[str, str]]) -> None:
     changes = diff(before, after)
-    assert [(c.op.value, c.path) for c in changes] == expected
+    assert [(c.op.value, c.text) for c in changes] == expected
     for change in changes:
-        parse_path(change.path)
+        assert parse_path(change.text) == change.path
 
 
 def test_secret_string_data_equals_base64_data() -> None:
@@ -139,7 +139,7 @@ def test_owned_fields_parse_keyed_items() -> None:
     ids=["firmware-uuid", "pci-annotation", "unplugged-interface", "cores"],
 )
 def test_platform_table_covers(path: str, covered: bool) -> None:
-    assert (platform_field("VirtualMachine", path) is not None) is covered
+    assert (platform_field("VirtualMachine", parse_path(path)) is not None) is covered
 
 
 def test_every_policy_row_has_reason_source_and_one_decision() -> None:
@@ -171,7 +171,7 @@ def test_every_policy_row_has_reason_source_and_one_decision() -> None:
     ids=lambda v: str(v).replace(".", "-")[:40],
 )
 def test_policy_row_matching(kind: str, path: str, rule_id: str) -> None:
-    assert policy.match_rule(kind, path).id == rule_id
+    assert policy.match_rule(kind, parse_path(path)).id == rule_id
 
 
 def _drifted() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -239,7 +239,7 @@ def test_who_changed_prefers_the_latest_other_manager() -> None:
             time="2026-02-01T00:00:00Z",
         ),
     ]
-    owner = who_changed("spec.runStrategy", ownership(live))
+    owner = who_changed(parse_path("spec.runStrategy"), ownership(live))
     assert owner is not None
     assert owner.manager == "new"
 
@@ -295,7 +295,7 @@ def test_diff_is_empty_exactly_when_equal_and_paths_parse(a: Any, b: Any) -> Non
     assert changes == diff(a, b)
     for change in changes:
         if change.path:
-            parse_path(change.path)
+            assert parse_path(change.text) == change.path
 
 
 def test_owning_something_else_under_spec_is_not_blamed() -> None:
@@ -328,5 +328,5 @@ def test_secret_values_are_never_compared_as_quantities() -> None:
 
 
 def test_unknown_storage_field_destroys_data() -> None:
-    assert policy.match_rule("DataVolume", "priorityClassName").id == "storage-unknown"
-    assert policy.match_rule("DataVolume", "metadata.labels.x").id == "object-metadata"
+    assert policy.match_rule("DataVolume", parse_path("priorityClassName")).id == "storage-unknown"
+    assert policy.match_rule("DataVolume", parse_path("metadata.labels.x")).id == "object-metadata"

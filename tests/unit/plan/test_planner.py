@@ -179,13 +179,14 @@ CASES = [
         state={"rollout": "Stage"},
     ),
     Case(
-        "stage-by-default-without-config",
+        # KubeVirt v1.9.0 pkg/virt-config IsVMRolloutStrategyLiveUpdate: unset means LiveUpdate (was: Stage).
+        "live-update-by-default-without-config",
         lambda: b.stack(sockets=4),
         lambda: b.running(b.stack()),
         VM_KEY,
         Action.UPDATE,
-        Impact.RESTART,
-        reason_contains="Stage",
+        Impact.LIVE_MIGRATION,
+        reason_contains="maxSockets 8",
         state={"rollout": None},
     ),
     Case(

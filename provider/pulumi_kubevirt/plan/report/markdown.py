@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pulumi_kubevirt.facts.live_update import POLICY
+from pulumi_kubevirt.facts.pattern import format_pattern
+from pulumi_kubevirt.facts.platform import PLATFORM_FIELDS, SERVER_METADATA
 from pulumi_kubevirt.plan.model import (
     Action,
     DriftFinding,
@@ -13,8 +16,6 @@ from pulumi_kubevirt.plan.model import (
     Plan,
     ResourcePlan,
 )
-from pulumi_kubevirt.plan.normalise import PLATFORM_FIELDS, SERVER_METADATA
-from pulumi_kubevirt.plan.policy import POLICY
 from pulumi_kubevirt.plan.report.common import (
     SENSITIVE,
     SENSITIVE_DRIFT,
@@ -148,7 +149,14 @@ def render_policy_reference() -> str:
         decided = str(row.impact) if row.impact is not None else f"rule `{row.rule}`"
         if row.replaces:
             decided += ", forces replacement"
-        cells = (f"`{row.id}`", row.kind, _code(row.pattern), decided, _cell(row.reason), _cell(row.source))
+        cells = (
+            f"`{row.id}`",
+            row.kind,
+            _code(format_pattern(row.pattern)),
+            decided,
+            _cell(row.reason),
+            _cell(str(row.source)),
+        )
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -157,9 +165,12 @@ def render_policy_reference() -> str:
     ]
     for field in PLATFORM_FIELDS:
         lines.append(
-            f"| {_code(field.pattern)} | {field.kind} | {field.treatment} | {_cell(field.reason)} | "
-            f"{_cell(field.source)} |"
+            f"| {_code(format_pattern(field.pattern))} | {field.kind} | {field.treatment} | "
+            f"{_cell(field.reason)} | {_cell(str(field.source))} |"
         )
     lines += ["", "| Dropped before comparing | Why | Source |", "|---|---|---|"]
-    lines += [f"| {_code(f.path)} | {_cell(f.reason)} | {_cell(f.source)} |" for f in SERVER_METADATA]
+    lines += [
+        f"| {_code(format_pattern(f.path))} | {_cell(f.reason)} | {_cell(str(f.source))} |"
+        for f in SERVER_METADATA
+    ]
     return "\n".join(lines) + "\n"

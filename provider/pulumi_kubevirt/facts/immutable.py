@@ -1,0 +1,104 @@
+"""What forces a replacement: fields the API server (or an admission webhook) refuses to change.
+
+One table drives both the Pulumi components (``replace_on_changes``, so ``pulumi up`` deletes and recreates
+the object instead of failing) and the plan (``replace`` rows, so the plan says so beforehand).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pulumi_kubevirt.facts.impact import Impact
+from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, SERVICE
+from pulumi_kubevirt.facts.pattern import Pattern, dotted
+from pulumi_kubevirt.facts.source import Upstream, cdi, kubernetes
+
+_K8S_VALIDATION = "pkg/apis/core/validation/validation.go"
+
+
+@dataclass(frozen=True, slots=True)
+class ImmutableFields:
+    """Fields of ``kind`` that cannot change once created: a change deletes the object and creates it again.
+
+    ``impact`` is what that replacement does: ``destroys-data`` for a disk, ``replace`` otherwise.
+    """
+
+    id: str
+    kind: str
+    paths: tuple[Pattern, ...]
+    impact: Impact
+    reason: str
+    source: Upstream
+
+    @property
+    def replace_on_changes(self) -> tuple[str, ...]:
+        """The paths in Pulumi's property path syntax."""
+        return tuple(dotted(p) for p in self.paths)
+
+
+IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
+    ImmutableFields(
+        "datavolume-spec-immutable",
+        DV,
+        (
+            ("spec", "source"),
+            ("spec", "sourceRef"),
+            ("spec", "storage"),
+            ("spec", "pvc"),
+            ("spec", "contentType"),
+            ("spec", "preallocation"),
+            ("spec", "priorityClassName"),
+            ("spec", "serviceAccountName"),
+        ),
+        Impact.DESTROYS_DATA,
+        "CDI rejects any update of a DataVolume's spec but the checkpoints of a multi-stage (warm) "
+        "vddk/imageio import: the disk is deleted and created again, empty or re-imported",
+        cdi("pkg/apiserver/webhooks/datavolume-validate.go", "dataVolumeValidatingWebhook.Admit"),
+    ),
+    ImmutableFields(
+        "pvc-spec-immutable",
+        PVC,
+        (
+            ("spec", "accessModes"),
+            ("spec", "dataSource"),
+            ("spec", "dataSourceRef"),
+            ("spec", "resources", "limits"),
+            ("spec", "selector"),
+            ("spec", "storageClassName"),
+            ("spec", "volumeMode"),
+            ("spec", "volumeName"),
+        ),
+        Impact.DESTROYS_DATA,
+        "a claim's spec is immutable after creation except resources.requests (growing a bound claim) and "
+        "volumeAttributesClassName: the claim and its data are replaced",
+        kubernetes(_K8S_VALIDATION, "ValidatePersistentVolumeClaimUpdate"),
+    ),
+    ImmutableFields(
+        "service-immutable",
+        SERVICE,
+        (("spec", "clusterIP"), ("spec", "clusterIPs")),
+        Impact.REPLACE,
+        "the cluster IP of a Service cannot change once allocated: the Service is replaced",
+        kubernetes(_K8S_VALIDATION, "ValidateServiceUpdate"),
+    ),
+    ImmutableFields(
+        "secret-type-immutable",
+        SECRET,
+        (("type",),),
+        Impact.REPLACE,
+        "a Secret's type is immutable: the Secret is replaced",
+        kubernetes(_K8S_VALIDATION, "ValidateSecretUpdate"),
+    ),
+)
+
+MULTI_STAGE_SOURCES: tuple[str, ...] = ("vddk", "imageio")
+"""DataVolume sources whose ``checkpoints``/``finalCheckpoint`` CDI lets change in place (a warm migration),
+as long as the new spec keeps at least one checkpoint: ``Admit`` compares the specs with both blanked out only
+then ("Always admit checkpoint updates for multi-stage migrations")."""
+
+_BY_KIND: dict[str, tuple[str, ...]] = {row.kind: row.replace_on_changes for row in IMMUTABLE_FIELDS}
+
+
+def replace_on_changes(kind: str) -> tuple[str, ...]:
+    """Pulumi ``replace_on_changes`` for a kind (empty when nothing about it is immutable)."""
+    return _BY_KIND.get(kind, ())
