@@ -208,14 +208,17 @@ PLATFORM_SAMPLES: dict[str, str] = {
 
 
 def write_platform_fields(obj: Manifest) -> None:
-    """Write every field ``facts.platform`` says KubeVirt writes on this kind (when its parent object exists)."""
+    """Write each field ``facts.platform`` says KubeVirt writes on this kind (when its parent exists)."""
     for row in PLATFORM_FIELDS:
         if row.kind != obj["kind"] or row.treatment is not Treatment.WRITTEN:
             continue
         *parents, leaf = (str(item) for item in row.pattern)
-        if parents[:2] == ["spec", "instancetype"] or parents[:2] == ["spec", "preference"]:
-            if parents[1] not in obj["spec"]:
-                continue
+        if (
+            parents[:1] == ["spec"]
+            and parents[1] in ("instancetype", "preference")
+            and parents[1] not in obj["spec"]
+        ):
+            continue
         node = obj
         for key in parents:
             node = node.setdefault(key, {})

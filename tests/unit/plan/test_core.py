@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pulumi_kubevirt.core.paths import parse_path
+from pulumi_kubevirt.facts.platform import PLATFORM_FIELDS
 from pulumi_kubevirt.plan import policy
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.drift import detect_drift, ownership, who_changed
 from pulumi_kubevirt.plan.model import ChangeOp, DriftKind, Impact, max_impact
-from pulumi_kubevirt.facts.platform import PLATFORM_FIELDS
 from pulumi_kubevirt.plan.normalise import (
     comparable_live,
     normalise,
