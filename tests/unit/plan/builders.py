@@ -296,8 +296,19 @@ def vmi(
     }
 
 
-def kubevirt(rollout: str | None = "LiveUpdate", methods: Iterable[str] = ("LiveMigrate",)) -> Manifest:
+def kubevirt(
+    rollout: str | None = "LiveUpdate",
+    methods: Iterable[str] = ("LiveMigrate",),
+    *,
+    gates: Iterable[str] = (),
+    disabled_gates: Iterable[str] = (),
+) -> Manifest:
     config: dict[str, Any] = {} if rollout is None else {"vmRolloutStrategy": rollout}
+    if gates or disabled_gates:
+        config["developerConfiguration"] = {
+            "featureGates": list(gates),
+            "disabledFeatureGates": list(disabled_gates),
+        }
     return {
         "apiVersion": "kubevirt.io/v1",
         "kind": "KubeVirt",
@@ -327,13 +338,15 @@ def state(
     *,
     rollout: str | None = "LiveUpdate",
     methods: Iterable[str] = ("LiveMigrate",),
+    gates: Iterable[str] = (),
+    disabled_gates: Iterable[str] = (),
     expand: bool = True,
     unmanaged: Iterable[ObjectKey] = (),
     cluster: str = "prod-east",
 ) -> LiveState:
     return LiveState(
         objects={ObjectKey.of(o): o for o in objects},
-        kubevirt=kubevirt(rollout, methods),
+        kubevirt=kubevirt(rollout, methods, gates=gates, disabled_gates=disabled_gates),
         storage_classes={"standard": storage_class(expand=expand)},
         unmanaged=frozenset(unmanaged),
         cluster=cluster,
