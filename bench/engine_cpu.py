@@ -1,5 +1,5 @@
-"""Engine CPU per VM for a no-op plan of N synthetic VMs (VM + DataVolume + Secret + Service), and the keyed
-diff against DeepDiff on the same pairs.
+"""Engine CPU per VM for a no-op plan of N synthetic VMs (VM + DataVolume + Secret + Service), for a plan in
+which every VM changes (the policy's classification path), and the keyed diff against DeepDiff on the same pairs.
 
     .venv/bin/python bench/engine_cpu.py [--vms 1000] [--repeat 5]
 
@@ -62,6 +62,28 @@ def main() -> None:
     print(
         f"no-op plan, {args.vms} VMs ({len(desired)} objects): {plan_seconds * 1e3:.1f} ms CPU, "
         f"{plan_seconds / args.vms * 1e6:.1f} µs per VM"
+    )
+
+    # Every VM gets one more socket (a LiveUpdate hot-plug rule) and a new template label (a static row).
+    edited = [
+        b.vm(
+            f"vm-{i:04d}",
+            sockets=2 + i % 4,
+            memory=f"{2 + i % 3}Gi",
+            tier="b",
+            cloud_init_secret=f"vm-{i:04d}-cloud-init",
+        )
+        for i in range(args.vms)
+    ]
+    changed_desired = [m if m["kind"] != "VirtualMachine" else edited.pop(0) for m in desired]
+    changed_seconds = best_of(
+        args.repeat, lambda: make_plan(changed_desired, live, project=b.PROJECT, stack=b.STACK)
+    )
+    changed_plan = make_plan(changed_desired, live, project=b.PROJECT, stack=b.STACK)
+    assert sum(r.has_changes for r in changed_plan.resources) == args.vms, "every VM should change"
+    print(
+        f"plan with every VM changed (sockets + a template label): {changed_seconds * 1e3:.1f} ms CPU, "
+        f"{changed_seconds / args.vms * 1e6:.1f} µs per VM"
     )
 
     # Same pairs, changed slightly so both differs have work to do: sockets and a label on every VM.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pulumi_kubevirt.core.paths import Index, Key, Named, Segment, format_path
 
@@ -51,6 +52,34 @@ def covers(pattern: Pattern, path: Sequence[Segment]) -> bool:
         elif type(seg) is not Key:
             return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPattern:
+    """A pattern split into its leading literal keys and the rest, so most rows are rejected by one tuple
+    comparison against the path's keys (``keys_of``) instead of a loop over segments."""
+
+    prefix: tuple[str, ...]
+    rest: Pattern
+
+    @classmethod
+    def of(cls, pattern: Pattern) -> CompiledPattern:
+        literal = 0
+        while literal < len(pattern) and type(pattern[literal]) is str:
+            literal += 1
+        return cls(tuple(str(item) for item in pattern[:literal]), pattern[literal:])
+
+    def covers(self, keys: tuple[str | None, ...], path: Sequence[Segment]) -> bool:
+        """``covers(pattern, path)``, given ``keys = keys_of(path)``."""
+        size = len(self.prefix)
+        if keys[:size] != self.prefix:
+            return False
+        return not self.rest or covers(self.rest, path[size:])
+
+
+def keys_of(path: Sequence[Segment]) -> tuple[str | None, ...]:
+    """The path's keys, ``None`` for list items: what ``CompiledPattern.covers`` compares prefixes with."""
+    return tuple(seg.key if type(seg) is Key else None for seg in path)
 
 
 def is_exactly(pattern: Pattern, path: Sequence[Segment]) -> bool:

@@ -29,7 +29,7 @@ from pulumi_kubevirt.facts.live_update import (
     PolicyRule,
     Scope,
 )
-from pulumi_kubevirt.facts.pattern import covers, ends_with_item, last_key, named
+from pulumi_kubevirt.facts.pattern import CompiledPattern, covers, ends_with_item, keys_of, last_key, named
 from pulumi_kubevirt.plan.diff import Diff
 from pulumi_kubevirt.plan.model import ChangeOp
 from pulumi_kubevirt.plan.observed import ClusterFacts, RolloutStrategy, VmFacts
@@ -100,11 +100,11 @@ class RuleContext:
     secret_use: SecretUse = SecretUse.OTHER
 
 
-def _rows_for(kind: str) -> tuple[PolicyRule, ...]:
-    return tuple(row for row in POLICY if row.kind in (kind, ANY_KIND))
+def _rows_for(kind: str) -> tuple[tuple[PolicyRule, CompiledPattern], ...]:
+    return tuple((row, CompiledPattern.of(row.pattern)) for row in POLICY if row.kind in (kind, ANY_KIND))
 
 
-_ROWS_BY_KIND: dict[str, tuple[PolicyRule, ...]] = {}
+_ROWS_BY_KIND: dict[str, tuple[tuple[PolicyRule, CompiledPattern], ...]] = {}
 
 
 def match_rule(kind: str, path: Path) -> PolicyRule:
@@ -112,8 +112,9 @@ def match_rule(kind: str, path: Path) -> PolicyRule:
     rows = _ROWS_BY_KIND.get(kind)
     if rows is None:
         rows = _ROWS_BY_KIND[kind] = _rows_for(kind)
-    for row in rows:
-        if covers(row.pattern, path):
+    keys = keys_of(path)
+    for row, compiled in rows:
+        if compiled.covers(keys, path):
             return row
     return POLICY[-1]
 
