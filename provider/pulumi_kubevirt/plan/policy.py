@@ -332,6 +332,12 @@ def rule_volume_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
             "attaches it nor asks for a restart; it takes effect when the VM next starts",
         )
     cdrom = disk is not None and "cdrom" in disk
+    if is_disk and not ends_with_item(change.path):
+        return Verdict(
+            Impact.NO_EFFECT,
+            "the disk of an attached hot-pluggable volume: KubeVirt keeps the attached disk as it is and "
+            "asks for no restart; the change applies when the volume is plugged again or the VM restarts",
+        )
     if not ends_with_item(change.path) or change.op is ChangeOp.CHANGE:
         return Verdict(Impact.LIVE, "hot-pluggable volume: unplugged and plugged again with the new settings")
     if change.op is ChangeOp.ADD:

@@ -99,6 +99,24 @@ def _add_interface(binding: str) -> Callable[[Manifest], None]:
     return edit
 
 
+def _set_disk_bus(name: str, bus: str) -> Callable[[Manifest], None]:
+    def edit(vm: Manifest) -> None:
+        for disk in _tmpl(vm)["domain"]["devices"]["disks"]:
+            if disk["name"] == name:
+                disk["disk"]["bus"] = bus
+
+    return edit
+
+
+def _set_volume_source(name: str, data_volume: str) -> Callable[[Manifest], None]:
+    def edit(vm: Manifest) -> None:
+        for volume in _tmpl(vm)["volumes"]:
+            if volume["name"] == name:
+                volume["dataVolume"]["name"] = data_volume
+
+    return edit
+
+
 def _pvc_with(**spec: Any) -> list[Manifest]:
     claim = b.pvc()
     claim["spec"].update(spec)
@@ -181,6 +199,27 @@ AUDIT_CASES = [
         Impact.LIVE,
         rule="vm-volume-hotplug",
         reason_contains="inserted",
+    ),
+    Case(
+        # filterHotplugVMIDisks keeps the VMI's disk while its volume is unchanged (no restart either).
+        "hotplug-disk-bus-change-waits",
+        lambda: _stack_with_vm(_set_disk_bus("data", "virtio"), hotplug=["data"]),
+        lambda: b.running(b.stack(hotplug=["data"])),
+        VM_KEY,
+        Action.UPDATE,
+        Impact.NO_EFFECT,
+        rule="vm-disk-hotplug",
+    ),
+    Case(
+        # filterHotplugVMIVolumes drops a changed hotplug volume from the VMI; it is plugged again.
+        "hotplug-volume-source-change-replugs",
+        lambda: _stack_with_vm(_set_volume_source("data", "web-data-2"), hotplug=["data"]),
+        lambda: b.running(b.stack(hotplug=["data"])),
+        VM_KEY,
+        Action.UPDATE,
+        Impact.LIVE,
+        rule="vm-volume-hotplug",
+        reason_contains="plugged again",
     ),
     Case(
         # validLiveUpdateDisks: a removed CD-ROM drive requires a restart.
