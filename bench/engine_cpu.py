@@ -1,5 +1,5 @@
-"""Engine CPU per VM for a no-op plan of N synthetic VMs (VM + DataVolume + Secret + Service), for a plan in
-which every VM changes (the policy's classification path), and the keyed diff against DeepDiff on the same pairs.
+"""Engine CPU per VM for a no-op plan of N synthetic VMs (VM + DataVolume + Secret + Service), for a plan
+in which every VM changes (the policy's classification path), and the keyed diff against DeepDiff.
 
     .venv/bin/python bench/engine_cpu.py [--vms 1000] [--repeat 5]
 

@@ -116,7 +116,7 @@ def test_the_kubevirt_cr_exists_with_the_default_rollout_strategy(api_client: Ap
         "kubevirt.io", "v1", "kubevirt", "kubevirts", "kubevirt"
     )
 
-    assert "vmRolloutStrategy" not in kubevirt["spec"].get("configuration", {}), "unset means LiveUpdate (KubeVirt >= v1.6)"
+    assert "vmRolloutStrategy" not in kubevirt["spec"].get("configuration", {}), "unset: LiveUpdate"
     assert kubevirt["status"]["phase"] == "Deployed"
 
 

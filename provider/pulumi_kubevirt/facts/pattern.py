@@ -82,11 +82,6 @@ def keys_of(path: Sequence[Segment]) -> tuple[str | None, ...]:
     return tuple(seg.key if type(seg) is Key else None for seg in path)
 
 
-def is_exactly(pattern: Pattern, path: Sequence[Segment]) -> bool:
-    """True when ``pattern`` matches ``path`` itself, not only an ancestor."""
-    return len(pattern) == len(path) and covers(pattern, path)
-
-
 def named(path: Sequence[Segment], after: str) -> str:
     """The name of the list item right after key ``after`` (``volumes[name=x]`` -> ``x``), or ``""``."""
     for i in range(len(path) - 1):

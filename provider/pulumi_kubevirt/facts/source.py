@@ -11,9 +11,6 @@ from dataclasses import dataclass
 KUBEVIRT = "kubevirt/kubevirt"
 CDI = "kubevirt/containerized-data-importer"
 KUBERNETES = "kubernetes/kubernetes"
-MULTUS = "k8snetworkplumbingwg/multus-cni"
-CLOUD_INIT = "canonical/cloud-init"
-PULUMI_KUBERNETES = "pulumi/pulumi-kubernetes"
 THIS_PROJECT = "pulumi-kubevirt"
 
 KUBEVIRT_VERSION = "v1.9.0"
@@ -56,8 +53,3 @@ def cdi(file: str, function: str = "") -> Upstream:
 def kubernetes(file: str, function: str = "") -> Upstream:
     """A place in Kubernetes."""
     return Upstream(KUBERNETES, file, function)
-
-
-def sources(*places: Upstream) -> str:
-    """Several places as one line, for reports."""
-    return "; ".join(str(p) for p in places)

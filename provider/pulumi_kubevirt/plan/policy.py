@@ -361,9 +361,9 @@ def rule_interface_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
     if change.op is ChangeOp.ADD and whole:
         iface = change.after if isinstance(change.after, Mapping) else {}
         binding = _binding(iface)
-        if binding == "sriov":
+        if binding in kv.HOTPLUG_INTERFACE_BINDINGS.value and binding != "bridge":
             return _needs_migration(ctx, "SR-IOV NIC hot-plug", "SR-IOV interface hot-plugged by a migration")
-        if binding == "bridge":
+        if binding in kv.HOTPLUG_INTERFACE_BINDINGS.value:
             return _needs_migration(
                 ctx,
                 "NIC hot-plug",
@@ -376,6 +376,16 @@ def rule_interface_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
             "next restart (KubeVirt does not set RestartRequired for an added interface)",
         )
     if last_key(change.path) == "state":
+        iface = _by_name(_template_list(ctx.desired, "domain", "devices", "interfaces"), name) or {}
+        binding = _binding(iface)
+        if change.after == "absent" and binding not in kv.UNPLUG_INTERFACE_BINDINGS.value:
+            return Verdict(
+                Impact.NONE,
+                "only bridge interfaces can be unplugged",
+                error=f"KubeVirt rejects state: absent on interface {name}: its binding is "
+                f"{binding or 'not set'}, and only bridge interfaces can be hot-unplugged.",
+                fix=f"Remove interface {name} and its network instead (the VM restarts), or keep it.",
+            )
         if change.after == "absent":
             return Verdict(Impact.LIVE, "state: absent unplugs the interface from the running guest")
         if change.after in ("up", "down") or change.before in ("up", "down"):

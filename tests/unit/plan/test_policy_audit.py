@@ -117,6 +117,15 @@ def _set_volume_source(name: str, data_volume: str) -> Callable[[Manifest], None
     return edit
 
 
+def _set_interface_state(name: str, state: str) -> Callable[[Manifest], None]:
+    def edit(vm: Manifest) -> None:
+        for iface in _tmpl(vm)["domain"]["devices"]["interfaces"]:
+            if iface["name"] == name:
+                iface["state"] = state
+
+    return edit
+
+
 def _pvc_with(**spec: Any) -> list[Manifest]:
     claim = b.pvc()
     claim["spec"].update(spec)
@@ -362,6 +371,16 @@ AUDIT_CASES = [
         Impact.LIVE_MIGRATION,
         rule="vm-interface-hotplug",
         state={"rollout": "Stage"},
+    ),
+    Case(
+        # network admitter validateInterfaceStateValue: absent only for bridge bindings.
+        "unplug-masquerade-interface-rejected",
+        lambda: _stack_with_vm(_set_interface_state("default", "absent")),
+        lambda: b.running(b.stack()),
+        VM_KEY,
+        Action.UPDATE,
+        Impact.NONE,
+        error_rule="vm-interface-hotplug",
     ),
     Case(
         # syncRestartRequired expands instancetypes; the plan does not, so it stays conservative.
