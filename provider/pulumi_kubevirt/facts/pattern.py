@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from pulumi_kubevirt.core.paths import Index, Key, Named, Segment, format_path
 
@@ -33,53 +32,42 @@ Pattern = tuple[PatternItem, ...]
 Path = tuple[Segment, ...]
 
 
-def covers(pattern: Pattern, path: Sequence[Segment]) -> bool:
-    """True when ``pattern`` matches ``path`` or one of its ancestors (descendants are covered)."""
-    if len(path) < len(pattern) and REST not in pattern:
+Keys = tuple[str | None, ...]
+"""A path reduced to what patterns look at: each key, or ``None`` for a list item (named or by position)."""
+
+
+def keys_of(path: Sequence[Segment]) -> Keys:
+    """The path's keys, ``None`` for list items."""
+    return tuple(seg.key if type(seg) is Key else None for seg in path)
+
+
+def covers_keys(pattern: Pattern, keys: Keys) -> bool:
+    """True when ``pattern`` matches the path whose ``keys_of`` is ``keys``, or one of its ancestors.
+
+    A match depends only on the keys and on where list items are, so callers may cache on ``keys``.
+    """
+    if len(keys) < len(pattern) and REST not in pattern:
         return False
     for i, item in enumerate(pattern):
         if item is REST:
             return True
-        if i >= len(path):
+        if i >= len(keys):
             return False
-        seg = path[i]
+        key = keys[i]
         if type(item) is str:
-            if type(seg) is not Key or seg.key != item:
+            if key != item:
                 return False
         elif item is ITEM:
-            if type(seg) is not Named and type(seg) is not Index:
+            if key is not None:
                 return False
-        elif type(seg) is not Key:
+        elif key is None:
             return False
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledPattern:
-    """A pattern split into its leading literal keys and the rest, so most rows are rejected by one tuple
-    comparison against the path's keys (``keys_of``) instead of a loop over segments."""
-
-    prefix: tuple[str, ...]
-    rest: Pattern
-
-    @classmethod
-    def of(cls, pattern: Pattern) -> CompiledPattern:
-        literal = 0
-        while literal < len(pattern) and type(pattern[literal]) is str:
-            literal += 1
-        return cls(tuple(str(item) for item in pattern[:literal]), pattern[literal:])
-
-    def covers(self, keys: tuple[str | None, ...], path: Sequence[Segment]) -> bool:
-        """``covers(pattern, path)``, given ``keys = keys_of(path)``."""
-        size = len(self.prefix)
-        if keys[:size] != self.prefix:
-            return False
-        return not self.rest or covers(self.rest, path[size:])
-
-
-def keys_of(path: Sequence[Segment]) -> tuple[str | None, ...]:
-    """The path's keys, ``None`` for list items: what ``CompiledPattern.covers`` compares prefixes with."""
-    return tuple(seg.key if type(seg) is Key else None for seg in path)
+def covers(pattern: Pattern, path: Sequence[Segment]) -> bool:
+    """True when ``pattern`` matches ``path`` or one of its ancestors (descendants are covered)."""
+    return covers_keys(pattern, keys_of(path))
 
 
 def named(path: Sequence[Segment], after: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from pulumi_kubevirt.core.paths import Segment
 from pulumi_kubevirt.core.quantity import quantities_equal
 from pulumi_kubevirt.facts.kinds import CONFIG_MAP, SECRET, VM
-from pulumi_kubevirt.facts.pattern import covers
+from pulumi_kubevirt.facts.pattern import covers_keys, keys_of
 from pulumi_kubevirt.facts.platform import DROPPED_METADATA, DROPPED_TOP, PLATFORM_FIELDS, PlatformField
 from pulumi_kubevirt.facts.quantities import is_quantity_key
 
@@ -29,16 +29,11 @@ OPAQUE_KINDS = frozenset({SECRET, CONFIG_MAP})
 """Kinds whose values are opaque strings: ``size: 1Gi`` in a Secret is text, never compared as a quantity."""
 
 
-_PLATFORM_BY_KIND: dict[str, tuple[PlatformField, ...]] = {
-    kind: tuple(row for row in PLATFORM_FIELDS if row.kind == kind)
-    for kind in {r.kind for r in PLATFORM_FIELDS}
-}
-
-
 def platform_field(kind: str, path: Path) -> PlatformField | None:
     """The platform row that covers ``path`` of a ``kind``, if any."""
-    for row in _PLATFORM_BY_KIND.get(kind, ()):
-        if covers(row.pattern, path):
+    keys = keys_of(path)
+    for row in PLATFORM_FIELDS:
+        if row.kind == kind and covers_keys(row.pattern, keys):
             return row
     return None
 

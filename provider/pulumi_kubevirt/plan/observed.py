@@ -7,6 +7,7 @@ never raw objects; the defaults they fall back to are platform facts (``facts.ku
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +30,16 @@ def _get(obj: Any, *keys: str) -> Any:
             return None
         obj = obj.get(key)
     return obj
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> Decimal | None:
+    return quantity_or_none(text)
+
+
+def _quantity(value: Any) -> Decimal | None:
+    """A quantity or None; the few spellings a fleet uses (``2Gi``) are parsed once per process."""
+    return _parsed(value) if isinstance(value, str) else quantity_or_none(value)
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -156,8 +167,8 @@ class VmFacts:
         memory = domain.get("memory") or {}
         sockets = cpu.get("sockets") if isinstance(cpu.get("sockets"), int) else None
         max_sockets = cpu.get("maxSockets") if isinstance(cpu.get("maxSockets"), int) else None
-        guest = quantity_or_none(memory.get("guest"))
-        max_guest = quantity_or_none(memory.get("maxGuest"))
+        guest = _quantity(memory.get("guest"))
+        max_guest = _quantity(memory.get("maxGuest"))
         if vmi is None:
             max_sockets = max_sockets or _default_max_sockets(cpu, cluster)
             if max_guest is None and guest is not None:
@@ -176,7 +187,7 @@ class VmFacts:
             sockets=sockets,
             max_sockets=max_sockets,
             guest=guest,
-            guest_at_boot=quantity_or_none(_get(vmi, "status", "memory", "guestAtBoot")),
+            guest_at_boot=_quantity(_get(vmi, "status", "memory", "guestAtBoot")),
             max_guest=max_guest,
         )
 

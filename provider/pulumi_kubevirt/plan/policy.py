@@ -10,6 +10,7 @@ change of the same VM makes KubeVirt require (it then holds back every LiveUpdat
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,7 +30,7 @@ from pulumi_kubevirt.facts.live_update import (
     PolicyRule,
     Scope,
 )
-from pulumi_kubevirt.facts.pattern import CompiledPattern, covers, ends_with_item, keys_of, last_key, named
+from pulumi_kubevirt.facts.pattern import Keys, covers_keys, ends_with_item, keys_of, last_key, named
 from pulumi_kubevirt.plan.diff import Diff
 from pulumi_kubevirt.plan.model import ChangeOp
 from pulumi_kubevirt.plan.observed import ClusterFacts, RolloutStrategy, VmFacts
@@ -100,28 +101,28 @@ class RuleContext:
     secret_use: SecretUse = SecretUse.OTHER
 
 
-def _rows_for(kind: str) -> tuple[tuple[PolicyRule, CompiledPattern], ...]:
-    return tuple((row, CompiledPattern.of(row.pattern)) for row in POLICY if row.kind in (kind, ANY_KIND))
-
-
-_ROWS_BY_KIND: dict[str, tuple[tuple[PolicyRule, CompiledPattern], ...]] = {}
-
-
-def match_rule(kind: str, path: Path) -> PolicyRule:
-    """The first row for ``kind`` (or any kind) whose pattern covers ``path``."""
-    rows = _ROWS_BY_KIND.get(kind)
-    if rows is None:
-        rows = _ROWS_BY_KIND[kind] = _rows_for(kind)
-    keys = keys_of(path)
-    for row, compiled in rows:
-        if compiled.covers(keys, path):
+@functools.lru_cache(maxsize=8192)
+def _match(kind: str, keys: Keys) -> PolicyRule:
+    """The first row for ``kind`` (or any kind) covering a path with these keys; paths repeat across VMs."""
+    for row in POLICY:
+        if row.kind in (kind, ANY_KIND) and covers_keys(row.pattern, keys):
             return row
     return POLICY[-1]
 
 
+def match_rule(kind: str, path: Path) -> PolicyRule:
+    """The first row for ``kind`` (or any kind) whose pattern covers ``path``."""
+    return _match(kind, keys_of(path))
+
+
+@functools.lru_cache(maxsize=8192)
+def _sensitive_path(kind: str, keys: Keys) -> bool:
+    return any(s.kind == kind and covers_keys(s.pattern, keys) for s in SENSITIVE_PATHS)
+
+
 def is_sensitive(kind: str, path: Path, value: Any = None) -> bool:
     """True when the path is a secret value, or a whole subtree (a volume) that contains one."""
-    if any(s.kind == kind and covers(s.pattern, path) for s in SENSITIVE_PATHS):
+    if _sensitive_path(kind, keys_of(path)):
         return True
     if kind == VM and isinstance(value, Mapping):
         return any(key in value for key in CLOUD_INIT_SOURCES) or any(
