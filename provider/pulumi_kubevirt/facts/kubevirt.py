@@ -117,9 +117,8 @@ UNPLUG_INTERFACE_BINDINGS: Setting[frozenset[str]] = Setting(
 
 
 class GateState(enum.StrEnum):
-    """Maturity of a KubeVirt feature gate; Beta gates are on unless disabled."""
+    """Maturity of a KubeVirt feature gate; Beta gates are on unless disabled (Alpha ones are off)."""
 
-    ALPHA = "Alpha"
     BETA = "Beta"
     GA = "GA"
     DEPRECATED = "Deprecated"

@@ -97,11 +97,6 @@ class ClusterFacts:
             default_storage_class=default_class,
         )
 
-    @property
-    def live_migrate(self) -> bool:
-        """Whether KubeVirt migrates running VMIs to carry out live updates."""
-        return kv.WorkloadUpdateMethod.LIVE_MIGRATE in self.workload_update_methods
-
     def summary(self) -> tuple[tuple[str, str], ...]:
         """Sorted ``(name, value)`` pairs for the plan header and JSON."""
         pairs = {
