@@ -214,6 +214,11 @@ def _needs_migration(ctx: RuleContext, what: str, reason: str) -> Verdict:
     return Verdict(Impact.LIVE_MIGRATION, reason)
 
 
+def _also_not_migratable(vm: VmFacts | None) -> str:
+    """Said alongside another reason, so that fixing that one alone is not expected to be enough."""
+    return "; the VMI is not live-migratable either" if vm is not None and not vm.migratable else ""
+
+
 def rule_cpu_sockets(change: Diff, ctx: RuleContext) -> Verdict:
     before, after = _int(change.before), _int(change.after)
     if before is None or after is None or after < before:
@@ -223,11 +228,11 @@ def rule_cpu_sockets(change: Diff, ctx: RuleContext) -> Verdict:
         return Verdict(Impact.RESTART, f"CPU hot-plug is not available on {vm.architecture}: restart")
     limit = vm.max_sockets if vm else None
     if limit is None:
-        return Verdict(
-            Impact.RESTART, "the running VMI has no maxSockets (it booted without CPU hot-plug): restart"
-        )
+        reason = "the running VMI has no maxSockets (it booted without CPU hot-plug): restart"
+        return Verdict(Impact.RESTART, reason + _also_not_migratable(vm))
     if after > limit:
-        return Verdict(Impact.RESTART, f"beyond maxSockets {limit}: a restart is needed to raise the limit")
+        reason = f"beyond maxSockets {limit}: a restart is needed to raise the limit"
+        return Verdict(Impact.RESTART, reason + _also_not_migratable(vm))
     return _needs_migration(
         ctx, "CPU hot-plug", f"within maxSockets {limit}: hot-plugged through a live migration"
     )
@@ -262,15 +267,14 @@ def rule_memory_guest(change: Diff, ctx: RuleContext) -> Verdict:
         )
     blocker = _memory_blocker(after, vm)
     if blocker:
-        return Verdict(Impact.RESTART, f"{blocker}: restart")
+        return Verdict(Impact.RESTART, f"{blocker}: restart{_also_not_migratable(vm)}")
     limit = vm.max_guest if vm else None
     if limit is None:
-        return Verdict(
-            Impact.RESTART,
-            "the running VMI has no maxGuest: memory hot-plug is not available for its configuration",
-        )
+        reason = "the running VMI has no maxGuest: memory hot-plug is not available for its configuration"
+        return Verdict(Impact.RESTART, reason + _also_not_migratable(vm))
     if after > limit:
-        return Verdict(Impact.RESTART, f"beyond maxGuest {_bytes(limit)}: a restart is needed to raise it")
+        reason = f"beyond maxGuest {_bytes(limit)}: a restart is needed to raise it"
+        return Verdict(Impact.RESTART, reason + _also_not_migratable(vm))
     verb = "hot-plugged" if after > before else "hot-unplugged"
     return _needs_migration(
         ctx, "memory hot-plug", f"within maxGuest {_bytes(limit)}: {verb} through a live migration"

@@ -460,6 +460,22 @@ def test_audited_policy_decision(case: Case) -> None:
         assert any(case.reason_contains in c.reason for c in res.changes), [c.reason for c in res.changes]
 
 
+def test_a_second_blocker_is_named_too() -> None:
+    """No maxSockets (KubeVirt's own reason) and not migratable: the reason says both."""
+
+    def no_max_sockets(vmi: Manifest) -> None:
+        del vmi["spec"]["domain"]["cpu"]["maxSockets"]
+
+    live = _live(b.stack(), no_max_sockets)
+    for obj in live:
+        if obj["kind"] == "VirtualMachineInstance":
+            obj["status"]["conditions"] = [{"type": "LiveMigratable", "status": "False"}]
+    (change,) = resource(plan_for(b.stack(sockets=4), live), VM_KEY).changes
+    assert (change.impact, change.rule) == (Impact.RESTART, "vm-cpu-sockets")
+    assert "no maxSockets" in change.reason
+    assert "not live-migratable" in change.reason
+
+
 def test_pending_restart_still_holds_back_live_update_handlers() -> None:
     live = with_vm_condition(b.running(b.stack()), {"type": "RestartRequired", "status": "True"})
     res = resource(plan_for(b.stack(sockets=4), live), VM_KEY)
