@@ -15,7 +15,8 @@ THIS_PROJECT = "pulumi-kubevirt"
 
 KUBEVIRT_VERSION = "v1.9.0"
 CDI_VERSION = "v1.66.0"
-KUBERNETES_VERSION = "master@000f2605"
+KUBERNETES_VERSION = "000f2605"
+"""A commit on master: no Kubernetes version is pinned; the API server in the dev cluster is v1.20.2."""
 
 _VERSIONS = {KUBEVIRT: KUBEVIRT_VERSION, CDI: CDI_VERSION, KUBERNETES: KUBERNETES_VERSION}
 
