@@ -164,6 +164,7 @@ def test_disk_and_network_carry_exactly_the_compiled_manifest(
                 "spec.contentType",
                 "spec.preallocation",
                 "spec.priorityClassName",
+                "spec.serviceAccountName",
             ),
             id="datavolume-all-but-checkpoints",
         ),

@@ -24,9 +24,11 @@ from pulumi_kubevirt.core.labels import (
     PROJECT_KEY,
     STACK_KEY,
 )
+from pulumi_kubevirt.facts.pattern import format_pattern
+from pulumi_kubevirt.facts.platform import SERVER_METADATA, Treatment
 from pulumi_kubevirt.importers.report import FieldRecord, FieldStatus, ImportResult, SecretReference
 from pulumi_kubevirt.importers.walk import Walk
-from pulumi_kubevirt.plan.normalise import SERVER_METADATA, Treatment, platform_field
+from pulumi_kubevirt.plan.normalise import platform_field
 from pulumi_kubevirt.spec.validate import VM_LABEL_KEY
 
 T = "spec.template.spec"
@@ -168,8 +170,9 @@ def _metadata(walk: Walk, out: dict[str, Any], kind: str) -> None:
     if walk.has("metadata.namespace"):
         walk.take("metadata.namespace", "namespace")
     for row in SERVER_METADATA:
-        if row.path.startswith("metadata.") and walk.has(row.path):
-            walk.drop(row.path, f"{row.reason} ({row.source})")
+        field = format_pattern(row.path)
+        if row.path[0] == "metadata" and walk.has(field):
+            walk.drop(field, f"{row.reason} ({row.source})")
     if walk.has("status"):
         walk.drop("status", "observed state, written by controllers")
     for section in ("labels", "annotations"):
@@ -532,7 +535,7 @@ def _data_volume_templates(state: _Import, walk: Walk, item: SourceObject, names
 
 def _platform_written(walk: Walk) -> None:
     for path, _value in walk.rest("spec"):
-        row = platform_field("VirtualMachine", path)
+        row = platform_field("VirtualMachine", paths.parse_path(path))
         if row is not None and row.treatment is Treatment.WRITTEN:
             walk.drop(path, f"{row.reason} ({row.source})")
 
@@ -1088,8 +1091,9 @@ def _metadata_service(walk: Walk, item: SourceObject, vm: str) -> None:
     walk.take("metadata.name", "name", FieldStatus.MAPPED, f"the Service of VM {vm}")
     walk.take("metadata.namespace", "", FieldStatus.MAPPED, "the VM's namespace")
     for row in SERVER_METADATA:
-        if row.path.startswith("metadata.") and walk.has(row.path):
-            walk.drop(row.path, f"{row.reason} ({row.source})")
+        field = format_pattern(row.path)
+        if row.path[0] == "metadata" and walk.has(field):
+            walk.drop(field, f"{row.reason} ({row.source})")
     if walk.has("status"):
         walk.drop("status", "observed state")
     for section in ("labels", "annotations"):

@@ -17,10 +17,10 @@ from deepdiff import DeepDiff
 
 from pulumi_kubevirt.compile import compile_fleet
 from pulumi_kubevirt.core.quantity import QuantityError, parse_quantity
+from pulumi_kubevirt.facts.quantities import is_quantity_key
 from pulumi_kubevirt.importers.kube_mapping import SourceObject
 from pulumi_kubevirt.importers.report import FieldRecord, FieldStatus
 from pulumi_kubevirt.importers.walk import covers, leaves
-from pulumi_kubevirt.plan.normalise import QUANTITY_KEYS
 from pulumi_kubevirt.spec import FleetArgs, StackContext
 
 
@@ -47,7 +47,7 @@ _MISSING: Any = "<missing>"
 
 def _comparable(path: str, value: Any) -> Any:
     last = path.rsplit(".", 1)[-1]
-    if last in QUANTITY_KEYS or path.endswith(("storage", "memory")):
+    if is_quantity_key(last) or path.endswith(("storage", "memory")):
         try:
             return parse_quantity(value)
         except (QuantityError, TypeError, ValueError):

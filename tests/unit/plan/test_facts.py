@@ -97,7 +97,20 @@ def test_the_hot_plug_minimum_is_written_only_in_facts() -> None:
 @pytest.mark.parametrize(
     ("kind", "paths"),
     [
-        pytest.param("DataVolume", ("spec",), id="datavolume"),
+        pytest.param(
+            "DataVolume",
+            (
+                "spec.source",
+                "spec.sourceRef",
+                "spec.storage",
+                "spec.pvc",
+                "spec.contentType",
+                "spec.preallocation",
+                "spec.priorityClassName",
+                "spec.serviceAccountName",
+            ),
+            id="datavolume-all-but-checkpoints",
+        ),
         pytest.param(
             "PersistentVolumeClaim",
             (
