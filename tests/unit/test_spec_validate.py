@@ -765,7 +765,7 @@ CONFIG_RULES: list[tuple[str, dict[str, Any], str, str, str]] = [
     (
         "semantic-after-schema",
         {"defaults": {"namespace": "web"}, "vms": {"web": {"memory": "1Gi", "disks": ["nope"]}}},
-        "fleet.vms.web.disks[0].disk",
+        "fleet.vms.web.disks[0]",  # written as a bare name
         "there is no disk named 'nope'",
         "declare it under fleet.disks",
     ),

@@ -191,16 +191,17 @@ def _hotplug_findings(
                 )
             )
     architecture = cluster.architecture
-    if architecture is not None and architecture != DEFAULT_ARCHITECTURE:
+    if architecture != DEFAULT_ARCHITECTURE:
+        theirs = f"this cluster's are {architecture}" if architecture else "the cluster's is not known"
         findings.append(
             (
                 Problem(
                     paths.join(where, "max_guest"),
-                    f"memory hot-plug is available only to amd64 VMs, and this cluster's are {architecture}",
+                    f"memory hot-plug is available only to amd64 VMs, and {theirs}",
                     "drop max_guest",
                 ),
                 (Setting.ROLLOUT_STRATEGY, Setting.ARCHITECTURE),
-                live_update,
+                live_update if architecture else None,
             )
         )
     return findings
