@@ -137,6 +137,20 @@ CASES: list[tuple[str, str, Callable[[], list[Problem]], str, str]] = [
         f"{P}.annotations",
         "more than the 262144",
     ),
+    (
+        "k8s-toleration",
+        "exists-with-value",
+        of_vm(tolerations=({"key": "gpu", "operator": "Exists", "value": "yes"},)),
+        f"{P}.tolerations[0].value",
+        "an Exists toleration takes no value",
+    ),
+    (
+        "k8s-toleration",
+        "seconds-without-noexecute",
+        of_vm(tolerations=({"key": "gpu", "operator": "Exists", "tolerationSeconds": 30},)),
+        f"{P}.tolerations[0].tolerationSeconds",
+        "needs effect NoExecute",
+    ),
     ("kv-memory-required", "no-size", of_vm(memory=None), f"{P}.memory", "the VM has no size"),
     (
         "kv-instancetype-conflict",

@@ -144,6 +144,15 @@ RULES: tuple[Rule, ...] = (
     ),
     # --- VirtualMachine (KubeVirt) -------------------------------------------------------------------------
     Rule(
+        "k8s-toleration",
+        Resource.VIRTUAL_MACHINE,
+        "A toleration has known fields of the right types; its operator is Exists or Equal (Exists takes no "
+        "value, no key needs Exists); its effect is NoSchedule, PreferNoSchedule or NoExecute; "
+        "tolerationSeconds needs NoExecute.",
+        _k8s(_CORE_VALIDATION, "ValidateTolerations"),
+        "vm.toleration_problems",
+    ),
+    Rule(
         "kv-memory-required",
         Resource.VIRTUAL_MACHINE,
         "A VM needs memory: an instancetype, memory.guest or a memory request.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem
@@ -34,6 +35,7 @@ from pulumi_kubevirt.spec.model import (
 from pulumi_kubevirt.spec.validate.common import (
     annotation_problems,
     duplicates,
+    key_problems,
     label_problems,
     name_problems,
     port_name_problems,
@@ -63,6 +65,9 @@ HOTPLUG_BUSES = frozenset({DiskBus.VIRTIO, DiskBus.SCSI})
 ROOT_DEVICE = "root"
 CLOUD_INIT_DEVICE = "cloudinit"
 TOLERATION_KEYS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
+# pkg/apis/core/validation/validation.go ValidateTolerations (and validateTaintEffect).
+TOLERATION_OPERATORS = ("Exists", "Equal")  # tuples: a list value must compare, not hash
+TOLERATION_EFFECTS = (None, "", "NoSchedule", "PreferNoSchedule", "NoExecute")
 _MAC_ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
 _SSH_PUBLIC_KEY = re.compile(
     r"^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+"
@@ -94,15 +99,7 @@ def validate_vm(args: VirtualMachineArgs, path: str) -> list[Problem]:
         problems += name_problems(args.hostname, paths.join(path, "hostname"), "hostname")
     problems += label_problems(args.node_selector, paths.join(path, "node_selector"), allow_reserved=True)
     for index, toleration in enumerate(args.tolerations):
-        unknown = sorted(set(toleration) - TOLERATION_KEYS)
-        if unknown:
-            problems.append(
-                Problem(
-                    paths.join(path, "tolerations", index),
-                    f"unknown toleration field {unknown[0]!r}",
-                    "use key, operator, value, effect and tolerationSeconds",
-                )
-            )
+        problems += toleration_problems(toleration, paths.join(path, "tolerations", index))
     if (
         not isinstance(args.wait_timeout_seconds, int)
         or isinstance(args.wait_timeout_seconds, bool)
@@ -113,6 +110,72 @@ def validate_vm(args: VirtualMachineArgs, path: str) -> list[Problem]:
                 paths.join(path, "wait_timeout_seconds"),
                 f"{args.wait_timeout_seconds!r} is not a positive number of seconds",
                 "use for example 600",
+            )
+        )
+    return problems
+
+
+def toleration_problems(toleration: Mapping[str, Any], path: str) -> list[Problem]:
+    """Kubernetes ValidateTolerations: known fields of the right types, and the operator's constraints."""
+    if not isinstance(toleration, Mapping):
+        return [Problem(path, "a toleration is a mapping", "write key, operator, value and effect")]
+    unknown = sorted(str(k) for k in set(toleration) - TOLERATION_KEYS)
+    if unknown:
+        return [
+            Problem(
+                path,
+                f"unknown toleration field {unknown[0]!r}",
+                "use key, operator, value, effect and tolerationSeconds",
+            )
+        ]
+    problems: list[Problem] = []
+    for field_name in ("key", "value"):
+        value = toleration.get(field_name)
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(paths.join(path, field_name), f"{value!r} is not a string", "quote it"))
+    key, operator = toleration.get("key"), toleration.get("operator", "Equal")
+    if isinstance(key, str) and key:
+        problems += key_problems(key, paths.join(path, "key"))
+    if operator not in TOLERATION_OPERATORS:
+        problems.append(
+            Problem(
+                paths.join(path, "operator"),
+                f"operator {operator!r} is not Exists or Equal",
+                "use Exists or Equal",
+            )
+        )
+    elif operator == "Exists" and toleration.get("value"):
+        problems.append(
+            Problem(
+                paths.join(path, "value"), "an Exists toleration takes no value", "drop value, or use Equal"
+            )
+        )
+    elif not key and operator != "Exists":
+        problems.append(
+            Problem(
+                paths.join(path, "operator"),
+                "a toleration without a key must use Exists",
+                "set operator: Exists",
+            )
+        )
+    effect = toleration.get("effect")
+    if effect not in TOLERATION_EFFECTS:
+        problems.append(
+            Problem(
+                paths.join(path, "effect"),
+                f"effect {effect!r} is not NoSchedule, PreferNoSchedule or NoExecute",
+                "use one of them, or drop effect to match all",
+            )
+        )
+    seconds = toleration.get("tolerationSeconds")
+    if seconds is not None and (
+        not isinstance(seconds, int) or isinstance(seconds, bool) or effect != "NoExecute"
+    ):
+        problems.append(
+            Problem(
+                paths.join(path, "tolerationSeconds"),
+                "tolerationSeconds is a whole number of seconds and needs effect NoExecute",
+                "set effect: NoExecute, or drop tolerationSeconds",
             )
         )
     return problems
