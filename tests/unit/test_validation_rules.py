@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,6 +60,7 @@ from pulumi_kubevirt.spec.validate import (
     validate_network,
     validate_vm,
 )
+from pulumi_kubevirt.spec.validate.rules import rules_markdown
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3example user@host"
 P = "fleet.vms.web"
@@ -667,3 +669,11 @@ def test_cloud_init_problems_never_quote_the_content(secret: str) -> None:
     problems = validate_vm(vm(cloud_init=CloudInit(secret)), P)
     assert problems
     assert all("hunter2" not in p.line() for p in problems), [p.line() for p in problems]
+
+
+def test_the_docs_table_is_generated_from_the_rule_table() -> None:
+    """The docs are rules_markdown(); run `python scripts/validation-rules-doc.py` after a change."""
+    docs = Path(__file__).resolve().parent.parent.parent / "docs" / "validation-rules.md"
+    assert docs.read_text(encoding="utf-8") == rules_markdown()
+    for rule in RULES:
+        assert f"`{rule.id}`" in docs.read_text(encoding="utf-8")

@@ -2,8 +2,8 @@
 
 Each row says what the platform (the API server, KubeVirt's or CDI's webhook, a CNI plugin, cloud-init)
 refuses, where in the upstream code that happens, whether the outcome depends on the cluster's settings, and
-which of our checks catches it first. ``docs/validation-rules.md`` is generated from this table
-(``python -m pulumi_kubevirt.spec.validate.docs``) and a test keeps the two in step; every row has a test.
+which of our checks catches it first. ``docs/validation-rules.md`` is :func:`rules_markdown` of this table
+(``python scripts/validation-rules-doc.py`` writes it; a test keeps the two in step); every row has a test.
 """
 
 from __future__ import annotations
@@ -576,3 +576,37 @@ RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 def rule(rule_id: str) -> Rule:
     """The row ``rule_id``; a KeyError names a check that cites a rule the table does not have."""
     return RULES_BY_ID[rule_id]
+
+
+_INTRO = """# Validation rules
+
+Every rule of the platform that something written through pulumi-kubevirt can break, with where it lives
+upstream and which of our checks catches it before anything reaches the cluster. Generated from
+`provider/pulumi_kubevirt/spec/validate/rules.py` by `python scripts/validation-rules-doc.py`; do not edit by
+hand. Each row has a test in `tests/unit/test_validation_rules.py` (the `id` is the test's id).
+
+Rules marked **cluster** depend on a cluster setting: `kvplan plan` checks them against the cluster it reads
+(`spec.validate.check_cluster` with the settings of the KubeVirt CR); without a cluster they are warnings.
+The same rules run on compiled objects (`spec.validate.objects`, part of `kvplan validate`), which also covers
+what a raw patch changes.
+
+Sources are at these versions: KubeVirt v1.9.0, CDI v1.66.0, containernetworking/plugins v1.9.1, sriov-cni
+v2.10.0, whereabouts v0.9.4, cloud-init 26.2. The Kubernetes rows (`pkg/apis/core/validation`, apimachinery
+validation) are long-standing rules cited at the v1.34 release line.
+"""
+
+
+def rules_markdown() -> str:
+    """``docs/validation-rules.md``: the table grouped by resource, with sources."""
+    lines = [_INTRO]
+    for resource in Resource:
+        rows = [r for r in RULES if r.resource is resource]
+        if not rows:
+            continue
+        lines += [f"## {resource.value}", "", "| id | rule | upstream | our check |", "|---|---|---|---|"]
+        for row in rows:
+            depends = f" **cluster**: {', '.join(s.value for s in row.depends_on)}." if row.depends_on else ""
+            where = f"{row.source.repo}@{row.source.tag} `{row.source.file}` {row.source.function}"
+            lines.append(f"| `{row.id}` | {row.rule}{depends} | {where} | `{row.check}` |")
+        lines.append("")
+    return "\n".join(lines)
