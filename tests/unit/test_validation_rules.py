@@ -8,6 +8,7 @@ whose settings accept it, and a warning when the cluster is not known.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -677,3 +678,13 @@ def test_the_docs_table_is_generated_from_the_rule_table() -> None:
     assert docs.read_text(encoding="utf-8") == rules_markdown()
     for rule in RULES:
         assert f"`{rule.id}`" in docs.read_text(encoding="utf-8")
+
+
+def test_each_rule_names_a_check_that_exists() -> None:
+    """``check`` is ``module.function`` in spec.validate, or a closed vocabulary the schema enforces."""
+    for rule in RULES:
+        if "vocabulary" in rule.check:
+            continue
+        module_name, _, function = rule.check.partition(".")
+        module = importlib.import_module(f"pulumi_kubevirt.spec.validate.{module_name}")
+        assert callable(getattr(module, function, None)), rule.id

@@ -194,7 +194,7 @@ RULES: tuple[Rule, ...] = (
         "Under the Stage rollout strategy, memory.guest is not greater than resources.limits.memory "
         "(LiveUpdate skips this check).",
         _kv(_VMI_ADMITTER, "validateGuestMemoryLimit"),
-        "cluster.cluster_problems",
+        "cluster.check_vms",
         (Setting.ROLLOUT_STRATEGY,),
     ),
     Rule(
@@ -243,7 +243,7 @@ RULES: tuple[Rule, ...] = (
         "Under the LiveUpdate rollout strategy (the default since KubeVirt v1.6), a VM with memory.maxGuest "
         "has at least 1Gi of guest memory.",
         _kv("pkg/liveupdate/memory/memory.go", "ValidateLiveUpdateMemory (requiredMinGuestMemory)"),
-        "cluster.cluster_problems",
+        "cluster.check_vms",
         (Setting.ROLLOUT_STRATEGY,),
     ),
     Rule(
@@ -252,7 +252,7 @@ RULES: tuple[Rule, ...] = (
         "Under the LiveUpdate rollout strategy, memory.guest and memory.maxGuest of a hot-pluggable VM are "
         "multiples of 2Mi (the hot-plug block size).",
         _kv("pkg/liveupdate/memory/memory.go", "ValidateLiveUpdateMemory (HotplugBlockAlignmentBytes)"),
-        "cluster.cluster_problems",
+        "cluster.check_vms",
         (Setting.ROLLOUT_STRATEGY,),
     ),
     Rule(
@@ -261,7 +261,7 @@ RULES: tuple[Rule, ...] = (
         "Under the LiveUpdate rollout strategy, memory hot-plug (memory.maxGuest) is available only to amd64 "
         "VMs; a VM without an architecture gets the cluster's default architecture.",
         _kv("pkg/liveupdate/memory/memory.go", "ValidateLiveUpdateMemory"),
-        "cluster.cluster_problems",
+        "cluster.check_vms",
         (Setting.ROLLOUT_STRATEGY, Setting.ARCHITECTURE),
     ),
     Rule(
@@ -269,7 +269,7 @@ RULES: tuple[Rule, ...] = (
         Resource.VIRTUAL_MACHINE,
         "machine_type matches one of the cluster's emulated machines (amd64 default: q35*, pc-q35*).",
         _kv(_VMI_ADMITTER, "validateEmulatedMachine"),
-        "cluster.cluster_problems",
+        "cluster.check_vms",
         (Setting.EMULATED_MACHINES, Setting.ARCHITECTURE),
     ),
     Rule(
@@ -547,7 +547,7 @@ RULES: tuple[Rule, ...] = (
         Resource.SERVICE,
         "A node port lies in the API server's node port range (default 30000-32767).",
         _k8s("pkg/registry/core/service/portallocator/allocator.go", "Allocate (ErrNotInRange)"),
-        "cluster.cluster_problems",
+        "cluster.check_vms",
         (Setting.NODE_PORT_RANGE,),
     ),
     Rule(
@@ -558,7 +558,7 @@ RULES: tuple[Rule, ...] = (
             _CORE_VALIDATION + "; pkg/registry/core/service/portallocator/allocator.go",
             "ValidateService (duplicate nodePort); Allocate (ErrAllocated)",
         ),
-        "fleet.cluster_unique_problems",
+        "references.validate_fleet",
     ),
     # --- Secret (Kubernetes) ---------------------------------------------------------------------------
     Rule(
