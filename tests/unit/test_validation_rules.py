@@ -61,6 +61,7 @@ from pulumi_kubevirt.spec.validate import (
     validate_network,
     validate_vm,
 )
+from pulumi_kubevirt.spec.validate.content import SECURE_PLACEHOLDER
 from pulumi_kubevirt.spec.validate.rules import rules_markdown
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3example user@host"
@@ -688,3 +689,14 @@ def test_each_rule_names_a_check_that_exists() -> None:
         module_name, _, function = rule.check.partition(".")
         module = importlib.import_module(f"pulumi_kubevirt.spec.validate.{module_name}")
         assert callable(getattr(module, function, None)), rule.id
+
+
+def test_the_placeholder_of_an_undecrypted_secret_is_not_checked_as_content() -> None:
+    """Without the Pulumi CLI a ``secure:`` value reads as the placeholder, which is not content."""
+    placeholder = CloudInit(user_data=SECURE_PLACEHOLDER, network_data=SECURE_PLACEHOLDER)
+    assert validate_vm(vm(cloud_init=placeholder), P) == []
+    assert _matching(
+        validate_vm(vm(cloud_init=CloudInit(network_data="kvplan-other-text")), P),
+        f"{P}.cloud_init.network_data",
+        "network data is a YAML string",
+    )

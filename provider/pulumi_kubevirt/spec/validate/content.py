@@ -21,6 +21,9 @@ from pulumi_kubevirt.core.errors import Problem
 from pulumi_kubevirt.spec.model import CloudInit
 
 CLOUD_CONFIG_HEADER = "#cloud-config"
+SECURE_PLACEHOLDER = "kvplan-redacted-secure-config"
+"""What a program reads for a ``secure:`` config value when kvplan runs it without the Pulumi CLI (which alone
+can decrypt it): not the content, so the content checks skip it."""
 # cloudinit/net/network_state.py NetworkStateInterpreter.command_handlers, split by config version.
 NETWORK_V1_TYPES = frozenset(
     {"physical", "bond", "bridge", "vlan", "nameserver", "route", "loopback", "infiniband"}
@@ -54,7 +57,7 @@ def _load(text: str, path: str, what: str) -> tuple[Any, list[Problem]]:
 def user_data_problems(value: object, path: str) -> list[Problem]:
     """``#cloud-config`` user data must be a YAML mapping; scripts and other formats are not checked."""
     if not isinstance(value, str) or not value.lstrip().startswith(CLOUD_CONFIG_HEADER):
-        return []
+        return []  # scripts, MIME multipart, and the placeholder of an undecrypted secret are not checked
     loaded, problems = _load(value, path, "#cloud-config user data")
     if problems or loaded is None or isinstance(loaded, Mapping):
         return problems
@@ -70,7 +73,7 @@ def user_data_problems(value: object, path: str) -> list[Problem]:
 
 def network_data_problems(value: object, path: str) -> list[Problem]:
     """Network data must be network config version 1 (a ``config`` list) or version 2 (netplan-style)."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or value == SECURE_PLACEHOLDER:
         return []
     loaded, problems = _load(value, path, "network data")
     if problems:
