@@ -333,7 +333,7 @@ RULES: tuple[Rule, ...] = (
         "kv-iface-name-unique",
         Resource.VIRTUAL_MACHINE,
         "NIC names are unique, and each NIC has its own network.",
-        _kv(_NET_ADMITTER + "/validator.go", "validateInterfaceNameUnique, validateNetworkNameUnique"),
+        _kv(_NET_ADMITTER + "/netiface.go", "validateInterfaceNameUnique, validateNetworkNameUnique"),
         "vm.nic_problems",
     ),
     Rule(
@@ -361,7 +361,7 @@ RULES: tuple[Rule, ...] = (
         "kv-mac-address",
         Resource.VIRTUAL_MACHINE,
         "A fixed MAC address is six colon- or dash-separated hex pairs.",
-        _kv(_NET_ADMITTER + "/validator.go", "validateMacAddress (link.ValidateMacAddress)"),
+        _kv(_NET_ADMITTER + "/netiface.go", "validateMacAddress (link.ValidateMacAddress)"),
         "vm.nic_problems",
     ),
     Rule(
@@ -370,7 +370,7 @@ RULES: tuple[Rule, ...] = (
         "A forwarded port is 1 to 65535, TCP or UDP (not SCTP), and a port name is a valid, unique IANA "
         "service name.",
         _kv(
-            _NET_ADMITTER + "/validator.go",
+            _NET_ADMITTER + "/netiface.go",
             "validateForwardPortInRange, validateForwardPortProtocol, validateForwardPortsName",
         ),
         "vm.nic_problems",
@@ -425,7 +425,7 @@ RULES: tuple[Rule, ...] = (
         "cdi-one-source",
         Resource.DISK,
         "A DataVolume has exactly one source.",
-        _cdi(_DV_WEBHOOK, "validateDataVolumeSpec, validateNumberOfSources"),
+        _cdi(_DV_WEBHOOK + "; " + _CDI_UTIL, "validateDataVolumeSpec; validateNumberOfSources"),
         "disk.validate_disk",
     ),
     Rule(
