@@ -325,8 +325,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "kv-hotplug-no-boot",
         Resource.VIRTUAL_MACHINE,
-        "A hot-pluggable disk is not a boot device (it is attached after the guest starts).",
-        _kv(_HOTPLUG_ADMITTER, "ValidateHotplugDiskConfiguration (boot order)"),
+        "A hot-pluggable disk is not a boot device. KubeVirt accepts a boot order on it (it checks only that "
+        "the order is above zero) but attaches the disk after the guest has started, so the guest cannot "
+        "boot from it: a failure at run time, refused here.",
+        _kv(_HOTPLUG_ADMITTER, "ValidateHotplugDiskConfiguration (boot order > 0 only)"),
         "vm.attachment_problems",
     ),
     Rule(
