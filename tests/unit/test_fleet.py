@@ -513,5 +513,5 @@ def test_memory_short_form_problem_is_at_memory() -> None:
     with pytest.raises(ValidationError) as raised:
         load_fleet({"defaults": {"namespace": "web"}, "vms": {"v": {"memory": "0"}}})
     assert [p.line() for p in raised.value.problems] == [
-        'fleet.vms.v.memory: "0" must be greater than zero; write a positive size such as 10Gi'
+        'fleet.vms.v.memory: "0" must be greater than zero. Write a positive size such as 10Gi.'
     ]

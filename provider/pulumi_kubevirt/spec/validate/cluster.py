@@ -21,7 +21,6 @@ from pulumi_kubevirt.spec.model import FleetArgs, ServiceType, VirtualMachineArg
 from pulumi_kubevirt.spec.validate.rules import Setting
 
 ROLLOUT_LIVE_UPDATE = "LiveUpdate"
-ROLLOUT_STAGE = "Stage"
 # pkg/virt-config/virt-config.go DefaultVMRolloutStrategy: an unset vmRolloutStrategy means LiveUpdate.
 DEFAULT_ROLLOUT = ROLLOUT_LIVE_UPDATE
 DEFAULT_ARCHITECTURE = "amd64"

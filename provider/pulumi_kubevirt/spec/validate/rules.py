@@ -42,9 +42,6 @@ class Upstream:
     file: str
     function: str
 
-    def cite(self) -> str:
-        return f"{self.repo}@{self.tag} {self.file} {self.function}"
-
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -571,14 +568,6 @@ RULES: tuple[Rule, ...] = (
         "vm.cloud_init_problems",
     ),
 )
-
-RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
-
-
-def rule(rule_id: str) -> Rule:
-    """The row ``rule_id``; a KeyError names a check that cites a rule the table does not have."""
-    return RULES_BY_ID[rule_id]
-
 
 _INTRO = """# Validation rules
 
