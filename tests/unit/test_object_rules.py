@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pulumi_kubevirt.compile import compile_fleet
+from pulumi_kubevirt.compile import compile_fleet, compile_vm
 from pulumi_kubevirt.spec import StackContext
 from pulumi_kubevirt.spec.fleet import load_fleet
 from pulumi_kubevirt.spec.validate import RULES
@@ -217,3 +217,41 @@ def test_a_broken_object_is_caught_with_its_rule(
 
 def test_object_rules_name_only_rules_of_the_table() -> None:
     assert {row[0] for row in BROKEN} <= {rule.id for rule in RULES}
+
+
+# --- The escape hatch: a raw patch is checked against the rule table too -------------------------------
+
+
+def _patched_vm(patch: dict[str, Any]) -> list[str]:
+    from pulumi_kubevirt.core.errors import ValidationError
+    from pulumi_kubevirt.spec import Cpu, Memory, VirtualMachineArgs
+
+    cpu = Cpu(1, cores=1, threads=3)  # valid without dedicated CPUs; the patch turns them on
+    args = VirtualMachineArgs(namespace="web", name="web", cpu=cpu, memory=Memory("4Gi"), patch=patch)
+    try:
+        compile_vm(args, CTX)
+    except ValidationError as error:
+        return [p.line() for p in error.problems]
+    return []
+
+
+def test_a_patch_that_breaks_a_rule_is_refused_with_the_rule_id() -> None:
+    patch = {"spec": {"template": {"spec": {"domain": {"cpu": {"dedicatedCpuPlacement": True}}}}}}
+    lines = _patched_vm(patch)
+    assert any("[kv-dedicated-cpu-threads]" in line and "web.patch" in line for line in lines), lines
+
+
+def test_a_patch_that_keeps_the_rules_is_accepted() -> None:
+    assert (
+        _patched_vm({"spec": {"template": {"spec": {"domain": {"cpu": {"model": "host-passthrough"}}}}}})
+        == []
+    )
+
+
+def test_a_datavolume_with_a_source_ref_from_a_patch_is_not_taken_for_a_sourceless_one() -> None:
+    manifest = first("DataVolume")
+    del manifest["spec"]["source"]
+    manifest["spec"]["sourceRef"] = {"kind": "DataSource", "name": "fedora"}
+    assert object_problems(manifest) == []
+    del manifest["spec"]["sourceRef"]
+    assert rule_ids(object_problems(manifest)) == {"cdi-one-source"}

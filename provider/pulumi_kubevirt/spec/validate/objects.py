@@ -233,7 +233,8 @@ def _vm_boot_orders(
             continue
         if not isinstance(order, int) or order < 1:
             report.add("kv-boot-order", where, f"boot order {order!r} is not greater than zero")
-        elif order in seen:
+            continue
+        if order in seen:
             report.add("kv-boot-order", where, f"boot order {order} is set for another device already")
         seen.add(order)
 
@@ -261,9 +262,13 @@ def _data_volume(manifest: Manifest, report: _Report) -> None:
     if size is not None and size < MIN_DATAVOLUME_BYTES:
         report.add("cdi-size-min", "spec.storage.resources.requests.storage", "a DataVolume is at least 1Mi")
     _access_modes(storage.get("accessModes"), "spec.storage.accessModes", report)
-    source = spec.get("source") or {}
+    source = spec.get("source")
+    external = storage.get("dataSource") is not None or storage.get("dataSourceRef") is not None
+    if not external and (source is None) == (spec.get("sourceRef") is None):
+        report.add("cdi-one-source", "spec.source", "a DataVolume has either source or sourceRef")
     if isinstance(source, Mapping) and len(source) != 1:
         report.add("cdi-one-source", "spec.source", f"a DataVolume has exactly one source, not {len(source)}")
+    source = source if isinstance(source, Mapping) else {}
     for kind, rule_id, schemes in (
         ("http", "cdi-http-url", HTTP_SOURCE_SCHEMES),
         ("registry", "cdi-registry-url", REGISTRY_SCHEMES),
@@ -284,7 +289,8 @@ def _data_volume(manifest: Manifest, report: _Report) -> None:
 def _access_modes(modes: Any, where: str, report: _Report) -> None:
     if not isinstance(modes, list):
         return
-    if len(set(map(str, modes))) != len(modes) or ("ReadWriteOncePod" in modes and len(set(modes)) > 1):
+    names = [str(mode) for mode in modes]
+    if len(set(names)) != len(names) or ("ReadWriteOncePod" in names and len(set(names)) > 1):
         report.add("k8s-pvc-access-modes", where, "access modes repeat, or ReadWriteOncePod is not alone")
 
 
@@ -307,7 +313,7 @@ def _service(manifest: Manifest, report: _Report) -> None:
     names = Counter(str(p.get("name")) for p in _list(spec.get("ports")))
     for index, port in enumerate(_list(spec.get("ports"))):
         where = paths.join("spec.ports", index)
-        protocol = port.get("protocol", "TCP")
+        protocol = str(port.get("protocol", "TCP"))  # str keys: a raw object may hold any JSON here
         if port.get("name") is not None and (
             port_name_problems(port.get("name"), where) or names[str(port.get("name"))] > 1
         ):
@@ -316,19 +322,21 @@ def _service(manifest: Manifest, report: _Report) -> None:
             number = port.get(key)
             if number is not None and (not isinstance(number, int) or not 1 <= number <= 65535):
                 report.add("k8s-service-port-range", f"{where}.{key}", f"{number!r} is not 1 to 65535")
-        if (port.get("port"), protocol) in seen:
+        port_key = (repr(port.get("port")), protocol)
+        if port_key in seen:
             report.add("k8s-service-port-unique", f"{where}.port", "port and protocol repeat another port's")
-        seen.add((port.get("port"), protocol))
+        seen.add(port_key)
         node_port = port.get("nodePort")
         if node_port is None:
             continue
         if spec.get("type", "ClusterIP") == "ClusterIP":
             report.add("k8s-node-port-type", f"{where}.nodePort", "a ClusterIP Service takes no nodePort")
-        if (node_port, protocol) in seen_node:
+        node_key = (repr(node_port), protocol)
+        if node_key in seen_node:
             report.add(
                 "k8s-node-port-unique", f"{where}.nodePort", "nodePort and protocol repeat another port's"
             )
-        seen_node.add((node_port, protocol))
+        seen_node.add(node_key)
 
 
 def _secret(manifest: Manifest, report: _Report) -> None:
