@@ -15,16 +15,15 @@ CI sees the same cases.
 from __future__ import annotations
 
 import copy
-import json
 import urllib.parse
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pulumi_kubevirt.bundle import SCHEMAS_DIR
 from pulumi_kubevirt.compile import compile_fleet
 from pulumi_kubevirt.core.errors import ValidationError
+from pulumi_kubevirt.core.packaged import PRODUCT_DATA
 from pulumi_kubevirt.spec import StackContext
 from pulumi_kubevirt.spec.fleet import SCHEMA_FILES, load_fleet
 from pulumi_kubevirt.spec.upstream import validate_against_upstream
@@ -96,10 +95,10 @@ BASE: dict[str, Any] = {
 
 
 def _documents() -> dict[str, dict[str, Any]]:
+    """The fleet schemas as the loader reads them (package data), keyed by ``$id`` for ``$ref``."""
     documents = {}
     for name in SCHEMA_FILES:
-        with (SCHEMAS_DIR / f"{name}.schema.json").open(encoding="utf-8") as handle:
-            document = json.load(handle)
+        document = PRODUCT_DATA.read_json(f"schemas/{name}.schema.json", "is a fleet schema the fuzzer walks")
         documents[document["$id"]] = document
     return documents
 

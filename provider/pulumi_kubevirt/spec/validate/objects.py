@@ -97,7 +97,9 @@ def _metadata(manifest: Manifest, report: _Report) -> None:
 
 
 def _virtual_machine(manifest: Manifest, report: _Report) -> None:
-    spec = _get(manifest, "spec", "template", "spec") or {}
+    spec = _get(manifest, "spec", "template", "spec")
+    if not isinstance(spec, Mapping):
+        return  # no template to check: the strict schema already names what is missing
     base = "spec.template.spec"
     domain = spec.get("domain") or {}
     _vm_sizing(spec, domain, base, report, instancetype=_get(manifest, "spec", "instancetype") is not None)
