@@ -414,9 +414,10 @@ def test_invalid_vm_fails_with_every_problem_and_no_traceback() -> None:
         run(lambda: VirtualMachine("web", bad))
     message = str(caught.value)
     assert message.startswith("VirtualMachine 'web' is not valid (")
-    assert "web.name:" in message
-    assert "web.memory:" in message
-    assert "web.ssh_keys.keys[0]:" in message
+    # The path is the Python argument the user wrote (VirtualMachine("web", args)); the title names "web".
+    assert "  - args.name:" in message
+    assert "  - args.memory:" in message
+    assert "  - args.ssh_keys.keys[0]:" in message
     assert "Traceback" not in message
 
 
@@ -425,12 +426,12 @@ def test_invalid_vm_fails_with_every_problem_and_no_traceback() -> None:
     [
         pytest.param(
             lambda: Disk("data", DiskArgs(namespace="dev", name="data", size="10 GB", source=BlankSource())),
-            ["Disk 'data' is not valid:\n", "  - data.size:"],
+            ["Disk 'data' is not valid:\n", "  - args.size:"],
             id="disk-size",
         ),
         pytest.param(
             lambda: Network("vlan", NetworkArgs(namespace="Dev", name="vlan", bridge="br1", vlan=5000)),
-            ["Network 'vlan' is not valid (2 problems):", "vlan.namespace:", "vlan.vlan:"],
+            ["Network 'vlan' is not valid (2 problems):", "  - args.namespace:", "  - args.vlan:"],
             id="network-namespace-and-vlan",
         ),
     ],
@@ -459,7 +460,7 @@ def test_invalid_vm_registers_nothing() -> None:
 
 
 def test_disks_passed_from_another_namespace_are_rejected() -> None:
-    expected = r"db\.disks\[0\]: the Disk passed in disks=\[\.\.\.\] \('data'\)"
+    expected = r"  - disks\[0\]: the Disk passed in disks=\[\.\.\.\] \('data'\)"
     with pytest.raises(DesiredStateError, match=expected):
         run(lambda: VirtualMachine("db", db_vm(), disks=[Disk("data", data_disk(namespace="other"))]))
 
@@ -560,3 +561,35 @@ def test_fleet_depends_on_reaches_its_namespaces_and_every_child_of_its_componen
     assert len(children) == 9
     for resource in children:
         assert "kubernetes:core/v1:Namespace::gate" in short(resource.options.depends_on), resource.name
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        pytest.param(
+            "user_data",
+            "#cloud-config\npassword: 'hunter2\n",
+            "args.cloud_init.user_data: #cloud-config user data is not valid YAML at line",
+            id="user-data",
+        ),
+        pytest.param(
+            "network_data",
+            "ethernets:\n  eth0: {password: hunter2}\n",
+            "args.cloud_init.network_data: network data has no version 1 or 2",
+            id="network-data",
+        ),
+    ],
+)
+def test_secret_cloud_init_is_checked_when_it_resolves_without_showing_it(
+    field: str, value: str, expected: str
+) -> None:
+    def program() -> None:
+        cloud_init = CloudInit(**{field: pulumi.Output.secret(value)})
+        VirtualMachine("web", web_vm(cloud_init=cloud_init))
+
+    with pytest.raises(DesiredStateError) as caught:
+        run(program)
+    message = str(caught.value)
+    assert expected in message
+    assert "hunter2" not in message
+    assert "Traceback" not in message

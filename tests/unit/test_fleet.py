@@ -235,7 +235,7 @@ def test_schema_and_semantic_problems_come_together() -> None:
     assert [problem.path for problem in raised.value.problems] == [
         "fleet.disks.db-data.size",
         "fleet.vms.web.cpu.max_sockets",
-        "fleet.vms.web.disks[1].disk",
+        "fleet.vms.web.disks[1]",  # written as a bare name: the problem sits where the name is
         "fleet.vms.web.run_stratgy",
     ]
 
@@ -419,3 +419,99 @@ def test_any_mistake_gives_problems_never_a_traceback(edits: list[tuple[tuple[An
     if problems is not None:
         assert problems
         assert all(p.path.startswith("fleet") and p.message and p.fix for p in problems)
+
+
+# --- Problems at the place the user wrote ----------------------------------------------------------
+
+
+def test_a_bad_default_is_one_problem_at_defaults_not_one_per_member() -> None:
+    members = {f"vm{i}": {"memory": "1Gi"} for i in range(3)}
+    with pytest.raises(ValidationError) as raised:
+        load_fleet(
+            {
+                "defaults": {"namespace": "web", "storage_class": "Fast_SC", "labels": {"team": "a b"}},
+                "disks": {f"d{i}": {"size": "1Gi", "source": {"blank": {}}} for i in range(3)},
+                "vms": {
+                    name: {**raw, "root_disk": {"image": {"http": "https://i/x"}, "size": "5Gi"}}
+                    for name, raw in members.items()
+                },
+            }
+        )
+    assert [p.path for p in raised.value.problems] == [
+        "fleet.defaults.labels.team",
+        "fleet.defaults.storage_class",
+    ]
+
+
+def test_a_member_that_sets_its_own_value_is_reported_at_the_member() -> None:
+    with pytest.raises(ValidationError) as raised:
+        load_fleet(
+            {
+                "defaults": {"namespace": "web", "labels": {"team": "ok"}},
+                "vms": {"a": {"memory": "1Gi", "namespace": "Bad_NS", "labels": {"team": "not ok"}}},
+            }
+        )
+    assert {p.path for p in raised.value.problems} == {"fleet.vms.a.namespace", "fleet.vms.a.labels.team"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "written"),
+    [
+        pytest.param(
+            {"disks": {"d": {"size": "1Gi", "source": {"http": "ftp://x"}}}},
+            "fleet.disks.d.source.http",
+            id="disk-http-short",
+        ),
+        pytest.param(
+            {"disks": {"d": {"size": "1Gi", "source": {"http": {"url": "ftp://x"}}}}},
+            "fleet.disks.d.source.http.url",
+            id="disk-http-long",
+        ),
+        pytest.param(
+            {
+                "vms": {
+                    "v": {"memory": "1Gi", "root_disk": {"image": {"registry": "quay.io/x"}, "size": "5Gi"}}
+                }
+            },
+            "fleet.vms.v.root_disk.image.registry",
+            id="root-registry-short",
+        ),
+        pytest.param(
+            {"disks": {"d": {"size": "1Gi", "source": {"pvc": {"namespace": "Bad", "name": "x"}}}}},
+            "fleet.disks.d.source.pvc.namespace",
+            id="disk-pvc-clone",
+        ),
+        pytest.param(
+            {"vms": {"v": {"cpu": {"vcpus": 4, "dedicated": True, "max_sockets": 2}, "memory": "1Gi"}}},
+            "fleet.vms.v.cpu.max_sockets",
+            id="cpu-vcpus-ceiling",
+        ),
+        pytest.param(
+            {"vms": {"v": {"memory": "1Gi", "instancetype": "u1.small"}}},
+            "fleet.vms.v.memory",
+            id="memory-short-form",
+        ),
+        pytest.param(
+            {"vms": {"v": {"instancetype": "Bad_Name"}}},
+            "fleet.vms.v.instancetype",
+            id="instancetype-short-form",
+        ),
+        pytest.param(
+            {"vms": {"v": {"memory": "1Gi", "disks": ["Bad_Disk"]}}},
+            "fleet.vms.v.disks[0]",
+            id="attachment-short-form",
+        ),
+    ],
+)
+def test_short_forms_are_reported_under_the_key_the_user_wrote(raw: dict[str, Any], written: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        load_fleet({"defaults": {"namespace": "web"}, **raw})
+    assert written in [p.path for p in raised.value.problems], raised.value
+
+
+def test_memory_short_form_problem_is_at_memory() -> None:
+    with pytest.raises(ValidationError) as raised:
+        load_fleet({"defaults": {"namespace": "web"}, "vms": {"v": {"memory": "0"}}})
+    assert [p.line() for p in raised.value.problems] == [
+        'fleet.vms.v.memory: "0" must be greater than zero. Write a positive size such as 10Gi.'
+    ]

@@ -25,7 +25,6 @@ from pulumi_kubevirt.components.resources import (
     kubernetes_child,
     kubernetes_provider,
 )
-from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem, UserError, ValidationError
 from pulumi_kubevirt.spec import StackContext
 
@@ -59,6 +58,11 @@ def raise_if_invalid(problems: Sequence[Problem], title: str) -> None:
         raise KubevirtValidationError(ValidationError(problems, title))
 
 
+ARGS_PATH = "args"
+"""Where a component's problems are reported: ``args.<field>``, the Python argument the user wrote (the
+error's title names the component and its resource name)."""
+
+
 class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
     """A component whose children carry exactly the manifests its args compile to.
 
@@ -73,8 +77,7 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
     kubernetes_objects: tuple[pulumi.CustomResource, ...]
 
     def __init__(self, resource_name: str, args: ArgsT, opts: pulumi.ResourceOptions | None = None) -> None:
-        path = paths.format_path([paths.Key(resource_name)])
-        raise_if_invalid(self._problems(args, path), self._invalid_title(resource_name))
+        raise_if_invalid(self._problems(args, ARGS_PATH), self._invalid_title(resource_name))
         super().__init__(self.TYPE, resource_name, None, opts)
         self.args = args
         self._provider = kubernetes_provider(opts)
@@ -92,7 +95,7 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
 
     @abc.abstractmethod
     def _problems(self, args: ArgsT, path: str) -> list[Problem]:
-        """Every problem of ``args``, each at its path under the component's name."""
+        """Every problem of ``args``, each at its path under ``path`` (``args``)."""
 
     def _invalid_title(self, resource_name: str) -> str:
         return f"{self.TYPE.rpartition(':')[2]} {resource_name!r} is not valid"

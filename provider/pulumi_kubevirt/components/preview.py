@@ -29,7 +29,7 @@ from typing import Any
 
 import pulumi
 
-from pulumi_kubevirt.core.errors import UserError
+from pulumi_kubevirt.core.errors import Problem, UserError
 from pulumi_kubevirt.plan.gate import (
     CONFIG_NAMESPACE,
     DISRUPTION_KEY,
@@ -46,6 +46,8 @@ from pulumi_kubevirt.plan.report.common import (
     refusal_title,
 )
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
+from pulumi_kubevirt.spec import VirtualMachineArgs
+from pulumi_kubevirt.spec.validate import ClusterSettings, check_vms, cluster_settings
 
 Manifest = Mapping[str, Any]
 LiveReader = Callable[[Sequence[Manifest], str, str], LiveState]
@@ -178,7 +180,10 @@ class PreviewPlanner:
                 f"({_first_problem(error)}). Set {CONFIG_NAMESPACE}:{PREVIEW_PLAN_KEY} to false to skip this "
                 "step."
             )
+            _check_cluster_rules(batch, None)
             return
+        kubevirt = getattr(live, "kubevirt", None)
+        _check_cluster_rules(batch, cluster_settings(kubevirt) if kubevirt is not None else None)
         plan = make_plan(desired, live, project=self.project, stack=self.stack)
         for entry in known:
             await entry.component.urn.future()  # resolved now, so each message below is delivered promptly
@@ -215,6 +220,31 @@ def _first_problem(error: Exception) -> str:
         return f"{error.title.rstrip('.:')}: {error.problems[0].line()}"
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+class ClusterRulesRefused(UserError, pulumi.RunError):
+    """Rules the cluster's settings decide (``spec.validate.cluster``) that the cluster read refuses."""
+
+
+def _check_cluster_rules(entries: Sequence[_Entry], settings: ClusterSettings | None) -> None:
+    """The rules that depend on the cluster's settings, for each VirtualMachine component of the batch.
+
+    With the KubeVirt CR read they are errors that fail the preview; without it (unreadable cluster, no CR)
+    they are warnings naming the setting they depend on (``spec.validate.cluster``).
+    """
+    errors: list[Problem] = []
+    for entry in entries:
+        args = getattr(entry.component, "args", None)
+        if not isinstance(args, VirtualMachineArgs):
+            continue
+        findings = check_vms([(args, "args")], settings)
+        for problem in findings.errors:
+            pulumi.log.error(f"kubevirt: {problem.line()}", entry.component)
+        for problem in findings.warnings:
+            pulumi.log.warn(f"kubevirt: {problem.line()}", entry.component)
+        errors += findings.errors
+    if errors:
+        raise ClusterRulesRefused("The cluster refuses these VirtualMachines", errors, sorted_problems=True)
 
 
 def _tracked(work: Any) -> pulumi.Output[Any]:

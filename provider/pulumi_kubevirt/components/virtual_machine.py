@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -14,14 +15,19 @@ from pulumi_kubevirt.compile import (
     service_name,
     ssh_keys_secret_name,
 )
-from pulumi_kubevirt.components.compiled_component import CompiledComponent, ComponentType
+from pulumi_kubevirt.components.compiled_component import (
+    ARGS_PATH,
+    CompiledComponent,
+    ComponentType,
+    raise_if_invalid,
+)
 from pulumi_kubevirt.components.disk import Disk
 from pulumi_kubevirt.components.network import Network
 from pulumi_kubevirt.components.resources import Manifest, cluster_ip, holds_disk_data, status_field
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem
 from pulumi_kubevirt.spec import StackContext, VirtualMachineArgs
-from pulumi_kubevirt.spec.validate import validate_vm
+from pulumi_kubevirt.spec.validate import network_data_problems, user_data_problems, validate_vm
 
 
 class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
@@ -60,12 +66,15 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         super().__init__(resource_name, args, opts)
 
     def _problems(self, args: VirtualMachineArgs, path: str) -> list[Problem]:
+        # disks= and networks= are keyword arguments of their own: problems sit at disks[i], networks[i].
         return validate_vm(args, path) + _used_component_problems(
-            args, path, self._used_disks, self._used_networks
+            args, "", self._used_disks, self._used_networks
         )
 
     def _compile(self, args: VirtualMachineArgs, context: StackContext) -> list[Manifest]:
-        return compile_vm(args, context)
+        return compile_vm(
+            _cloud_init_checked_when_known(args, self._invalid_title(self.pulumi_resource_name)), context
+        )
 
     def _register_children(self, manifests: Sequence[Manifest]) -> tuple[pulumi.CustomResource, ...]:
         """The VM's Secrets and root disk first, the VM after them and the disks and networks it uses."""
@@ -110,6 +119,38 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
                 else pulumi.Output.from_input(None)
             ),
         }
+
+
+def _cloud_init_checked_when_known(args: VirtualMachineArgs, title: str) -> VirtualMachineArgs:
+    """Cloud-init data given as an Output (a secret, or unknown at preview) is checked once it resolves.
+
+    The plain strings were checked with the rest of the args; an Output's value is checked inside ``apply``,
+    which raises the same error (line and column, never the content) before the Secret is registered with it.
+    """
+    cloud_init = args.cloud_init
+    if cloud_init is None:
+        return args
+
+    def checked(field: str, problems_of: Callable[[object, str], list[Problem]]) -> object:
+        value = getattr(cloud_init, field)
+        if not isinstance(value, pulumi.Output):
+            return value
+        where = paths.join(ARGS_PATH, "cloud_init", field)
+
+        def verify(text: object) -> object:
+            raise_if_invalid(problems_of(text, where), title)
+            return text
+
+        return value.apply(verify)
+
+    return dataclasses.replace(
+        args,
+        cloud_init=dataclasses.replace(
+            cloud_init,
+            user_data=checked("user_data", user_data_problems),
+            network_data=checked("network_data", network_data_problems),
+        ),
+    )
 
 
 def _used_component_problems(

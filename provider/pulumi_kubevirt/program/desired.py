@@ -32,9 +32,11 @@ from pulumi.runtime import stack as runtime_stack
 
 from pulumi_kubevirt.compile import emit as manifest_tools
 from pulumi_kubevirt.core.errors import Problem, UserError
+from pulumi_kubevirt.spec.validate import content
 
-SECURE_PLACEHOLDER = "kvplan-redacted-secure-config"
-"""What a program reads for a ``secure:`` config value: the real value needs the Pulumi CLI to decrypt."""
+SECURE_PLACEHOLDER = content.SECURE_PLACEHOLDER
+"""What a program reads for a ``secure:`` config value: the real value needs the Pulumi CLI to decrypt (one
+value, shared with the cloud-init content checks, which skip it)."""
 
 REDACTED = manifest_tools.REDACTED
 """What output shows instead of a value the program marked secret (the same mark as Secret data)."""

@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from referencing import Registry, Resource
 
 from pulumi_kubevirt.core import paths
-from pulumi_kubevirt.core.errors import Problem, ValidationError
+from pulumi_kubevirt.core.errors import Problem, ValidationError, sort_problems
 from pulumi_kubevirt.core.packaged import PRODUCT_DATA
 from pulumi_kubevirt.core.quantity import suggest_quantity
 from pulumi_kubevirt.spec import (
@@ -544,6 +544,124 @@ def _vm(
     )
 
 
+# --- Where the user wrote it ----------------------------------------------------------------------
+
+_DEFAULTED_VM_FIELDS = ("namespace", "run_strategy", "eviction_strategy", "wait_for", "wait_timeout_seconds")
+_SOURCE_KINDS = ("http", "registry", "pvc", "blank", "upload", "plain_pvc")
+
+
+def written_paths(config: Mapping[str, Any], path: str = "fleet") -> dict[str, str]:
+    """Where each built field came from in the user's config, for fields whose path differs after building.
+
+    The dataclasses apply ``defaults`` and expand short forms (``source: {http: URL}``, ``memory: 4Gi``,
+    ``cpu: {vcpus: 4}``, ``disks: [name]``); a problem found on the built fleet is reported where the user
+    wrote the value: the key maps a built path (or a prefix of one) to the written path.
+    """
+    origins: dict[str, str] = {}
+    raw_defaults = config.get("defaults")
+    defaults: Mapping[str, Any] = raw_defaults if isinstance(raw_defaults, Mapping) else {}
+    defaults_path = paths.join(path, "defaults")
+    for section in ("networks", "disks", "vms"):
+        members = config.get(section)
+        for name, raw in sorted(members.items()) if isinstance(members, Mapping) else ():
+            if not isinstance(raw, Mapping):
+                continue
+            where = paths.join(path, section, str(name))
+            fields = _DEFAULTED_VM_FIELDS if section == "vms" else ("namespace",)
+            for field_name in fields:
+                if field_name not in raw and field_name in defaults:
+                    origins[paths.join(where, field_name)] = paths.join(defaults_path, field_name)
+            labels = raw.get("labels") if isinstance(raw.get("labels"), Mapping) else {}
+            default_labels = defaults.get("labels") if isinstance(defaults.get("labels"), Mapping) else {}
+            for key in default_labels or {}:
+                if key not in (labels or {}):
+                    origins[paths.join(where, "labels", str(key))] = paths.join(
+                        defaults_path, "labels", str(key)
+                    )
+            if section == "disks":
+                _storage_origins(raw, where, defaults, defaults_path, origins)
+                _source_origins(raw.get("source"), paths.join(where, "source"), origins)
+            if section == "vms":
+                _vm_origins(raw, where, defaults, defaults_path, origins)
+    return origins
+
+
+def _storage_origins(
+    raw: Mapping[str, Any],
+    where: str,
+    defaults: Mapping[str, Any],
+    defaults_path: str,
+    origins: dict[str, str],
+) -> None:
+    if "storage_class" not in raw and "storage_class" in defaults:
+        origins[paths.join(where, "storage_class")] = paths.join(defaults_path, "storage_class")
+
+
+def _source_origins(raw: Any, where: str, origins: dict[str, str]) -> None:
+    """``source: {http: URL}`` builds ``source.url``: report it at ``source.http`` (``source.http.url``)."""
+    if not isinstance(raw, Mapping):
+        return
+    kind = next((k for k in _SOURCE_KINDS if k in raw), None)
+    if kind is None:
+        return
+    origins[where] = paths.join(where, kind)
+    if isinstance(raw[kind], str):
+        origins[paths.join(where, "url")] = paths.join(where, kind)
+
+
+def _vm_origins(
+    raw: Mapping[str, Any],
+    where: str,
+    defaults: Mapping[str, Any],
+    defaults_path: str,
+    origins: dict[str, str],
+) -> None:
+    root = raw.get("root_disk")
+    if isinstance(root, Mapping):
+        _storage_origins(root, paths.join(where, "root_disk"), defaults, defaults_path, origins)
+        _source_origins(root.get("image"), paths.join(where, "root_disk", "image"), origins)
+    cpu = raw.get("cpu")
+    if isinstance(cpu, Mapping) and "vcpus" in cpu:
+        origins[paths.join(where, "cpu", "sockets")] = paths.join(where, "cpu", "vcpus")
+    if isinstance(raw.get("memory"), str | int):
+        origins[paths.join(where, "memory", "guest")] = paths.join(where, "memory")
+    for ref in ("instancetype", "preference"):
+        if isinstance(raw.get(ref), str):
+            origins[paths.join(where, ref, "name")] = paths.join(where, ref)
+    disks = raw.get("disks")
+    for index, entry in enumerate(disks if isinstance(disks, list) else ()):
+        if isinstance(entry, str):
+            origins[paths.join(where, "disks", index, "disk")] = paths.join(where, "disks", index)
+
+
+def as_written(problems: list[Problem], origins: Mapping[str, str]) -> list[Problem]:
+    """Each problem at the path the user wrote (the longest matching origin), duplicates merged.
+
+    A bad value in ``defaults`` is found once per member that inherits it; mapped to ``fleet.defaults...``
+    those problems become identical and ``sort_problems`` keeps one.
+    """
+    if not origins:
+        return problems
+    parsed = {tuple(paths.parse_path(built)): written for built, written in origins.items()}
+    mapped: list[Problem] = []
+    for problem in problems:
+        try:
+            segments = paths.parse_path(problem.path)
+        except ValueError:
+            mapped.append(problem)
+            continue
+        for length in range(len(segments), 0, -1):
+            written = parsed.get(tuple(segments[:length]))
+            if written is not None:
+                rest = paths.format_path(segments[length:])
+                joined = written + ("" if not rest else rest if rest.startswith("[") else "." + rest)
+                mapped.append(Problem(joined, problem.message, problem.fix))
+                break
+        else:
+            mapped.append(problem)
+    return list(sort_problems(mapped))
+
+
 def build_fleet(config: Mapping[str, Any], path: str = "fleet") -> tuple[FleetArgs, list[Problem]]:
     """Dataclasses from schema-valid config, with defaults applied, and problems found while building."""
     problems: list[Problem] = []
@@ -580,9 +698,12 @@ def load_fleet(config: Mapping[str, Any], path: str = "fleet") -> FleetArgs:
         raise ValidationError([problem], TITLE)
     schema_problems = _schema_problems(config, path)
     if schema_problems:
-        raise ValidationError(schema_problems + _semantic_problems_despite(config, path), TITLE)
+        # A path the schema already faults needs no second, semantic wording of the same mistake.
+        faulted = {problem.path for problem in schema_problems}
+        semantic = [p for p in _semantic_problems_despite(config, path) if p.path not in faulted]
+        raise ValidationError(schema_problems + semantic, TITLE)
     fleet, problems = build_fleet(config, path)
-    problems += validate_fleet(fleet, path)
+    problems = as_written(problems + validate_fleet(fleet, path), written_paths(config, path))
     if problems:
         raise ValidationError(problems, TITLE)
     return fleet
@@ -596,9 +717,9 @@ def _semantic_problems_despite(config: Mapping[str, Any], path: str) -> list[Pro
     """
     try:
         fleet, problems = build_fleet(config, path)
-        return problems + validate_fleet(fleet, path)
+        return as_written(problems + validate_fleet(fleet, path), written_paths(config, path))
     except (TypeError, ValueError, KeyError, AttributeError, IndexError):
         return []
 
 
-__all__ = ["build_fleet", "fleet_validator", "load_fleet"]
+__all__ = ["as_written", "build_fleet", "fleet_validator", "load_fleet", "written_paths"]

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem
 from pulumi_kubevirt.core.packaged import PRODUCT_DATA, PackageDataMissingError
+from pulumi_kubevirt.spec.validate.objects import object_problems
 
 __all__ = [
     "UPSTREAM_SCHEMAS",
@@ -159,13 +160,16 @@ _CORE_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
 
 
 def validate_against_upstream(manifest: Mapping[str, Any]) -> list[Problem]:
-    """Problems the API server (or kubectl --validate=strict) would find; PackageDataMissingError if the
-    installed package lacks a schema."""
+    """Problems the API server, the webhooks (or kubectl --validate=strict) would find.
+
+    The strict schema first, then the rule table on the object (``validate.objects``), which also covers what
+    a raw patch adds. PackageDataMissingError if the installed package lacks a schema.
+    """
     kind = str(manifest.get("kind", ""))
     if kind in UPSTREAM_SCHEMAS:
-        return _schema_problems(manifest, UPSTREAM_SCHEMAS[kind])
+        return _schema_problems(manifest, UPSTREAM_SCHEMAS[kind]) + object_problems(_without_nulls(manifest))
     if kind in _CORE_CHECKS:
-        return _structural(manifest, "v1", [_CORE_CHECKS[kind]])
+        return _structural(manifest, "v1", [_CORE_CHECKS[kind]]) + object_problems(manifest)
     return [
         Problem(
             f"{_display(manifest)}: kind",
