@@ -2,26 +2,10 @@
 
 Cloud-init data that must stay secret comes from the secret config keys ``kubevirt:cloudInitUserData_<vm>``
 and ``kubevirt:cloudInitNetworkData_<vm>`` (``pulumi config set --secret``); see README.md beside this file.
+Keep this file as it is: ``kvplan`` recognises it and compiles the stack from config without the Pulumi
+runtime (the objects are the same, byte for byte); a modified copy runs as an ordinary Pulumi program.
 """
 
-import pulumi
+from pulumi_kubevirt.components.fleet_program import run_fleet_program
 
-from pulumi_kubevirt.components import Fleet, fleet_from_config
-
-fleet = Fleet("fleet", fleet_from_config(pulumi.Config("kubevirt")))
-
-pulumi.export(
-    "vms",
-    {
-        key: {
-            "namespace": vm.namespace,
-            "status": vm.status,
-            "disks": vm.disk_names,
-            "service": vm.service_name,
-            "cloud_init_secret": vm.secret_name,
-        }
-        for key, vm in sorted(fleet.vms.items())
-    },
-)
-pulumi.export("disks", {key: disk.kind for key, disk in sorted(fleet.disks.items())})
-pulumi.export("networks", sorted(fleet.networks))
+run_fleet_program()

@@ -152,7 +152,7 @@ def test_an_imported_vm_is_adopted_in_place_with_an_empty_plan(  # noqa: PLR0917
     assert none_selected.code == 0
     assert yaml.safe_load(none_selected.out)["config"]["kubevirt:fleet"] == {}
 
-    rendered = desired_state_of_stack(project, "dev")
+    rendered = desired_state_of_stack(project, "dev", runtime=True)  # the components register the options
     adopted = {r.type.rsplit(":", 1)[-1]: r.options for r in rendered.resources if r.is_kubernetes_object}
     for kind in ("VirtualMachine", "DataVolume", "NetworkAttachmentDefinition", "Service"):
         name = {"VirtualMachine": "legacy", "DataVolume": "legacy-root", "Service": "legacy-ssh"}.get(

@@ -20,7 +20,7 @@ def render(tmp_path: Path, fleet: dict[str, Any]) -> dict[str, RegisteredResourc
     shutil.copytree(REPO / "programs" / "fleet", project / "programs" / "fleet")
     shutil.copy(REPO / "Pulumi.yaml", project / "Pulumi.yaml")
     (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": {"kubevirt:fleet": fleet}}))
-    rendered = desired_state_of_stack(project, "dev")
+    rendered = desired_state_of_stack(project, "dev", runtime=True)  # the components register the options
     return {f"{r.type.rsplit(':', 1)[-1]}/{r.name}": r for r in rendered.resources if r.is_kubernetes_object}
 
 

@@ -14,13 +14,12 @@ from pulumi_kubevirt.importers.kube_mapping import SourceObject
 from pulumi_kubevirt.importers.report import ImportResult, SourceKind
 from pulumi_kubevirt.importers.sources import ImportOptions, group_by_source, merge_results, source_for
 from pulumi_kubevirt.spec import FleetArgs
-from pulumi_kubevirt.spec.fleet import load_fleet
+from pulumi_kubevirt.spec.fleet import CLOUD_INIT_SECRET_KEYS, load_fleet
 
 SECRET_STAND_INS = {
-    "cloudInitUserData_": ("user_data", "#cloud-config\n"),
-    "cloudInitNetworkData_": ("network_data", "version: 2\n"),
+    template.split("{", 1)[0]: (field, stand_in) for field, template, stand_in in CLOUD_INIT_SECRET_KEYS
 }
-"""What the fleet program puts in place of a secret config key (components.CLOUD_INIT_SECRET_KEYS)."""
+"""Secret config key prefix -> (cloud_init field, the stand-in used until the key is set)."""
 
 
 @dataclass(frozen=True, slots=True)

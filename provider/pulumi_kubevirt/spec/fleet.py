@@ -8,11 +8,12 @@ Every problem from every stage that could run is raised together in one Validati
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import functools
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
@@ -722,4 +723,82 @@ def _semantic_problems_despite(config: Mapping[str, Any], path: str) -> list[Pro
         return []
 
 
-__all__ = ["as_written", "build_fleet", "fleet_validator", "load_fleet", "written_paths"]
+__all__ = [
+    "CLOUD_INIT_SECRET_KEYS",
+    "as_written",
+    "build_fleet",
+    "fleet_validator",
+    "load_fleet",
+    "load_fleet_with_secrets",
+    "written_paths",
+]
+
+
+# --- Cloud-init data from secret config keys ------------------------------------------------------
+
+CLOUD_INIT_SECRET_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("user_data", "cloudInitUserData_{vm}", "#cloud-config\n"),
+    ("network_data", "cloudInitNetworkData_{vm}", "version: 2\n"),
+)
+"""(cloud_init field, secret config key template, stand-in that passes validation until the secret is set)."""
+
+SecretValue = TypeVar("SecretValue")
+
+
+def load_fleet_with_secrets(
+    config: Any, get_secret: Callable[[str], SecretValue | None], path: str = "fleet"
+) -> FleetArgs:
+    """The validated fleet, with each VM's cloud-init data taken from its secret config keys.
+
+    ``kubevirt:cloudInitUserData_<vm>`` and ``kubevirt:cloudInitNetworkData_<vm>`` keep cloud-init data out of
+    the stack file in clear. ``get_secret`` reads one key (without the ``kubevirt:`` prefix): a Pulumi secret
+    Output in a program, the config string under ``kvplan``; either way the same fleet comes out, which is
+    what lets ``kvplan`` compile a config-driven stack without the Pulumi runtime. Every problem is in one
+    ValidationError.
+    """
+    problems: list[Problem] = []
+    secrets: dict[str, dict[str, SecretValue]] = {}
+    patched = copy.deepcopy(config)
+    vms = patched.get("vms") if isinstance(patched, dict) else None
+    for vm_name, vm_raw in sorted(vms.items()) if isinstance(vms, dict) else ():
+        if not isinstance(vm_raw, dict):
+            continue
+        for field, template, stand_in in CLOUD_INIT_SECRET_KEYS:
+            secret_key = template.format(vm=vm_name)
+            value = get_secret(secret_key)
+            if value is None:
+                continue
+            cloud_init = vm_raw.setdefault("cloud_init", {})
+            if not isinstance(cloud_init, dict):
+                continue
+            if cloud_init.get(field) is not None:
+                problems.append(
+                    Problem(
+                        paths.join(path, "vms", vm_name, "cloud_init", field),
+                        f"is set here and also by the secret config key kubevirt:{secret_key}",
+                        f"keep only the secret (pulumi config set --secret {secret_key}) and drop {field}",
+                    )
+                )
+                continue
+            cloud_init[field] = stand_in
+            secrets.setdefault(vm_name, {})[field] = value
+    try:
+        fleet = load_fleet(patched, path)
+    except ValidationError as error:
+        raise ValidationError([*error.problems, *problems], error.title) from None
+    if problems:
+        raise ValidationError(problems, TITLE)
+    return dataclasses.replace(
+        fleet, vms=tuple(_with_secrets(vm, secrets.get(vm.name, {})) for vm in fleet.vms)
+    )
+
+
+def _with_secrets(vm: VirtualMachineArgs, values: Mapping[str, object]) -> VirtualMachineArgs:
+    if not values or vm.cloud_init is None:
+        return vm
+    cloud_init = dataclasses.replace(
+        vm.cloud_init,
+        user_data=values.get("user_data", vm.cloud_init.user_data),
+        network_data=values.get("network_data", vm.cloud_init.network_data),
+    )
+    return dataclasses.replace(vm, cloud_init=cloud_init)
