@@ -43,8 +43,31 @@ def _worst_first(resources: Sequence[ResourcePlan]) -> list[ResourcePlan]:
     return [res for _, res in indexed]
 
 
-def render_markdown(plan: Plan) -> str:
-    """Summary line, a table of changed resources (data loss and restarts first), then folded changes."""
+GITHUB_COMMENT_LIMIT = 65_536
+"""The most characters GitHub accepts in an issue or pull-request comment body."""
+
+
+def render_markdown(plan: Plan, *, max_chars: int = GITHUB_COMMENT_LIMIT) -> str:
+    """Summary line, a table of changed resources (data loss and restarts first), then folded changes.
+
+    The whole stays under ``max_chars`` (a GitHub comment by default): when the plan is larger, the worst
+    resources keep their rows and details, and the rest are summarised in one closing line that says what
+    was left out and where to see it all. The summary line always counts every change.
+    """
+    head = _head(plan)
+    changed = _worst_first([r for r in plan.resources if r.action is not Action.NO_OP])
+    if not changed:
+        return _fit(head, max_chars)
+    rows = [_resource_row(res) for res in changed]
+    details = [_details(res) for res in changed]
+    table_head = ["", "| | Resource | Action | Impact |", "|---|---|---|---|"]
+    whole = "\n".join([*head, *table_head, *rows, *(line for block in details for line in block)]) + "\n"
+    if len(whole) <= max_chars:
+        return whole
+    return _folded(head, table_head, rows, details, max_chars)
+
+
+def _head(plan: Plan) -> list[str]:
     cluster = plan.cluster or "(unnamed cluster)"
     lines = [
         f"### Plan for `{cluster}`",
@@ -62,28 +85,86 @@ def render_markdown(plan: Plan) -> str:
             problem = plan_error_problem(err)
             where = f"{_code(problem.path)}: " if problem.path else ""
             lines.append(f"- {where}{_cell(problem.sentences())}")
-    changed = _worst_first([r for r in plan.resources if r.action is not Action.NO_OP])
-    if not changed:
-        return "\n".join(lines) + "\n"
-    lines += ["", "| | Resource | Action | Impact |", "|---|---|---|---|"]
-    for res in changed:
-        marker = "❌" if res.errors else "⚠️" if res.impact >= Impact.REPLACE else ""
-        lines.append(f"| {marker} | {res.key.kind} {_code(_where(res))} | {res.action} | {res.impact} |")
-    for res in changed:
-        if not (res.changes or res.notes or res.errors):
-            continue
-        summary = f"{res.key.display()}: {resource_status(res.action, res.impact)}"
-        lines += ["", f"<details><summary>{_cell(summary)}</summary>", ""]
-        if res.changes:
-            lines += ["| Field | Live | Desired | Impact | Why |", "|---|---|---|---|---|"]
-            lines += [_change_row(change) for change in res.changes]
-        if res.changes and res.notes:
-            lines.append("")
-        lines += [f"Note: {_cell(note)}" for note in res.notes]
-        if res.unchanged_fields:
-            lines += ["", f"{res.unchanged_fields} unchanged fields not shown."]
-        lines += ["", "</details>"]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _resource_row(res: ResourcePlan) -> str:
+    marker = "❌" if res.errors else "⚠️" if res.impact >= Impact.REPLACE else ""
+    return f"| {marker} | {res.key.kind} {_code(_where(res))} | {res.action} | {res.impact} |"
+
+
+def _details(res: ResourcePlan) -> list[str]:
+    if not (res.changes or res.notes or res.errors):
+        return []
+    summary = f"{res.key.display()}: {resource_status(res.action, res.impact)}"
+    lines = ["", f"<details><summary>{_cell(summary)}</summary>", ""]
+    if res.changes:
+        lines += ["| Field | Live | Desired | Impact | Why |", "|---|---|---|---|---|"]
+        lines += [_change_row(change) for change in res.changes]
+    if res.changes and res.notes:
+        lines.append("")
+    lines += [f"Note: {_cell(note)}" for note in res.notes]
+    if res.unchanged_fields:
+        lines += ["", f"{res.unchanged_fields} unchanged fields not shown."]
+    return [*lines, "", "</details>"]
+
+
+_FOLD_NOTE_ROOM = 400
+"""Characters kept free for the closing line that says what was folded away."""
+
+
+def _folded(
+    head: list[str], table_head: list[str], rows: list[str], details: list[list[str]], max_chars: int
+) -> str:
+    """The plan cut to ``max_chars``: rows first, worst on top, then the details of the worst resources."""
+    out = _fit(head, max_chars - _FOLD_NOTE_ROOM).rstrip("\n").split("\n")
+    used = sum(len(line) + 1 for line in out) + _FOLD_NOTE_ROOM
+    shown_rows = 0
+    for index, row in enumerate([*table_head, *rows]):
+        if used + len(row) + 1 > max_chars:
+            break
+        out.append(row)
+        used += len(row) + 1
+        shown_rows = max(0, index + 1 - len(table_head))
+    shown_details = 0
+    for block in details[:shown_rows]:
+        size = sum(len(line) + 1 for line in block)
+        if used + size > max_chars:
+            break
+        out += block
+        used += size
+        shown_details += 1
+    missing_rows = len(rows) - shown_rows
+    missing_details = sum(1 for block in details[shown_details:] if block)
+    parts = []
+    if missing_rows:
+        parts.append(f"{missing_rows} more changed resource(s) are not listed")
+    if missing_details:
+        parts.append(f"the field changes of {missing_details} resource(s) are not shown")
+    out += [
+        "",
+        f"_Folded to stay under {max_chars:,} characters: {' and '.join(parts)}; the summary above counts "
+        "every change. See them all with `kvplan plan --format text`, or save the plan with "
+        "`--out plan.json` and read it with `kvplan show`._",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _fit(lines: list[str], max_chars: int) -> str:
+    """``lines`` joined, cut at the last whole line that fits (a plan of only errors can be that long)."""
+    text = "\n".join(lines) + "\n"
+    if len(text) <= max_chars:
+        return text
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) + 1 > max_chars - 120:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    dropped = len(lines) - len(kept)
+    kept += ["", f"_{dropped} more line(s) not shown, to stay under {max_chars:,} characters._"]
+    return "\n".join(kept) + "\n"
 
 
 def _where(res: ResourcePlan) -> str:
