@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from pulumi_kubevirt.cli.progress import Progress
 from pulumi_kubevirt.core.errors import UserError, user_error
 from pulumi_kubevirt.plan.gate import CONFIG_KEY, DisruptionPolicy, Verdict, judge
 from pulumi_kubevirt.plan.model import DriftFinding, DriftKind, Impact, Plan
@@ -269,10 +270,19 @@ def observe(args: argparse.Namespace, analyse: Callable[[Observed], T]) -> tuple
     """
     from pulumi_kubevirt.live import collector_paused
 
-    rendered = _render(args)
-    with collector_paused():
-        observed = _read(args, rendered)
-        return observed, analyse(observed)
+    progress = Progress(sys.stderr)
+    try:
+        progress.step(f"Computing the desired state of stack {args.stack}...")
+        rendered = _render(args)
+        kinds = len({m.get("kind") for m in rendered.manifests})
+        namespaces = len({(m.get("metadata") or {}).get("namespace") for m in rendered.manifests} - {None})
+        progress.step(f"Reading {kinds} kinds in {namespaces} namespaces from the cluster...")
+        with collector_paused():
+            observed = _read(args, rendered, progress)
+            progress.step(f"Comparing {len(observed.desired)} objects with the cluster...")
+            return observed, analyse(observed)
+    finally:
+        progress.done()
 
 
 def _render(args: argparse.Namespace) -> Any:
@@ -281,7 +291,7 @@ def _render(args: argparse.Namespace) -> Any:
     return desired_state_of_stack(args.program_dir, args.stack)
 
 
-def _read(args: argparse.Namespace, rendered: Any) -> Observed:
+def _read(args: argparse.Namespace, rendered: Any, progress: Progress) -> Observed:
     from pulumi_kubevirt.live import load_kube_config, read_live_with_stats
 
     api = load_kube_config(args.kubeconfig, args.context)
@@ -298,12 +308,12 @@ def _read(args: argparse.Namespace, rendered: Any) -> Observed:
         api.close()  # type: ignore[no-untyped-call]
     live = read.state
     for note in read.notes:
-        sys.stderr.write(f"Note: {note}\n")
+        progress.note(f"Note: {note}")
     desired, assumed = secure_values_from_live(rendered.manifests, live)
     if assumed:
-        sys.stderr.write(
+        progress.note(
             f"Note: {len(assumed)} secret value(s) come from secure config, which only the Pulumi CLI can "
-            f"decrypt; assumed unchanged: {', '.join(assumed)}.\n"
+            f"decrypt; assumed unchanged: {', '.join(assumed)}."
         )
     return Observed(rendered.project, rendered.stack, desired, live)
 
