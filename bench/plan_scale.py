@@ -104,7 +104,8 @@ def run_kvplan(project: Path, kubeconfig: Path, work: Path) -> tuple[float, floa
         wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:  # with --detailed-exitcode, 0 is "no changes"
-        raise RuntimeError(f"kvplan plan exited {process.returncode}: {err_path.read_text()[-500:]}")
+        shown = out_path.read_text()[:3000] + err_path.read_text()[-500:]
+        raise RuntimeError(f"kvplan plan exited {process.returncode}, not 0 (no changes):\n{shown}")
     lines = [line.strip() for line in out_path.read_text().splitlines() if line.strip()]
     return wall, usage.ru_maxrss / 1024, (lines[0] if lines else "")
 
@@ -118,8 +119,8 @@ def measure(
     print(f"  {objects} objects, {desired_s:.2f} s CPU ({desired_s / vms * 1e6:.0f} us/VM)")
     started = time.perf_counter()
     desired = list(desired_state_of_stack(project, STACK).manifests)
-    for namespace in namespaces(namespace_count):
-        apply(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    for manifest in (m for m in desired if m["kind"] == "Namespace"):
+        apply(api, manifest)
     parallel(lambda m: apply(api, m), [m for m in desired if m["kind"] != "Namespace"])
     settled_by = settle(api, desired, namespaces(namespace_count))
     print(f"  set up in {time.perf_counter() - started:.0f} s (settled by {settled_by})")
