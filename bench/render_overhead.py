@@ -1,21 +1,41 @@
-"""Overhead of our components under Pulumi's mock runtime, against raw pulumi-kubernetes resources.
+"""What our components cost under Pulumi's runtime, against raw pulumi-kubernetes and the SDK's own floor.
 
-For N VMs, the same compiled manifests are registered twice in the same process: once through
-``VirtualMachine`` components (validation, compile, component resources, options, outputs), once as raw
-``CustomResource``/``Secret`` resources with no component and no options. The ratio is what our layer costs
-on top of what any Pulumi program registering these objects pays anyway.
+For N VMs, three programs register the same estate under Pulumi's mock runtime (the mock monitor standing
+in for the engine, as in ``kvplan``'s program path and in our tests):
 
-    .venv/bin/python bench/render_overhead.py            # N = 50 and 200, 3 runs each, median
-    .venv/bin/python bench/render_overhead.py 50 200 500 --runs 5
+- **components**: one ``VirtualMachine`` per VM (validation, compile, the component, its children with their
+  options, outputs);
+- **raw**: the manifests the components compile to, registered directly as pulumi-kubernetes resources
+  (``Secret``, ``Service``, ``CustomResource``), no component, no options: what any Pulumi program
+  registering these objects pays anyway;
+- **plain**: as many bare ``pulumi.CustomResource`` registrations as raw makes, each with one small string
+  property: the Pulumi SDK's own cost per registration, with no provider SDK and no payload. How *it* grows
+  with N is the SDK's growth, not ours.
+
+Each measurement runs in a fresh interpreter (no heap left over from an earlier one), the contenders
+interleaved run by run so load elsewhere on the machine hits them alike; the figure is CPU seconds of the
+program run (``time.process_time``, all threads), median of ``--runs``. Printed: CPU per VM, the growth of
+the cost per VM against the smallest N, and components / raw.
+
+    .venv/bin/python bench/render_overhead.py                      # N = 100 and 1000, 3 runs
+    .venv/bin/python bench/render_overhead.py 100 1000 5000 --runs 1
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 
 from pulumi_kubevirt.compile import compile_vm
@@ -34,6 +54,7 @@ from pulumi_kubevirt.spec import (
 )
 
 PROJECT, STACK = "bench", "bench"
+CONTENDERS = ("components", "raw", "plain")
 
 
 def vm_args(index: int) -> VirtualMachineArgs:
@@ -48,7 +69,7 @@ def vm_args(index: int) -> VirtualMachineArgs:
     )
 
 
-def with_components(count: int) -> Callable[[], None]:
+def components_program(count: int) -> Callable[[], None]:
     def program() -> None:
         for index in range(count):
             VirtualMachine(f"vm-{index:04d}", vm_args(index))
@@ -56,9 +77,13 @@ def with_components(count: int) -> Callable[[], None]:
     return program
 
 
-def raw_resources(count: int) -> Callable[[], None]:
-    ctx = StackContext(PROJECT, STACK)
-    manifests = [manifest for index in range(count) for manifest in compile_vm(vm_args(index), ctx)]
+def compiled_manifests(count: int) -> list[dict[str, Any]]:
+    context = StackContext(PROJECT, STACK)
+    return [manifest for index in range(count) for manifest in compile_vm(vm_args(index), context)]
+
+
+def raw_program(count: int) -> Callable[[], None]:
+    manifests = compiled_manifests(count)
 
     def program() -> None:
         for manifest in manifests:
@@ -79,37 +104,117 @@ def raw_resources(count: int) -> Callable[[], None]:
     return program
 
 
-def timed(program: Callable[[], None]) -> tuple[float, int]:
-    start = time.perf_counter()
+def plain_program(count: int) -> Callable[[], None]:
+    registrations = len(compiled_manifests(count))
+
+    def program() -> None:
+        for index in range(registrations):
+            pulumi.CustomResource("bench:index:Thing", f"thing-{index:05d}", {"value": str(index)})
+
+    return program
+
+
+PROGRAMS = {"components": components_program, "raw": raw_program, "plain": plain_program}
+
+
+def child(contender: str, count: int) -> None:
+    """Run one contender in this (fresh) process; print its CPU and wall seconds and resources as JSON."""
+    program = PROGRAMS[contender](count)
+    cpu, wall = time.process_time(), time.perf_counter()
     result = desired_state_of_program(program, project=PROJECT, stack=STACK)
-    return time.perf_counter() - start, len(result.resources)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(json.dumps({"cpu_s": cpu, "wall_s": wall, "resources": len(result.resources)}))
 
 
-def measure(count: int, runs: int) -> None:
-    ours = [timed(with_components(count)) for _ in range(runs)]
-    raw = [timed(raw_resources(count)) for _ in range(runs)]
-    ours_s = statistics.median(seconds for seconds, _ in ours)
-    raw_s = statistics.median(seconds for seconds, _ in raw)
-    ours_n, raw_n = ours[0][1], raw[0][1]
+def run_child(contender: str, count: int) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", contender, str(count)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    contender: str
+    vms: int
+    resources: int
+    cpu_s: float
+    wall_s: float
+
+    @property
+    def cpu_ms_per_vm(self) -> float:
+        return 1000 * self.cpu_s / self.vms
+
+
+def measure(count: int, runs: int) -> dict[str, Figure]:
+    samples: dict[str, list[dict[str, float]]] = {contender: [] for contender in CONTENDERS}
+    for run in range(runs):
+        order = CONTENDERS if run % 2 == 0 else tuple(reversed(CONTENDERS))
+        for contender in order:
+            samples[contender].append(run_child(contender, count))
+    figures = {
+        contender: Figure(
+            contender,
+            count,
+            int(found[0]["resources"]),
+            statistics.median(sample["cpu_s"] for sample in found),
+            statistics.median(sample["wall_s"] for sample in found),
+        )
+        for contender, found in samples.items()
+    }
+    for figure in figures.values():
+        print(
+            f"  N={count:>5} {figure.contender:<10} {figure.resources:>6} resources  "
+            f"CPU {figure.cpu_s:7.2f} s ({figure.cpu_ms_per_vm:6.1f} ms/VM)  wall {figure.wall_s:7.2f} s",
+            flush=True,
+        )
+    return figures
+
+
+def report(results: Sequence[dict[str, Figure]], runs: int) -> None:
+    base = results[0]
+    print()
     print(
-        f"N={count:>4} VMs  components: {ours_s:6.2f} s for {ours_n:>5} resources "
-        f"({1000 * ours_s / ours_n:5.2f} ms/resource, {1000 * ours_s / count:6.1f} ms/VM)   "
-        f"raw: {raw_s:6.2f} s for {raw_n:>5} resources ({1000 * raw_s / raw_n:5.2f} ms/resource)   "
-        f"ratio {ours_s / raw_s:4.2f}x"
+        f"render_overhead: {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores, median of {runs}; load average {os.getloadavg()}"
     )
+    print(
+        f"{'VMs':>5} {'resources':>9} {'components ms/VM':>16} {'raw ms/VM':>9} {'plain ms/VM':>11} "
+        f"{'components/raw':>14} {'growth comp':>11} {'growth raw':>10} {'growth plain':>12}"
+    )
+    for figures in results:
+        comp, raw, plain = (figures[contender] for contender in CONTENDERS)
+        print(
+            f"{comp.vms:>5} {comp.resources:>9} {comp.cpu_ms_per_vm:>16.1f} {raw.cpu_ms_per_vm:>9.1f} "
+            f"{plain.cpu_ms_per_vm:>11.1f} {comp.cpu_s / raw.cpu_s:>14.2f} "
+            f"{comp.cpu_ms_per_vm / base['components'].cpu_ms_per_vm:>11.2f} "
+            f"{raw.cpu_ms_per_vm / base['raw'].cpu_ms_per_vm:>10.2f} "
+            f"{plain.cpu_ms_per_vm / base['plain'].cpu_ms_per_vm:>12.2f}"
+        )
+    print("growth: CPU per VM at N over CPU per VM at the smallest N (1.00 = flat)")
+    print("target: components/raw <= 1.1 at 1,000 VMs")
+    rows = [{key: asdict(value) for key, value in figures.items()} for figures in results]
+    print("json: " + json.dumps(rows))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("counts", nargs="*", type=int, default=[50, 200], help="numbers of VMs")
+    parser.add_argument("counts", nargs="*", type=int, default=[100, 1000], help="numbers of VMs")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median is shown)")
+    parser.add_argument("--child", nargs=2, metavar=("CONTENDER", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    timed(with_components(5))
-    for count in args.counts:
-        measure(count, args.runs)
+    if args.child:
+        child(args.child[0], int(args.child[1]))
+        return 0
+    results = [measure(count, args.runs) for count in args.counts]
+    report(results, args.runs)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

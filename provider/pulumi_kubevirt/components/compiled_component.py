@@ -74,6 +74,7 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
     TYPE: ClassVar[ComponentType]
 
     args: ArgsT
+    _plain_outputs: dict[str, Any]
     kubernetes_objects: tuple[pulumi.CustomResource, ...]
 
     def __init__(self, resource_name: str, args: ArgsT, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -85,11 +86,29 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         manifests = self._compile(args, stack_context())
         self.kubernetes_objects = self._register_children(manifests)
         outputs = self._outputs(manifests)
+        self._plain_outputs = {}
         for name, value in outputs.items():
-            setattr(self, name, value)
+            if isinstance(value, pulumi.Output):
+                setattr(self, name, value)
+            else:
+                self._plain_outputs[name] = value
         if manifests:
             watch_preview(self, manifests)
         self.register_outputs(outputs)
+
+    def __getattr__(self, name: str) -> Any:
+        """An output known at construction becomes an ``Output`` when first read, not before.
+
+        Most outputs (names, namespaces) are plain values: registering them as they are and wrapping each only
+        when a program reads it saves an ``Output`` per value per component, which at thousands of VMs is a
+        measurable share of ``pulumi preview`` (``bench/render_overhead.py``).
+        """
+        plain = self.__dict__.get("_plain_outputs")
+        if plain is None or name not in plain:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        output: pulumi.Output[Any] = pulumi.Output.from_input(plain[name])
+        setattr(self, name, output)
+        return output
 
     # --- the hooks ---------------------------------------------------------------------------------------
 
@@ -109,8 +128,9 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         return tuple(self._child(manifest) for manifest in manifests)
 
     @abc.abstractmethod
-    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
-        """The outputs to publish; each also becomes an attribute of the component."""
+    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:
+        """The outputs to publish, as plain values where they are known now (Outputs otherwise); each also
+        becomes an attribute of the component, an ``Output`` either way."""
 
     # --- for the hooks -----------------------------------------------------------------------------------
 

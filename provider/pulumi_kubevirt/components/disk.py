@@ -46,10 +46,10 @@ class Disk(CompiledComponent[DiskArgs]):
             for manifest in manifests
         )
 
-    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
+    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:
         return {
-            "disk_name": pulumi.Output.from_input(self.args.name),
-            "namespace": pulumi.Output.from_input(self.args.namespace),
-            "kind": pulumi.Output.from_input(str(manifests[0]["kind"])),
+            "disk_name": self.args.name,
+            "namespace": self.args.namespace,
+            "kind": str(manifests[0]["kind"]),
             "phase": status_field(self.kubernetes_objects[0], "phase"),
         }

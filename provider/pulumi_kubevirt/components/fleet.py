@@ -81,7 +81,7 @@ class Fleet(CompiledComponent[FleetArgs]):
             )
         return tuple(self.namespaces.values())
 
-    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
+    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:
         statuses = pulumi.Output.all(**{key: vm.status for key, vm in sorted(self.vms.items())})
         # Output.all() of no outputs resolves to a list: a fleet of only disks and networks has no VMs.
         return {"vm_statuses": statuses.apply(lambda found: dict(sorted(dict(found).items())))}

@@ -29,8 +29,8 @@ class Network(CompiledComponent[NetworkArgs]):
     def _compile(self, args: NetworkArgs, context: StackContext) -> list[Manifest]:
         return compile_network(args, context)
 
-    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
+    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:
         return {
-            "network_name": pulumi.Output.from_input(self.args.name),
-            "namespace": pulumi.Output.from_input(self.args.namespace),
+            "network_name": self.args.name,
+            "namespace": self.args.namespace,
         }

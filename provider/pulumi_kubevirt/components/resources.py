@@ -141,15 +141,12 @@ def kubernetes_child(
         raise TypeError(f"{kind} {name}: no pulumi-kubernetes input for top-level field(s) {extra}")
     metadata = manifest["metadata"]
     if kind == "Secret":
-        string_data = manifest.get("stringData")
-        data = manifest.get("data")
+        string_data, data = manifest.get("stringData"), manifest.get("data")
+        # pulumi-kubernetes' Secret marks data and stringData secret itself (Secret._internal_init wraps
+        # each in Output.secret, lists both in additional_secret_outputs): wrapping them here too costs an
+        # Output per Secret and changes nothing.
         return k8s.core.v1.Secret(
-            name,
-            metadata=metadata,
-            type=manifest.get("type"),
-            string_data=pulumi.Output.secret(string_data) if string_data is not None else None,
-            data=pulumi.Output.secret(data) if data is not None else None,
-            opts=opts,
+            name, metadata=metadata, type=manifest.get("type"), string_data=string_data, data=data, opts=opts
         )
     if kind == "Service":
         return k8s.core.v1.Service(name, metadata=metadata, spec=manifest.get("spec"), opts=opts)

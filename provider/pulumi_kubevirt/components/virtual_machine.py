@@ -91,7 +91,7 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         self.service = self._child(service_manifest) if service_manifest is not None else None
         return (*owned, self.vm, *((self.service,) if self.service is not None else ()))
 
-    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, pulumi.Output[Any]]:
+    def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:
         args = self.args
         attached = [attachment.disk for attachment in args.disks]
         attached += [cdrom.disk for cdrom in args.cdroms if cdrom.disk is not None]
@@ -99,24 +99,18 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         inline_keys = args.ssh_keys is not None and bool(args.ssh_keys.keys)
         ssh_secret = args.ssh_keys.secret_name if args.ssh_keys is not None else None
         return {
-            "vm_name": pulumi.Output.from_input(args.name),
-            "namespace": pulumi.Output.from_input(args.namespace),
+            "vm_name": args.name,
+            "namespace": args.namespace,
             "status": status_field(self.vm, "printableStatus"),
             "ready": status_field(self.vm, "ready"),
-            "disk_names": pulumi.Output.from_input(root + attached),
-            "secret_name": pulumi.Output.from_input(
-                cloud_init_secret_name(args.name) if args.cloud_init is not None else None
-            ),
-            "ssh_keys_secret_name": pulumi.Output.from_input(
-                ssh_keys_secret_name(args.name) if inline_keys else ssh_secret
-            ),
-            "service_name": pulumi.Output.from_input(
-                service_name(args) if self.service is not None else None
-            ),
+            "disk_names": root + attached,
+            "secret_name": cloud_init_secret_name(args.name) if args.cloud_init is not None else None,
+            "ssh_keys_secret_name": ssh_keys_secret_name(args.name) if inline_keys else ssh_secret,
+            "service_name": service_name(args) if self.service is not None else None,
             "service_cluster_ip": (
                 self.service.spec.apply(cluster_ip)  # type: ignore[attr-defined]
                 if self.service is not None
-                else pulumi.Output.from_input(None)
+                else None
             ),
         }
 
