@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import enum
 import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -28,6 +28,7 @@ from pulumi_kubevirt.core.errors import UserError, user_error
 from pulumi_kubevirt.plan.gate import CONFIG_KEY, DisruptionPolicy, Verdict, judge
 from pulumi_kubevirt.plan.model import DriftFinding, DriftKind, Impact, Plan
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
+from pulumi_kubevirt.spec.model import FleetArgs
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ class Gate(enum.StrEnum):
         return Impact(self.value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Observed:
     """Desired manifests and the live state read for them, with the names the stack goes by."""
 
@@ -65,6 +66,8 @@ class Observed:
     stack: str
     desired: tuple[Mapping[str, Any], ...]
     live: LiveState
+    fleet: FleetArgs | None = None
+    """The fleet behind a config-driven stack: its cluster-dependent rules are checked against ``live``."""
 
 
 def register(sub: Any) -> None:
@@ -167,13 +170,10 @@ def _add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from pulumi_kubevirt.plan.planner import make_plan
     from pulumi_kubevirt.plan.report.json_codec import plan_to_json
 
     policy = disruption_policy(args)
-    _, plan = observe(
-        args, lambda seen: make_plan(seen.desired, seen.live, project=seen.project, stack=seen.stack)
-    )
+    _, plan = observe(args, plan_of)
     document = json_text(plan_to_json(plan))
     if args.out is not None:
         try:
@@ -197,6 +197,17 @@ def run_plan(args: argparse.Namespace) -> int:
         refused = verdict.refused
         sys.stderr.write(str(UserError(refusal_title(len(refused)), map(refusal_problem, refused))) + "\n")
     return code
+
+
+def plan_of(seen: Observed) -> Plan:
+    """The plan for what was seen, with the errors of the fleet's cluster-dependent rules on this cluster."""
+    from pulumi_kubevirt.plan.cluster_rules import cluster_rule_errors
+    from pulumi_kubevirt.plan.planner import make_plan
+
+    plan = make_plan(seen.desired, seen.live, project=seen.project, stack=seen.stack)
+    if seen.fleet is None:
+        return plan
+    return dataclasses.replace(plan, errors=plan.errors + cluster_rule_errors(seen.fleet, seen.live))
 
 
 def disruption_policy(args: argparse.Namespace) -> DisruptionPolicy:
@@ -318,7 +329,7 @@ def _read(args: argparse.Namespace, rendered: Any, progress: Progress) -> Observ
             f"Note: {len(assumed)} secret value(s) come from secure config, which only the Pulumi CLI can "
             f"decrypt; assumed unchanged: {', '.join(assumed)}."
         )
-    return Observed(rendered.project, rendered.stack, desired, live)
+    return Observed(rendered.project, rendered.stack, desired, live, rendered.fleet)
 
 
 def secure_values_from_live(

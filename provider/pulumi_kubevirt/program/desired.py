@@ -27,7 +27,7 @@ import yaml
 from pulumi_kubevirt.compile import compile_fleet
 from pulumi_kubevirt.compile import emit as manifest_tools
 from pulumi_kubevirt.core.errors import Problem, UserError, ValidationError
-from pulumi_kubevirt.spec import StackContext
+from pulumi_kubevirt.spec import FleetArgs, StackContext
 from pulumi_kubevirt.spec.fleet import load_fleet_with_secrets
 from pulumi_kubevirt.spec.validate import content
 
@@ -110,6 +110,9 @@ class DesiredState:
     secret_outputs: frozenset[str] = frozenset()
     component_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """What each component registered as its outputs, by URN (real values, like :attr:`manifests`)."""
+    fleet: FleetArgs | None = None
+    """The fleet the objects were compiled from, for a config-driven stack (``kvplan plan`` checks the
+    cluster-dependent rules on it); ``None`` for a program run."""
 
     def redacted(self) -> tuple[Manifest, ...]:
         """The manifests with every secret value replaced: safe to print, log or store."""
@@ -317,7 +320,7 @@ def compile_fleet_stack(
     except ValidationError as error:
         raise DesiredStateError(error.title, error.problems) from None
     manifests = compile_fleet(fleet, StackContext(project=location.project, stack=stack))
-    return DesiredState(location.project, stack, tuple(dict(m) for m in manifests), resources=())
+    return DesiredState(location.project, stack, tuple(dict(m) for m in manifests), resources=(), fleet=fleet)
 
 
 def desired_state_of_program(
