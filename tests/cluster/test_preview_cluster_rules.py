@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from kubernetes.client import ApiClient
 
-from .story_kit import Program, basic_fleet, server_side_apply
+from .story_kit import Program, basic_fleet, kvplan, server_side_apply
 from .test_preview import STACK, components_program, run_preview
 
 SMALL_HOTPLUG = {"guest": "512Mi", "max_guest": "2Gi"}
@@ -71,3 +71,16 @@ def test_without_the_cluster_the_same_rule_is_a_warning(applied: Program, tmp_pa
         log.message for log in result.of("warning") if log.message.startswith("kubevirt: args.memory")
     ]
     assert any("needs at least 1Gi" in w and "not known here" in w for w in warnings), warnings
+
+
+def test_kvplan_plan_refuses_the_same_rule_against_the_cluster(applied: Program, kubeconfig: str) -> None:
+    """kvplan validate can only warn; kvplan plan reads the KubeVirt CR and makes it a plan error, exit 1."""
+    applied.edit(["vms", "web", "memory"], SMALL_HOTPLUG)
+
+    run = kvplan("plan", str(applied.directory), "--stack", STACK, "--kubeconfig", kubeconfig)
+
+    assert run.code == 1, run.out + run.err
+    assert "x 1 error" in run.out
+    assert "fleet.vms.web.memory.guest" in run.out
+    assert "needs at least 1Gi of guest memory" in run.out
+    assert "Traceback" not in run.err
