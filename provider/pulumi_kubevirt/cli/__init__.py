@@ -17,6 +17,7 @@ from pulumi_kubevirt.cli import importing as import_commands
 from pulumi_kubevirt.cli import plan as plan_commands
 from pulumi_kubevirt.cli import render as render_commands
 from pulumi_kubevirt.core.errors import UserError, user_error
+from pulumi_kubevirt.plan.report.github import error_commands
 
 EXIT_ERROR = 1
 
@@ -47,11 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    args = argparse.Namespace()
     try:
         args = parser.parse_args(argv)
         code: int = args.handler(args)
     except UserError as error:
         sys.stderr.write(f"{error}\n")
+        if plan_commands.annotating(args):
+            sys.stderr.writelines(line + "\n" for line in error_commands(error.title, error.problems))
         return EXIT_ERROR
     return code
 

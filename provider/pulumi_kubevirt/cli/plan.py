@@ -27,6 +27,7 @@ from pulumi_kubevirt.cli.progress import Progress
 from pulumi_kubevirt.core.errors import UserError, user_error
 from pulumi_kubevirt.plan.gate import CONFIG_KEY, DisruptionPolicy, Verdict, judge
 from pulumi_kubevirt.plan.model import DriftFinding, DriftKind, Impact, Plan
+from pulumi_kubevirt.plan.report.github import Annotations
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 from pulumi_kubevirt.spec.model import FleetArgs
 
@@ -106,6 +107,7 @@ def register(sub: Any) -> None:
         ),
     )
     plan.add_argument("--verbose", action="store_true", help="list unchanged objects and each rule's source")
+    add_annotations_argument(plan, "rejected and gated changes")
     plan.set_defaults(handler=run_plan)
 
     drift = sub.add_parser(
@@ -125,6 +127,7 @@ def register(sub: Any) -> None:
         help="output form",
     )
     drift.add_argument("--verbose", action="store_true", help="also list the fields the platform wrote")
+    add_annotations_argument(drift, "drifted fields")
     drift.set_defaults(handler=run_drift)
 
     show = sub.add_parser(
@@ -141,6 +144,23 @@ def register(sub: Any) -> None:
     )
     show.add_argument("--verbose", action="store_true", help="list unchanged objects and each rule's source")
     show.set_defaults(handler=run_show)
+
+
+def add_annotations_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--annotations",
+        choices=[a.value for a in Annotations],
+        default=Annotations.AUTO.value,
+        help=(
+            f"write GitHub Actions annotations (::error/::warning) for errors and {what} on stderr; auto: "
+            "when GITHUB_ACTIONS=true (default auto)"
+        ),
+    )
+
+
+def annotating(args: argparse.Namespace) -> bool:
+    """Whether to write workflow commands: ``--annotations``, or the Actions runner's environment."""
+    return Annotations(getattr(args, "annotations", Annotations.AUTO)).active(os.environ)
 
 
 def _add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
@@ -191,6 +211,10 @@ def run_plan(args: argparse.Namespace) -> int:
     )
     verdict = judge(plan, policy)
     code = plan_exit_code(plan, detailed=args.detailed_exitcode, verdict=verdict)
+    if annotating(args):
+        from pulumi_kubevirt.plan.report.github import plan_commands
+
+        sys.stderr.writelines(line + "\n" for line in plan_commands(plan, verdict))
     if code == EXIT_GATE:
         from pulumi_kubevirt.plan.report.common import refusal_problem, refusal_title
 
@@ -235,6 +259,10 @@ def run_drift(args: argparse.Namespace) -> int:
         sys.stdout.write(json_text(drift_to_json(listed_findings(findings, args.verbose), cluster=cluster)))
     else:
         sys.stdout.write(render_drift(findings, cluster, fmt, args.verbose, sys.stdout))
+    if annotating(args):
+        from pulumi_kubevirt.plan.report.github import drift_commands
+
+        sys.stderr.writelines(line + "\n" for line in drift_commands(findings))
     return drift_exit_code(findings)
 
 

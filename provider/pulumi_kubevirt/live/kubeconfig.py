@@ -8,12 +8,14 @@ service account. Errors never show a token or file contents.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import urllib3
 import yaml
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
@@ -34,6 +36,26 @@ class KubeApiClient(k8s_client.ApiClient):  # type: ignore[misc]
     """An ``ApiClient`` that remembers which context (or in-cluster account) it came from, for display."""
 
     context_name: str = ""
+
+
+def skips_tls_verification(api_client: Any) -> bool:
+    """Whether the cluster entry sets ``insecure-skip-tls-verify`` (the client's ``verify_ssl`` is off)."""
+    return not bool(getattr(api_client.configuration, "verify_ssl", True))
+
+
+def insecure_notice(api_client: Any) -> str:
+    """One sentence for a context that skips TLS verification (empty otherwise), said once per read.
+
+    urllib3 would otherwise warn on every request (``InsecureRequestWarning``); ``load_kube_config`` silences
+    that warning for such a context, so this sentence is the only place the user hears about it.
+    """
+    if not skips_tls_verification(api_client):
+        return ""
+    return (
+        f"The kubeconfig cluster of {cluster_display_name(api_client)} sets insecure-skip-tls-verify: the "
+        "API server's certificate is not checked, so anyone on the path can read and answer these requests; set "
+        "certificate-authority (or certificate-authority-data) on that cluster entry instead."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +237,8 @@ def load_kube_config(kubeconfig: str | None, context: str | None) -> KubeApiClie
         ) from None
     api = KubeApiClient(configuration=configuration)
     api.context_name = chosen
+    if skips_tls_verification(api):
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
     return api
 
 

@@ -26,7 +26,7 @@ from pulumi_kubevirt.core.errors import Problem, sentence
 from pulumi_kubevirt.core.labels import stack_labels, stack_selector
 from pulumi_kubevirt.live import kinds
 from pulumi_kubevirt.live.kinds import KindRef, Selection
-from pulumi_kubevirt.live.kubeconfig import cluster_display_name
+from pulumi_kubevirt.live.kubeconfig import cluster_display_name, insecure_notice
 from pulumi_kubevirt.live.transport import Answer, ApiReader, LiveReadError, ReadStats
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
@@ -469,6 +469,9 @@ def _read(
         cluster=cluster if cluster is not None else cluster_display_name(api_client),
     )
     notes = tuple(message for _, message in sorted({**read.missing_kinds, **read.unreadable}.items()))
+    insecure = insecure_notice(api_client)
+    if insecure:
+        notes = (insecure, *notes)
     return LiveRead(state, reader.stats(time.monotonic() - started), notes)
 
 

@@ -155,6 +155,7 @@ class Plan:
 
     resources: tuple[ResourcePlan, ...]
     cluster: str = ""
+    stack: str = ""
     facts: tuple[tuple[str, str], ...] = ()
     errors: tuple[PlanError, ...] = ()
 

@@ -86,6 +86,7 @@ def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project:
     return Plan(
         resources=tuple(sorted(resources, key=order_key)),
         cluster=live.cluster,
+        stack=stack,
         facts=facts.summary(),
         errors=tuple(errors),
     )

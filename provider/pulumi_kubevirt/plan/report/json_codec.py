@@ -99,6 +99,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "schema": PLAN_SCHEMA,
         "version": VERSION,
         "cluster": plan.cluster,
+        "stack": plan.stack,
         "facts": dict(plan.facts),
         "summary": {name: getattr(summary, name) for name in summary.__slots__},
         "has_changes": plan.has_changes,
@@ -149,6 +150,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
                 for res in data["resources"]
             ),
             cluster=str(data["cluster"]),
+            stack=str(data.get("stack", "")),
             facts=tuple(sorted((str(k), str(v)) for k, v in data["facts"].items())),
             errors=tuple(_error_from(e) for e in data["errors"]),
         )

@@ -43,6 +43,12 @@ def _worst_first(resources: Sequence[ResourcePlan]) -> list[ResourcePlan]:
     return [res for _, res in indexed]
 
 
+def plan_heading(plan: Plan) -> str:
+    """``### Plan for stack `dev` on `prod-east` ``: a pull request gets one comment per stack."""
+    cluster = _code(plan.cluster or "(unnamed cluster)")
+    return f"### Plan for stack {_code(plan.stack)} on {cluster}" if plan.stack else f"### Plan for {cluster}"
+
+
 GITHUB_COMMENT_LIMIT = 65_536
 """The most characters GitHub accepts in an issue or pull-request comment body."""
 
@@ -68,9 +74,8 @@ def render_markdown(plan: Plan, *, max_chars: int = GITHUB_COMMENT_LIMIT) -> str
 
 
 def _head(plan: Plan) -> list[str]:
-    cluster = plan.cluster or "(unnamed cluster)"
     lines = [
-        f"### Plan for `{cluster}`",
+        plan_heading(plan),
         "",
         f"KubeVirt rollout: `{plan.fact('rollout', 'unknown')}`, "
         f"workload updates: `{plan.fact('workload-update-methods', 'none')}`",
