@@ -53,8 +53,8 @@ def insecure_notice(api_client: Any) -> str:
         return ""
     return (
         f"The kubeconfig cluster of {cluster_display_name(api_client)} sets insecure-skip-tls-verify: the "
-        "API server's certificate is not checked, so anyone on the path can read and answer these requests; set "
-        "certificate-authority (or certificate-authority-data) on that cluster entry instead."
+        "API server's certificate is not checked, so anyone on the path can read and answer these requests; "
+        "set certificate-authority (or certificate-authority-data) on that cluster entry instead."
     )
 
 
