@@ -22,6 +22,7 @@ from pulumi_kubevirt.spec import (
     Cdrom,
     CloudInit,
     Cpu,
+    DataSourceRef,
     DiskArgs,
     DiskAttachment,
     DiskBus,
@@ -413,6 +414,13 @@ CASES: list[tuple[str, str, Callable[[], list[Problem]], str, str]] = [
         of_disk(source=PvcCloneSource("", "golden")),
         f"{D}.source.namespace",
         "namespace is empty",
+    ),
+    (
+        "cdi-source-ref",
+        "bad-name",
+        of_disk(source=DataSourceRef("Fedora_42", "openshift-virtualization-os-images")),
+        f"{D}.source.data_source.name",
+        "DataSource name",
     ),
     (
         "k8s-pvc-access-modes",

@@ -21,6 +21,7 @@ from pulumi_kubevirt.spec import (
     Checkpoint,
     CloudInit,
     CloudInitKind,
+    DataSourceRef,
     DiskArgs,
     DiskAttachment,
     FirmwareKind,
@@ -286,6 +287,8 @@ def _source(source: object) -> dict[str, Any] | None:
         }
     if isinstance(source, PvcCloneSource):
         return {"pvc": {"namespace": source.namespace, "name": source.name}}
+    if isinstance(source, DataSourceRef):
+        return None  # spec.sourceRef instead (_source_ref)
     if isinstance(source, UploadSource):
         return {"upload": {}}
     if isinstance(source, BlankSource):
@@ -305,6 +308,14 @@ def _source(source: object) -> dict[str, Any] | None:
     raise TypeError(f"no DataVolume source for {type(source).__name__}")
 
 
+def _source_ref(source: object) -> dict[str, Any] | None:
+    """CDI admits exactly one of ``spec.source`` and ``spec.sourceRef``, whose only kind is ``DataSource``
+    (CDI v1.66.0 pkg/apiserver/webhooks/datavolume-validate.go validateSourceRef)."""
+    if not isinstance(source, DataSourceRef):
+        return None
+    return {"kind": "DataSource", "name": source.name, "namespace": source.namespace}
+
+
 def _data_volume(
     metadata: Manifest,
     source: object,
@@ -322,6 +333,7 @@ def _data_volume(
             "metadata": metadata,
             "spec": {
                 "source": _source(source),
+                "sourceRef": _source_ref(source),
                 # The storage API (not pvc) lets CDI fill access and volume modes from the StorageProfile.
                 "storage": {"resources": {"requests": {"storage": size}}, **storage},
                 "preallocation": preallocation,

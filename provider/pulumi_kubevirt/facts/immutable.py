@@ -42,7 +42,6 @@ IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
         DV,
         (
             ("spec", "source"),
-            ("spec", "sourceRef"),
             ("spec", "storage"),
             ("spec", "pvc"),
             ("spec", "contentType"),
@@ -54,6 +53,20 @@ IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
         "CDI rejects any update of a DataVolume's spec but the checkpoints of a multi-stage (warm) "
         "vddk/imageio import: the disk is deleted and created again, empty or re-imported",
         cdi("pkg/apiserver/webhooks/datavolume-validate.go", "dataVolumeValidatingWebhook.Admit"),
+    ),
+    ImmutableFields(
+        "datavolume-source-ref",
+        DV,
+        (("spec", "sourceRef"),),
+        Impact.DESTROYS_DATA,
+        "another DataSource (golden image): CDI rejects DataVolume spec updates, so the disk is deleted and "
+        "cloned again from it. A new revision of the same DataSource (a DataImportCron import) changes the "
+        "DataSource, never this DataVolume's spec: CDI resolves the reference only while it populates the disk, "
+        "so an existing disk keeps the image it was cloned from",
+        cdi(
+            "pkg/apiserver/webhooks/datavolume-validate.go",
+            "dataVolumeValidatingWebhook.Admit; pkg/controller/datavolume/controller-base.go getSourceRefOp",
+        ),
     ),
     ImmutableFields(
         "pvc-spec-immutable",
@@ -96,7 +109,9 @@ MULTI_STAGE_SOURCES: tuple[str, ...] = ("vddk", "imageio")
 as long as the new spec keeps at least one checkpoint: ``Admit`` compares the specs with both blanked out only
 then ("Always admit checkpoint updates for multi-stage migrations")."""
 
-_BY_KIND: dict[str, tuple[str, ...]] = {row.kind: row.replace_on_changes for row in IMMUTABLE_FIELDS}
+_BY_KIND: dict[str, tuple[str, ...]] = {}
+for _row in IMMUTABLE_FIELDS:
+    _BY_KIND[_row.kind] = (*_BY_KIND.get(_row.kind, ()), *_row.replace_on_changes)
 
 
 def replace_on_changes(kind: str) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ from pulumi_kubevirt.spec import (
     CloudInitKind,
     ContainerDisk,
     Cpu,
+    DataSourceRef,
     DiskArgs,
     DiskAttachment,
     DiskBus,
@@ -233,6 +234,9 @@ def _image(raw: Mapping[str, Any]) -> ImageSource:
         reg = _str_or_url(raw["registry"])
         pull = PullMethod(reg["pull_method"]) if "pull_method" in reg else None
         return RegistrySource(reg["url"], pull, reg.get("cert_config_map"), reg.get("secret_ref"))
+    if "data_source" in raw:
+        data_source = raw["data_source"]
+        return DataSourceRef(data_source["name"], data_source.get("namespace"))
     pvc = raw["pvc"]
     return PvcCloneSource(pvc["namespace"], pvc["name"])
 

@@ -250,6 +250,18 @@ class PvcCloneSource:
 
 
 @dataclass(frozen=True, slots=True)
+class DataSourceRef:
+    """A golden image the cluster keeps fresh: a CDI ``DataSource``, cloned through ``spec.sourceRef``.
+
+    ``namespace`` defaults to the disk's own (CDI v1.66.0 core/v1beta1/types.go ``DataVolumeSourceRef``). A
+    new revision of the DataSource (a ``DataImportCron`` import) leaves disks already cloned from it alone.
+    """
+
+    name: str
+    namespace: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BlankSource:
     """An empty disk."""
 
@@ -288,8 +300,17 @@ class Checkpoint:
     current: str
 
 
-DiskSource = HttpSource | RegistrySource | PvcCloneSource | BlankSource | UploadSource | PlainPvc | VddkSource
-ImageSource = HttpSource | RegistrySource | PvcCloneSource
+DiskSource = (
+    HttpSource
+    | RegistrySource
+    | PvcCloneSource
+    | DataSourceRef
+    | BlankSource
+    | UploadSource
+    | PlainPvc
+    | VddkSource
+)
+ImageSource = HttpSource | RegistrySource | PvcCloneSource | DataSourceRef
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

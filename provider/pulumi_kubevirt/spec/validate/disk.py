@@ -15,6 +15,7 @@ from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem
 from pulumi_kubevirt.spec.model import (
     AccessMode,
+    DataSourceRef,
     DiskArgs,
     PlainPvc,
     PvcCloneSource,
@@ -155,6 +156,8 @@ def validate_disk(args: DiskArgs, path: str) -> list[Problem]:
         )
     if isinstance(args.source, PvcCloneSource):
         problems += clone_source_problems(args.source, paths.join(path, "source"))
+    if isinstance(args.source, DataSourceRef):
+        problems += data_source_problems(args.source, paths.join(path, "source", "data_source"))
     problems += image_url_problems(args.source, paths.join(path, "source"))
     problems += checkpoint_problems(args, path)
     problems += access_mode_problems(args.access_modes, paths.join(path, "access_modes"))
@@ -164,6 +167,14 @@ def validate_disk(args: DiskArgs, path: str) -> list[Problem]:
 def clone_source_problems(source: PvcCloneSource, path: str) -> list[Problem]:
     problems = name_problems(source.namespace, paths.join(path, "namespace"), "namespace")
     problems += subdomain_problems(source.name, paths.join(path, "name"), "PVC name")
+    return problems
+
+
+def data_source_problems(source: DataSourceRef, path: str) -> list[Problem]:
+    """A DataSource is named like any object (a DNS subdomain) and lives in a namespace (a DNS label)."""
+    problems = subdomain_problems(source.name, paths.join(path, "name"), "DataSource name")
+    if source.namespace is not None:
+        problems += name_problems(source.namespace, paths.join(path, "namespace"), "namespace")
     return problems
 
 

@@ -449,6 +449,14 @@ RULES: tuple[Rule, ...] = (
         "disk.validate_disk",
     ),
     Rule(
+        "cdi-source-ref",
+        Resource.DISK,
+        "A DataSource source (sourceRef of kind DataSource) names the DataSource; its namespace, when given, is "
+        "a namespace name.",
+        _cdi(_DV_WEBHOOK, "validateSourceRef"),
+        "disk.data_source_problems",
+    ),
+    Rule(
         "k8s-pvc-access-modes",
         Resource.DISK,
         "Access modes are listed once each, and ReadWriteOncePod is not combined with another mode.",

@@ -18,6 +18,7 @@ from pulumi_kubevirt.spec.extensions import extension_problems, extra_devices
 from pulumi_kubevirt.spec.model import (
     CloudInit,
     Cpu,
+    DataSourceRef,
     DiskAttachment,
     DiskBus,
     FirmwareKind,
@@ -44,7 +45,12 @@ from pulumi_kubevirt.spec.validate.common import (
     subdomain_problems,
 )
 from pulumi_kubevirt.spec.validate.content import cloud_init_content_problems
-from pulumi_kubevirt.spec.validate.disk import clone_source_problems, image_url_problems, size_problems
+from pulumi_kubevirt.spec.validate.disk import (
+    clone_source_problems,
+    data_source_problems,
+    image_url_problems,
+    size_problems,
+)
 
 # Kubernetes rejects Secrets above 1 MiB (k8s.io/kubernetes pkg/apis/core/types.go MaxSecretSize).
 # KubeVirt's own 2048-byte limit (cloudInitUserMaxLen, cloudInitNetworkMaxLen in
@@ -447,6 +453,8 @@ def root_disk_problems(root: RootDisk, path: str) -> list[Problem]:
     problems += image_url_problems(root.image, paths.join(path, "image"))
     if isinstance(root.image, PvcCloneSource):
         problems += clone_source_problems(root.image, paths.join(path, "image"))
+    if isinstance(root.image, DataSourceRef):
+        problems += data_source_problems(root.image, paths.join(path, "image", "data_source"))
     return problems
 
 
