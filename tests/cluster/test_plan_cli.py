@@ -57,7 +57,7 @@ def test_a_first_plan_creates_everything_and_says_so_in_each_format(
     assert (text.code, detailed.code, markdown.code, as_json.code) == (0, 2, 0, 0)
     assert "+ 6 created" in text.out
     assert f"VirtualMachine {namespace}/web" in text.out
-    assert markdown.out.startswith("### Plan for `")
+    assert markdown.out.startswith("### Plan for stack `dev` on `")
     assert as_json.json["schema"] == "pulumi-kubevirt/plan"
     assert as_json.json["summary"]["created"] == 6
     assert json.loads(saved.read_text()) == as_json.json
