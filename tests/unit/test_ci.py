@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -14,10 +15,13 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from pulumi_kubevirt.cli import main as kvplan_main
+from pulumi_kubevirt.cli.plan import json_text
 from pulumi_kubevirt.plan.gate import DisruptionPolicy, judge
-from pulumi_kubevirt.plan.model import Impact
+from pulumi_kubevirt.plan.model import Impact, Plan
 from pulumi_kubevirt.plan.planner import make_plan
 from pulumi_kubevirt.plan.report.github import Annotations, Level, command, drift_commands, plan_commands
+from pulumi_kubevirt.plan.report.json_codec import plan_to_json
 from pulumi_kubevirt.plan.report.markdown import render_drift_markdown, render_markdown
 
 from .plan import builders as b
@@ -89,8 +93,8 @@ def test_the_validator_rejects_a_broken_copy(
     assert "Schema validation errors were encountered." in result.stdout + result.stderr
 
 
-def _github() -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(GITHUB_WORKFLOW.read_text())
+def _github() -> dict[Any, Any]:
+    document: dict[Any, Any] = yaml.safe_load(GITHUB_WORKFLOW.read_text())
     return document
 
 
@@ -149,31 +153,51 @@ def test_the_gitlab_pipeline_plans_each_stack_on_merge_requests_applies_on_merge
 # --- the plan step of the workflow, run by bash as the runner would ---------------------------------
 
 
-def large_plan_markdown() -> str:
-    """150 VMs, each with a restart and a replaced root disk: well over one comment's worth of Markdown."""
+@functools.cache
+def large_plan() -> Plan:
+    """600 VMs, each with a restart and a replaced root disk: several comments' worth of Markdown."""
     applied: list[Any] = []
     desired: list[Any] = []
-    for i in range(150):
+    for i in range(600):
         applied += [b.vm(f"vm{i}"), b.data_volume(f"vm{i}-root")]
         desired += [
             b.vm(f"vm{i}", cores=2),
             b.data_volume(f"vm{i}-root", url="https://images.example/b.qcow2"),
         ]
-    return render_markdown(make_plan(desired, b.state(b.running(applied)), project=b.PROJECT, stack=b.STACK))
+    return make_plan(desired, b.state(b.running(applied)), project=b.PROJECT, stack=b.STACK)
 
 
-def run_plan_step(tmp_path: Path, markdown: str, exit_code: int) -> tuple[str, str, str]:
-    """The workflow's ``kvplan plan`` step under bash, with ``kvplan`` standing for a run that printed
-    ``markdown`` and exited ``exit_code`` (the cluster tests run the step with the real kvplan)."""
+KVPLAN_STANDING_IN = """\
+import os, shutil, subprocess, sys
+saved, code = {saved!r}, {code}
+kvplan = [sys.executable, "-c", "import sys; from pulumi_kubevirt.cli import main; sys.exit(main())"]
+args = sys.argv[1:]
+if args[0] != "plan":
+    sys.exit(subprocess.run([*kvplan, *args]).returncode)
+shutil.copy(saved, args[args.index("--out") + 1])
+sys.stdout.flush()
+shown = subprocess.run(
+    [*kvplan, "show", saved, "--format", args[args.index("--format") + 1],
+     "--max-chars", args[args.index("--max-chars") + 1]]
+)
+print("::error title=kvplan restart (prod)::gated", file=sys.stderr)
+print("The disruption policy refuses a change in this plan:", file=sys.stderr)
+sys.exit(shown.returncode or code)
+"""
+
+
+def run_plan_step(tmp_path: Path, plan: Plan, exit_code: int) -> tuple[str, str, str]:
+    """The workflow's ``kvplan plan`` step under bash. ``kvplan plan`` stands for a run that planned ``plan``
+    and exited ``exit_code``: it renders through the real ``kvplan show`` with the options the step gave;
+    every other kvplan command is the real one (the cluster tests run the step with the real kvplan plan)."""
+    saved = tmp_path / "saved-plan.json"
+    saved.write_text(json_text(plan_to_json(plan)), encoding="utf-8")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (tmp_path / "plan-output.md").write_text(markdown, encoding="utf-8")
     fake = bin_dir / "kvplan"
     fake.write_text(
-        f'#!/bin/sh\ncat "{tmp_path / "plan-output.md"}"\n'
-        "echo '::error title=kvplan restart (prod)::gated' >&2\n"
-        "echo 'The disruption policy refuses a change in this plan:' >&2\n"
-        f"exit {exit_code}\n"
+        f"#!{sys.executable}\n" + KVPLAN_STANDING_IN.format(saved=str(saved), code=exit_code),
+        encoding="utf-8",
     )
     fake.chmod(0o755)
     runner = tmp_path / "runner"
@@ -184,9 +208,6 @@ def run_plan_step(tmp_path: Path, markdown: str, exit_code: int) -> tuple[str, s
         "RUNNER_TEMP": str(runner),
         "GITHUB_OUTPUT": str(tmp_path / "output"),
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "acme/fleet",
-        "GITHUB_RUN_ID": "42",
         "STACK": "prod",
     }
     script = _step(_github()["jobs"]["plan"], "kvplan plan")["run"]
@@ -201,31 +222,39 @@ def run_plan_step(tmp_path: Path, markdown: str, exit_code: int) -> tuple[str, s
     )
 
 
-def test_a_large_plan_gets_a_comment_within_the_limit_and_the_whole_plan_in_the_summary(
-    tmp_path: Path,
-) -> None:
-    markdown = large_plan_markdown()
-    assert len(markdown) > COMMENT_LIMIT
+def test_a_large_plan_is_folded_into_one_comment_and_shown_whole_in_the_job_summary(tmp_path: Path) -> None:
+    plan = large_plan()
+    whole = render_markdown(plan, max_chars=10**9)
+    assert len(whole) > 4 * COMMENT_LIMIT
 
-    comment, summary, output = run_plan_step(tmp_path, markdown, 0)
+    comment, summary, output = run_plan_step(tmp_path, plan, 3)
 
-    assert len(comment) <= COMMENT_LIMIT
+    assert output == "exit-code=3\n"
+    assert 60_000 < len(comment) <= COMMENT_LIMIT
     assert comment.splitlines()[0] == "<!-- kvplan:stack=prod -->"
-    tokens = MarkdownIt("commonmark").parse(comment)
-    assert _inline_after(tokens, "heading_open") == "Plan for stack prod"
-    link = next(t for t in _inline_children(tokens) if t.type == "link_open")
-    assert link.attrs["href"] == "https://github.com/acme/fleet/actions/runs/42"
-    assert markdown in summary
-    assert output == "exit-code=0\n"
+    tokens = _parser().parse(comment)
+    assert _inline_after(tokens, "heading_open") == "Plan for stack prod on prod-east"
+    rows = _table_rows(tokens)
+    assert rows[0] == ["", "Resource", "Action", "Impact"]
+    shown = [row for row in rows[1:] if row[2] in ("update", "replace")]
+    assert 0 < len(shown) < 1200
+    assert shown[0][1:] == ["DataVolume prod/vm0-root", "replace", "destroys-data"]
+    folded = [t.content for t in _inline_children(tokens) if "Folded to stay under 60,000" in t.content]
+    assert folded, "the comment says what was folded"
+    assert "**The disruption gate of stack `prod` refused a change (kvplan exit 3).**" in comment
+    assert comment.rstrip().endswith("~~~")
+    assert whole in summary
+    assert "refused a change" in summary
 
 
 def test_a_gated_plan_comment_says_so_and_keeps_the_refusal_but_not_the_annotations(tmp_path: Path) -> None:
-    comment, _, output = run_plan_step(tmp_path, render_markdown(review_plan()), 3)
+    comment, summary, output = run_plan_step(tmp_path, review_plan(), 3)
 
     assert output == "exit-code=3\n"
     assert "**The disruption gate of stack `prod` refused a change (kvplan exit 3).**" in comment
     assert "The disruption policy refuses a change in this plan:" in comment
     assert "::error" not in comment
+    assert comment.removeprefix("<!-- kvplan:stack=prod -->\n") == summary
 
 
 # --- the Markdown is CommonMark with GFM tables, structured as intended ------------------------------
@@ -280,9 +309,9 @@ def test_the_plan_markdown_parses_to_a_heading_naming_stack_and_cluster_a_table_
 
 
 def test_the_drift_markdown_parses_to_a_heading_and_a_table_of_findings() -> None:
-    tokens = _parser().parse(render_drift_markdown(drift_findings(), cluster="prod-east"))
+    tokens = _parser().parse(render_drift_markdown(drift_findings(), cluster="prod-east", stack="prod"))
 
-    assert _inline_after(tokens, "heading_open") == "Drift for prod-east"
+    assert _inline_after(tokens, "heading_open") == "Drift for stack prod on prod-east"
     rows = _table_rows(tokens)
     assert rows[0] == ["Kind", "Object", "Field", "Desired", "Live", "Changed by", "When"]
     assert ["modified", "VirtualMachine prod/web", "spec.runStrategy"] in [row[:3] for row in rows]
@@ -363,3 +392,31 @@ def test_annotations_follow_the_flag_or_the_runner(
     mode: Annotations, environ: dict[str, str], active: bool
 ) -> None:
     assert mode.active(environ) is active
+
+
+@pytest.mark.parametrize("max_chars", [1000, 5000, 60_000], ids=lambda n: f"max-{n}")
+def test_kvplan_show_folds_markdown_to_max_chars(
+    max_chars: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    saved.write_text(json_text(plan_to_json(large_plan())), encoding="utf-8")
+
+    code = kvplan_main(["show", str(saved), "--format", "markdown", "--max-chars", str(max_chars)])
+
+    markdown = capsys.readouterr().out
+    assert code == 0
+    assert max_chars - 2000 < len(markdown) <= max_chars
+    assert markdown.startswith("### Plan for stack `prod` on `prod-east`\n")
+    assert f"Folded to stay under {max_chars:,} characters" in markdown
+
+
+@pytest.mark.parametrize("value", ["999", "-1", "lots"])
+def test_a_max_chars_too_small_or_not_a_number_is_refused_naming_the_option(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = kvplan_main(["show", str(tmp_path / "plan.json"), "--max-chars", value])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "--max-chars" in err
+    assert "Traceback" not in err

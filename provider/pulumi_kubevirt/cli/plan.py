@@ -39,6 +39,8 @@ EXIT_CHANGES = 2
 EXIT_GATE = 3
 
 DEFAULT_TIMEOUT_S = 60.0
+MIN_MARKDOWN_CHARS = 1000
+"""The shortest ``--max-chars``: the heading, the summary line and the note saying what was folded."""
 
 
 class OutputFormat(enum.StrEnum):
@@ -107,6 +109,7 @@ def register(sub: Any) -> None:
         ),
     )
     plan.add_argument("--verbose", action="store_true", help="list unchanged objects and each rule's source")
+    add_max_chars_argument(plan)
     add_annotations_argument(plan, "rejected and gated changes")
     plan.set_defaults(handler=run_plan)
 
@@ -143,7 +146,34 @@ def register(sub: Any) -> None:
         help="output form",
     )
     show.add_argument("--verbose", action="store_true", help="list unchanged objects and each rule's source")
+    add_max_chars_argument(show)
     show.set_defaults(handler=run_show)
+
+
+def add_max_chars_argument(parser: argparse.ArgumentParser) -> None:
+    from pulumi_kubevirt.plan.report.markdown import GITHUB_COMMENT_LIMIT
+
+    parser.add_argument(
+        "--max-chars",
+        metavar="N",
+        type=_positive_int,
+        default=GITHUB_COMMENT_LIMIT,
+        help=(
+            "fold a Markdown plan to at most N characters, worst changes kept (default "
+            f"{GITHUB_COMMENT_LIMIT}, a GitHub comment; leave room for what CI adds around it)"
+        ),
+    )
+
+
+def _positive_int(text: str) -> int:
+    """``--max-chars``: a whole number of characters, large enough for the heading and the fold note."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < MIN_MARKDOWN_CHARS:
+        raise argparse.ArgumentTypeError(f"{number} is below {MIN_MARKDOWN_CHARS}, too short for a plan")
+    return number
 
 
 def add_annotations_argument(parser: argparse.ArgumentParser, what: str) -> None:
@@ -207,7 +237,9 @@ def run_plan(args: argparse.Namespace) -> int:
             ) from None
     fmt = OutputFormat(args.format)
     sys.stdout.write(
-        document if fmt is OutputFormat.JSON else render_plan(plan, fmt, args.verbose, sys.stdout)
+        document
+        if fmt is OutputFormat.JSON
+        else render_plan(plan, fmt, args.verbose, sys.stdout, max_chars=args.max_chars)
     )
     verdict = judge(plan, policy)
     code = plan_exit_code(plan, detailed=args.detailed_exitcode, verdict=verdict)
@@ -256,9 +288,10 @@ def run_drift(args: argparse.Namespace) -> int:
     cluster = str(observed.live.cluster)
     fmt = OutputFormat(args.format)
     if fmt is OutputFormat.JSON:
-        sys.stdout.write(json_text(drift_to_json(listed_findings(findings, args.verbose), cluster=cluster)))
+        listed = listed_findings(findings, args.verbose)
+        sys.stdout.write(json_text(drift_to_json(listed, cluster=cluster, stack=observed.stack)))
     else:
-        sys.stdout.write(render_drift(findings, cluster, fmt, args.verbose, sys.stdout))
+        sys.stdout.write(render_drift(findings, cluster, fmt, args.verbose, sys.stdout, stack=observed.stack))
     if annotating(args):
         from pulumi_kubevirt.plan.report.github import drift_commands
 
@@ -287,11 +320,14 @@ def run_show(args: argparse.Namespace) -> int:
     fmt = OutputFormat(args.format)
     try:
         if isinstance(data, dict) and data.get("schema") == PLAN_SCHEMA:
-            sys.stdout.write(render_plan(plan_from_json(data), fmt, args.verbose, sys.stdout))
+            plan = plan_from_json(data)
+            sys.stdout.write(render_plan(plan, fmt, args.verbose, sys.stdout, max_chars=args.max_chars))
         else:
             findings = drift_from_json(data)
-            cluster = str(data.get("cluster", "")) if isinstance(data, dict) else ""
-            sys.stdout.write(render_drift(findings, cluster, fmt, args.verbose, sys.stdout))
+            cluster, stack = (
+                (str(data.get(k, "")) for k in ("cluster", "stack")) if isinstance(data, dict) else ("", "")
+            )
+            sys.stdout.write(render_drift(findings, cluster, fmt, args.verbose, sys.stdout, stack=stack))
     except PlanFormatError as error:
         raise user_error(f"Cannot show {path}", str(path), str(error), hint) from None
     return EXIT_OK
@@ -401,26 +437,32 @@ def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool
     return bool(isatty and isatty())
 
 
-def render_plan(plan: Plan, fmt: OutputFormat, verbose: bool, stream: TextIO) -> str:
+def render_plan(plan: Plan, fmt: OutputFormat, verbose: bool, stream: TextIO, *, max_chars: int) -> str:
     from pulumi_kubevirt.plan.report.json_codec import plan_to_json
     from pulumi_kubevirt.plan.report.markdown import render_markdown
     from pulumi_kubevirt.plan.report.text import render_text
 
     if fmt is OutputFormat.MARKDOWN:
-        return render_markdown(plan)
+        return render_markdown(plan, max_chars=max_chars)
     if fmt is OutputFormat.JSON:
         return json_text(plan_to_json(plan))
     return render_text(plan, color=use_colour(stream), verbose=verbose)
 
 
 def render_drift(
-    findings: Sequence[DriftFinding], cluster: str, fmt: OutputFormat, verbose: bool, stream: TextIO
+    findings: Sequence[DriftFinding],
+    cluster: str,
+    fmt: OutputFormat,
+    verbose: bool,
+    stream: TextIO,
+    *,
+    stack: str = "",
 ) -> str:
     from pulumi_kubevirt.plan.report.markdown import render_drift_markdown
     from pulumi_kubevirt.plan.report.text import render_drift_text
 
     if fmt is OutputFormat.MARKDOWN:
-        return render_drift_markdown(listed_findings(findings, verbose), cluster=cluster)
+        return render_drift_markdown(listed_findings(findings, verbose), cluster=cluster, stack=stack)
     return render_drift_text(findings, cluster=cluster, color=use_colour(stream), verbose=verbose)
 
 

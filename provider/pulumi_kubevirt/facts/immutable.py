@@ -61,8 +61,8 @@ IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
         Impact.DESTROYS_DATA,
         "another DataSource (golden image): CDI rejects DataVolume spec updates, so the disk is deleted and "
         "cloned again from it. A new revision of the same DataSource (a DataImportCron import) changes the "
-        "DataSource, never this DataVolume's spec: CDI resolves the reference only while it populates the disk, "
-        "so an existing disk keeps the image it was cloned from",
+        "DataSource, never this DataVolume's spec: CDI resolves the reference only while it populates the "
+        "disk, so an existing disk keeps the image it was cloned from",
         cdi(
             "pkg/apiserver/webhooks/datavolume-validate.go",
             "dataVolumeValidatingWebhook.Admit; pkg/controller/datavolume/controller-base.go getSourceRefOp",

@@ -104,8 +104,8 @@ RENDERINGS = {
     "plan.json": lambda: dumps(plan_to_json(review_plan())),
     "drift.txt": lambda: render_drift_text(drift_findings(), cluster="prod-east"),
     "drift.verbose.txt": lambda: render_drift_text(drift_findings(), cluster="prod-east", verbose=True),
-    "drift.md": lambda: render_drift_markdown(drift_findings(), cluster="prod-east"),
-    "drift.json": lambda: dumps(drift_to_json(drift_findings(), cluster="prod-east")),
+    "drift.md": lambda: render_drift_markdown(drift_findings(), cluster="prod-east", stack="prod"),
+    "drift.json": lambda: dumps(drift_to_json(drift_findings(), cluster="prod-east", stack="prod")),
 }
 
 

@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 NOTE_LIMIT = 1_000_000
-"""GitLab refuses longer notes ("Note is too long (maximum is 1000000 characters)"); point at the artifact."""
+"""GitLab refuses longer notes ("Note is too long (maximum is 1000000 characters)"); point at the artifact.
+The pipeline has kvplan fold its plan to 990,000 characters: room for the verdict and messages."""
+ERRORS_SHOWN = 4_000
+"""Characters of kvplan's messages quoted under a failed plan; the job log has them all."""
 
 
 def _api(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -52,7 +55,8 @@ def merge_request_note(stack: str, plan: Path, errors: Path, exit_code: int) -> 
             if exit_code == 3
             else f"**kvplan failed for stack `{stack}` (exit 1).**"
         )
-        body += f"\n{verdict}\n\n```\n{errors.read_text(encoding='utf-8')}```\n"
+        messages = errors.read_text(encoding="utf-8")[:ERRORS_SHOWN]
+        body += f"\n{verdict}\n\n~~~\n{messages}\n~~~\n"
     if len(body) > NOTE_LIMIT:
         body = f"### Plan for stack `{stack}`\n\nThe plan is too long for a note: see the job's artifacts.\n"
     body = f"{marker}\n{body}"

@@ -158,12 +158,13 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         raise PlanFormatError(f"The plan document is incomplete or malformed: {exc!r}.") from exc
 
 
-def drift_to_json(findings: Sequence[DriftFinding], *, cluster: str = "") -> dict[str, Any]:
+def drift_to_json(findings: Sequence[DriftFinding], *, cluster: str = "", stack: str = "") -> dict[str, Any]:
     """Drift findings as a JSON-ready dict (secret values never written)."""
     return {
         "schema": DRIFT_SCHEMA,
         "version": VERSION,
         "cluster": cluster,
+        "stack": stack,
         "findings": [
             {
                 "object": _key(f.key),

@@ -43,10 +43,16 @@ def _worst_first(resources: Sequence[ResourcePlan]) -> list[ResourcePlan]:
     return [res for _, res in indexed]
 
 
+def stack_heading(what: str, *, stack: str, cluster: str) -> str:
+    """``### Plan for stack `dev` on `prod-east` ``: a pull request gets one comment per stack, and each
+    says which stack and which cluster it is about (a plan saved before stacks were recorded names only
+    the cluster)."""
+    where = _code(cluster or "(unnamed cluster)")
+    return f"### {what} for stack {_code(stack)} on {where}" if stack else f"### {what} for {where}"
+
+
 def plan_heading(plan: Plan) -> str:
-    """``### Plan for stack `dev` on `prod-east` ``: a pull request gets one comment per stack."""
-    cluster = _code(plan.cluster or "(unnamed cluster)")
-    return f"### Plan for stack {_code(plan.stack)} on {cluster}" if plan.stack else f"### Plan for {cluster}"
+    return stack_heading("Plan", stack=plan.stack, cluster=plan.cluster)
 
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -187,11 +193,11 @@ def _change_row(change: FieldChange) -> str:
     return f"| {_code(change.path)} | {before} | {after} | {change.impact} | {why} |"
 
 
-def render_drift_markdown(findings: Sequence[DriftFinding], *, cluster: str = "") -> str:
+def render_drift_markdown(findings: Sequence[DriftFinding], *, cluster: str = "", stack: str = "") -> str:
     """Drift as a table; platform-written fields folded away."""
     drifted = [f for f in findings if f.kind is not DriftKind.PLATFORM]
     platform = [f for f in findings if f.kind is DriftKind.PLATFORM]
-    lines = [f"### Drift for `{cluster or '(unnamed cluster)'}`", ""]
+    lines = [stack_heading("Drift", stack=stack, cluster=cluster), ""]
     if not drifted:
         lines.append("**No drift.**")
     else:

@@ -451,8 +451,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "cdi-source-ref",
         Resource.DISK,
-        "A DataSource source (sourceRef of kind DataSource) names the DataSource; its namespace, when given, is "
-        "a namespace name.",
+        "A DataSource source (sourceRef of kind DataSource) names the DataSource; its namespace, when "
+        "given, is a namespace name.",
         _cdi(_DV_WEBHOOK, "validateSourceRef"),
         "disk.data_source_problems",
     ),
