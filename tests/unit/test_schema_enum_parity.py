@@ -38,6 +38,14 @@ PARITY: dict[tuple[str, str], type[enum.StrEnum]] = {
     ("virtualmachine", "/$defs/disk_attachment/properties/kind"): spec_model.AttachmentKind,
     ("virtualmachine", "/properties/instancetype/properties/kind"): spec_model.InstancetypeKind,
     ("virtualmachine", "/properties/preference/properties/kind"): spec_model.PreferenceKind,
+    (
+        "virtualmachine",
+        "/properties/instancetype/properties/on_failure",
+    ): spec_model.InferFailurePolicy,
+    (
+        "virtualmachine",
+        "/properties/preference/properties/on_failure",
+    ): spec_model.InferFailurePolicy,
     ("virtualmachine", "/properties/firmware/properties/kind"): spec_model.FirmwareKind,
     ("virtualmachine", "/properties/run_strategy"): spec_model.RunStrategy,
     ("virtualmachine", "/properties/eviction_strategy"): spec_model.EvictionStrategy,

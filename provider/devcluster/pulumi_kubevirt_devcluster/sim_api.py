@@ -44,6 +44,7 @@ VIRTUAL_MACHINE_INSTANCE_MIGRATION = CustomKind(
 )
 KUBEVIRT = CustomKind("kubevirt.io", "v1", "kubevirts", "KubeVirt")
 DATA_VOLUME = CustomKind("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume")
+DATA_SOURCE = CustomKind("cdi.kubevirt.io", "v1beta1", "datasources", "DataSource")
 
 
 def object_key(obj: JsonObject) -> tuple[str, str]:
@@ -150,6 +151,14 @@ class ClusterDoor:
         else:
             answer = self._core.list_namespaced_persistent_volume_claim(namespace)
         return _sorted([self._plain(item) for item in answer.items])
+
+    def get_pvc(self, namespace: str, name: str) -> JsonObject | None:
+        try:
+            return self._plain(self._core.read_namespaced_persistent_volume_claim(name, namespace))
+        except ApiException as error:
+            if error.status == HTTP_NOT_FOUND:
+                return None
+            raise
 
     def create_pvc(self, namespace: str, body: JsonObject, manager: str) -> JsonObject:
         self.writes += 1

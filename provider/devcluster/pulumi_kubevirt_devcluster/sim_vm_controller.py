@@ -22,6 +22,7 @@ from pulumi_kubevirt_devcluster.sim_api import (
     JsonObject,
     JsonPatch,
 )
+from pulumi_kubevirt_devcluster.sim_infer import infer_matchers
 from pulumi_kubevirt_devcluster.sim_live_update import (
     propagate_live_updates,
     sync_hotplug_volumes,
@@ -111,6 +112,7 @@ def reconcile_vm(snapshot: PassSnapshot, key: Key, *, force_start: bool = False)
             _delete_vmi(snapshot, key)
         write_vm_status(snapshot, key, None, CLEAR_RESTART_REQUIRED)
         return
+    infer_matchers(snapshot, key)
     vm = _write_defaults(snapshot, key)
     vmi = _bump_generation_annotation(snapshot, vm, vmi)
     strategy = run_strategy(vm)

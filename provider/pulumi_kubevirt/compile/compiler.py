@@ -27,10 +27,14 @@ from pulumi_kubevirt.spec import (
     FirmwareKind,
     FleetArgs,
     HttpSource,
+    InferFailurePolicy,
+    InferFromRootDisk,
+    InstancetypeRef,
     IpamType,
     NetworkArgs,
     NetworkType,
     Nic,
+    PreferenceRef,
     PvcCloneSource,
     RegistrySource,
     RootDisk,
@@ -393,6 +397,20 @@ def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
     return [patched(data_volume, args.patch, f"disks.{args.name}")]
 
 
+def _matcher(ref: InstancetypeRef | PreferenceRef | InferFromRootDisk | None) -> Manifest | None:
+    """``{kind, name}``, or KubeVirt's own inference from the root volume (its failure policy only when
+    not KubeVirt's default, Reject: pkg/instancetype/infer/handler.go shouldIgnoreFailure)."""
+    if ref is None:
+        return None
+    if isinstance(ref, InferFromRootDisk):
+        policy = ref.on_failure if ref.on_failure is not InferFailurePolicy.REJECT else None
+        return {
+            "inferFromVolume": ROOT_DEVICE,
+            "inferFromVolumeFailurePolicy": policy.value if policy is not None else None,
+        }
+    return {"kind": ref.kind.value, "name": ref.name}
+
+
 def _root_data_volume(vm: VirtualMachineArgs, root: RootDisk, ctx: StackContext) -> Manifest:
     annotations = dict(CDI_KEEP_ANNOTATIONS)
     if root.allow_data_loss:
@@ -599,16 +617,8 @@ def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
     }
     spec: dict[str, Any] = {
         "runStrategy": args.run_strategy.value,
-        "instancetype": (
-            {"kind": args.instancetype.kind.value, "name": args.instancetype.name}
-            if args.instancetype is not None
-            else None
-        ),
-        "preference": (
-            {"kind": args.preference.kind.value, "name": args.preference.name}
-            if args.preference is not None
-            else None
-        ),
+        "instancetype": _matcher(args.instancetype),
+        "preference": _matcher(args.preference),
         "template": {
             "metadata": {
                 "labels": {VM_LABEL_KEY: args.name},

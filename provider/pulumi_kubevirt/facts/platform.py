@@ -69,6 +69,7 @@ class Treatment(enum.StrEnum):
     WRITTEN = "written"
     REMOVED_AFTER_UNPLUG = "removed-after-unplug"
     REPORTED = "reported"
+    INFERRED = "inferred"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,12 @@ class PlatformField:
 
 
 _TEMPLATE = ("spec", "template", "spec")
+_INFER_HANDLER = "pkg/instancetype/infer/handler.go"
+_INFER_MUTATOR = "pkg/instancetype/webhooks/vm/mutator.go"
+INFERRED_MATCHERS = ("instancetype", "preference")
+"""The VM matchers KubeVirt can infer from a volume (``spec.<matcher>.inferFromVolume``)."""
+INFER_IGNORE = "Ignore"
+"""The failure policy under which a failed inference drops the matcher and a successful one the memory."""
 _MUTATOR = "pkg/virt-api/webhooks/mutating-webhook/mutators/vm-mutator.go"
 PLATFORM_FIELDS: tuple[PlatformField, ...] = (
     PlatformField(
@@ -139,6 +146,29 @@ PLATFORM_FIELDS: tuple[PlatformField, ...] = (
         "KubeVirt before v1.5 stored the preference's ControllerRevision here; v1.9 stores it in "
         "status.preferenceRef and still honours a revisionName already present",
         kubevirt("pkg/instancetype/find/revision.go", "revision lookup; pkg/instancetype/revision/store.go"),
+    ),
+    *(
+        PlatformField(
+            VM,
+            ("spec", matcher, field),
+            Treatment.INFERRED,
+            f"asked for with inferFromVolume, the {matcher} is written by KubeVirt's VM mutating webhook on "
+            "every create and update: it replaces inferFromVolume (and its failure policy) with the name and "
+            "kind labelled on the volume's DataVolume, DataSource or PVC (instancetype.kubevirt.io/"
+            f"default-{matcher}{'' if field == 'name' else '-kind'}); under failure policy Ignore it drops "
+            "the matcher when no label is found",
+            kubevirt(_INFER_HANDLER, f"{matcher.capitalize()}; {_INFER_MUTATOR} inferMatchers"),
+        )
+        for matcher in INFERRED_MATCHERS
+        for field in ("name", "kind")
+    ),
+    PlatformField(
+        VM,
+        (*_TEMPLATE, "domain", "memory"),
+        Treatment.INFERRED,
+        "with an instancetype inferred under failure policy Ignore, the webhook drops the fallback memory "
+        "once it has found the instancetype (which sizes the VM instead)",
+        kubevirt(_INFER_HANDLER, "Instancetype"),
     ),
     PlatformField(
         VM,

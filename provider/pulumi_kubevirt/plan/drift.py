@@ -12,7 +12,7 @@ from typing import Any
 
 from pulumi_kubevirt.core.paths import Key, Named, Segment, format_path
 from pulumi_kubevirt.facts.pattern import Wildcard, as_path
-from pulumi_kubevirt.facts.platform import PLATFORM_FIELDS, Treatment
+from pulumi_kubevirt.facts.platform import INFERRED_MATCHERS, PLATFORM_FIELDS, Treatment
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.model import ChangeOp, DriftFinding, DriftKind
 from pulumi_kubevirt.plan.normalise import (
@@ -166,10 +166,22 @@ def _lookup(obj: Any, segments: Sequence[Segment]) -> tuple[bool, Any]:
 def platform_drift(
     key: ObjectKey, current: Mapping[str, Any], want: Mapping[str, Any], table: OwnershipTable
 ) -> list[DriftFinding]:
-    """Fields KubeVirt wrote that the code does not declare: listed on request, never a change."""
+    """Fields KubeVirt wrote that the code does not declare: listed on request, never a change.
+
+    The instancetype or preference KubeVirt inferred is listed too, where the code asked for inference.
+    """
     out: list[DriftFinding] = []
     for row in PLATFORM_FIELDS:
-        if row.kind != key.kind or row.treatment is not Treatment.WRITTEN:
+        if row.kind != key.kind:
+            continue
+        if row.treatment is Treatment.INFERRED:
+            matcher = str(row.pattern[1])
+            if (
+                matcher not in INFERRED_MATCHERS
+                or not _lookup(want, as_path(("spec", matcher, "inferFromVolume")))[0]
+            ):
+                continue
+        elif row.treatment is not Treatment.WRITTEN:
             continue
         if any(isinstance(item, Wildcard) for item in row.pattern):
             continue

@@ -18,7 +18,14 @@ from pulumi_kubevirt.core.paths import Segment
 from pulumi_kubevirt.core.quantity import quantities_equal
 from pulumi_kubevirt.facts.kinds import CONFIG_MAP, SECRET, VM
 from pulumi_kubevirt.facts.pattern import covers_keys, keys_of
-from pulumi_kubevirt.facts.platform import DROPPED_METADATA, DROPPED_TOP, PLATFORM_FIELDS, PlatformField
+from pulumi_kubevirt.facts.platform import (
+    DROPPED_METADATA,
+    DROPPED_TOP,
+    INFER_IGNORE,
+    INFERRED_MATCHERS,
+    PLATFORM_FIELDS,
+    PlatformField,
+)
 from pulumi_kubevirt.facts.quantities import is_quantity_key
 
 Path = tuple[Segment, ...]
@@ -234,10 +241,60 @@ def neutralise_unplugged(kind: str, live: dict[str, Any], desired: Mapping[str, 
     return out
 
 
+def neutralise_inferred(kind: str, live: dict[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """A matcher we ask KubeVirt to infer (``inferFromVolume``) matches what its webhook wrote in its place.
+
+    The webhook replaces ``{inferFromVolume}`` with ``{name, kind}``; under failure policy Ignore it drops
+    the matcher when no label names one, and the fallback ``domain.memory`` when one does (rows
+    ``Treatment.INFERRED`` in ``facts.platform``). Without this every plan would show the rewrite as a change.
+    A matcher still holding ``inferFromVolume`` (not yet admitted) compares as it is.
+    """
+    if kind != VM:
+        return live
+    want_spec = desired.get("spec") or {}
+    spec = live.get("spec")
+    if type(spec) is not dict:
+        return live
+    new_spec: dict[str, Any] | None = None
+    for matcher in INFERRED_MATCHERS:
+        want = want_spec.get(matcher)
+        if type(want) is not dict or not want.get("inferFromVolume"):
+            continue
+        got = spec.get(matcher)
+        ignore = want.get("inferFromVolumeFailurePolicy") == INFER_IGNORE
+        inferred = type(got) is dict and bool(got.get("name")) and not got.get("inferFromVolume")
+        if not inferred and not (got is None and ignore):
+            continue
+        new_spec = dict(spec) if new_spec is None else new_spec
+        new_spec[matcher] = want
+        if matcher == "instancetype" and inferred and ignore:
+            new_spec = _with_desired_memory(new_spec, want_spec)
+    if new_spec is None:
+        return live
+    return {**live, "spec": new_spec}
+
+
+def _with_desired_memory(spec: dict[str, Any], want_spec: Mapping[str, Any]) -> dict[str, Any]:
+    """``spec`` with the desired fallback memory where the webhook dropped it."""
+    want_memory = (((want_spec.get("template") or {}).get("spec") or {}).get("domain") or {}).get("memory")
+    template = spec.get("template")
+    if want_memory is None or type(template) is not dict:
+        return spec
+    tmpl_spec = template.get("spec")
+    if type(tmpl_spec) is not dict:
+        return spec
+    domain = tmpl_spec.get("domain")
+    if type(domain) is not dict or "memory" in domain:
+        return spec
+    domain = {**domain, "memory": want_memory}
+    return {**spec, "template": {**template, "spec": {**tmpl_spec, "domain": domain}}}
+
+
 def comparable_live(live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
     """Live normalised, platform-neutralised and pruned to the desired field set."""
     owned = owned_by((live.get("metadata") or {}).get("managedFields"))
-    flat = neutralise_unplugged(str(desired.get("kind", "")), normalise(live), desired)
+    kind = str(desired.get("kind", ""))
+    flat = neutralise_inferred(kind, neutralise_unplugged(kind, normalise(live), desired), desired)
     opaque = desired.get("kind") in OPAQUE_KINDS
     pruned: dict[str, Any] = prune(flat, desired, owned, quantities=not opaque)
     return pruned

@@ -47,6 +47,8 @@ from pulumi_kubevirt.spec import (
     FleetDefaults,
     HttpSource,
     ImageSource,
+    InferFailurePolicy,
+    InferFromRootDisk,
     InstancetypeKind,
     InstancetypeRef,
     Ipam,
@@ -171,6 +173,39 @@ def _problems_from(error: SchemaError, path: str) -> list[Problem]:
         return [Problem(where, f"{value!r} is out of range", f"use a number {bounds}")]
     if error.validator == "not" and not isinstance(value, Mapping):
         return []  # a "not required" rule only speaks of objects; the type error already names this value
+    if error.validator == "not" and {"name", "infer_from_root_disk"} <= set(value):
+        return [
+            Problem(
+                where,
+                "name and infer_from_root_disk are both set",
+                "name it, or let KubeVirt infer it from the root disk: not both",
+            )
+        ]
+    if (
+        error.validator == "anyOf"
+        and isinstance(value, Mapping)
+        and "infer_from_root_disk" in schema.get("properties", {})
+    ):
+        if set(value) - set(schema["properties"]):
+            return []  # the unknown key is reported on its own
+        return [
+            Problem(
+                where,
+                "neither name nor infer_from_root_disk is set",
+                "set name, or infer_from_root_disk: true",
+            )
+        ]
+    if error.validator == "dependentRequired" and isinstance(value, Mapping):
+        if not {"name", "infer_from_root_disk"} & set(value):
+            return []  # "neither name nor infer_from_root_disk" says it
+        pairs = [
+            (key, needed) for key, needs in error.validator_value.items() if key in value for needed in needs
+        ]
+        return [
+            Problem(paths.join(where, key), f"{key} goes with {needed}, which is not set", f"drop {key}")
+            for key, needed in pairs
+            if needed not in value
+        ]
     if error.validator == "not" and {"vcpus", "sockets"} <= set(value):
         return [
             Problem(where, "vcpus and sockets are both set", "set vcpus, or sockets with cores and threads")
@@ -376,6 +411,13 @@ def _attachment(raw: Any, disks: Mapping[tuple[str, str], DiskArgs], namespace: 
     )
 
 
+def _inferred(raw: Any) -> InferFromRootDisk | None:
+    """``{infer_from_root_disk: true}`` (optionally ``on_failure: Ignore``): KubeVirt picks the name."""
+    if not isinstance(raw, Mapping) or not raw.get("infer_from_root_disk"):
+        return None
+    return InferFromRootDisk(InferFailurePolicy(raw.get("on_failure", InferFailurePolicy.REJECT.value)))
+
+
 def _ref(raw: Any, kind_type: type[InstancetypeKind] | type[PreferenceKind]) -> tuple[str, Any]:
     entry: Mapping[str, Any] = {"name": raw} if isinstance(raw, str) else raw
     return entry["name"], kind_type(entry["kind"]) if "kind" in entry else None
@@ -391,13 +433,18 @@ def _vm(
     problems: list[Problem],
 ) -> VirtualMachineArgs:
     namespace = _namespace(raw, defaults, where, problems)
-    instancetype = preference = None
+    instancetype: InstancetypeRef | InferFromRootDisk | None = None
+    preference: PreferenceRef | InferFromRootDisk | None = None
     if "instancetype" in raw:
-        it_name, it_kind = _ref(raw["instancetype"], InstancetypeKind)
-        instancetype = InstancetypeRef(it_name, it_kind or InstancetypeKind.CLUSTER)
+        instancetype = _inferred(raw["instancetype"])
+        if instancetype is None:
+            it_name, it_kind = _ref(raw["instancetype"], InstancetypeKind)
+            instancetype = InstancetypeRef(it_name, it_kind or InstancetypeKind.CLUSTER)
     if "preference" in raw:
-        pref_name, pref_kind = _ref(raw["preference"], PreferenceKind)
-        preference = PreferenceRef(pref_name, pref_kind or PreferenceKind.CLUSTER)
+        preference = _inferred(raw["preference"])
+        if preference is None:
+            pref_name, pref_kind = _ref(raw["preference"], PreferenceKind)
+            preference = PreferenceRef(pref_name, pref_kind or PreferenceKind.CLUSTER)
     resources = None
     if "resources" in raw:
         res = raw["resources"]

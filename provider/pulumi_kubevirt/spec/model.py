@@ -391,6 +391,30 @@ class Sysprep:
     bus: CdromBus = CdromBus.SATA
 
 
+class InferFailurePolicy(enum.StrEnum):
+    """What KubeVirt does when the root disk's image carries no default instancetype or preference label.
+
+    ``Reject`` (KubeVirt's default) refuses the VM; ``Ignore`` creates it without the matcher, sized by its
+    own ``memory`` (which KubeVirt drops when inference succeeds). Source: kubevirt v1.9.0
+    pkg/instancetype/infer/handler.go ``Instancetype``, ``Preference``, ``shouldIgnoreFailure``.
+    """
+
+    REJECT = "Reject"
+    IGNORE = "Ignore"
+
+
+@dataclass(frozen=True, slots=True)
+class InferFromRootDisk:
+    """Let KubeVirt pick the instancetype (or preference) from the labels of the root disk's image.
+
+    Compiles to ``inferFromVolume: root``: KubeVirt's VM mutating webhook reads
+    ``instancetype.kubevirt.io/default-instancetype`` (``default-preference``) from the DataVolume, its
+    DataSource or the PVC behind it, and writes the name it found in place of ``inferFromVolume``.
+    """
+
+    on_failure: InferFailurePolicy = InferFailurePolicy.REJECT
+
+
 @dataclass(frozen=True, slots=True)
 class InstancetypeRef:
     name: str
@@ -592,8 +616,8 @@ class VirtualMachineArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     template_annotations: Mapping[str, str] = field(default_factory=dict)
-    instancetype: InstancetypeRef | None = None
-    preference: PreferenceRef | None = None
+    instancetype: InstancetypeRef | InferFromRootDisk | None = None
+    preference: PreferenceRef | InferFromRootDisk | None = None
     cpu: Cpu | None = None
     memory: Memory | None = None
     resources: Resources | None = None

@@ -240,8 +240,9 @@ def live(manifest: Mapping[str, Any], *, extra_managers: Iterable[Mapping[str, A
     if kind == "VirtualMachine":
         meta["finalizers"] = ["kubevirt.io/virtualMachineControllerFinalize"]
         write_platform_fields(obj)
-        spec = obj["spec"]["template"]["spec"]
-        spec["domain"]["memory"]["guest"] = _respell(spec["domain"]["memory"]["guest"])
+        memory = obj["spec"]["template"]["spec"]["domain"].get("memory")
+        if memory:  # a VM sized by its instancetype has none
+            memory["guest"] = _respell(memory["guest"])
         obj["status"] = {
             "printableStatus": "Running",
             "ready": True,

@@ -165,6 +165,22 @@ RULES: tuple[Rule, ...] = (
         "vm.sizing_problems",
     ),
     Rule(
+        "kv-infer-from-volume",
+        Resource.VIRTUAL_MACHINE,
+        "An instancetype or preference inferred from the root disk needs a root disk, and (unless its "
+        "failure policy is Ignore) an image whose labels can name it: a DataSource or a cloned PVC.",
+        _kv("pkg/instancetype/infer/volume.go", "fromVolumes; fromDataVolumeSpec"),
+        "vm.inference_problems",
+    ),
+    Rule(
+        "kv-infer-ignore-memory",
+        Resource.VIRTUAL_MACHINE,
+        "An instancetype inferred with failure policy Ignore needs memory as the fallback: a failed "
+        "inference clears the instancetype, a successful one clears domain.memory.",
+        _kv("pkg/instancetype/infer/handler.go", "Instancetype"),
+        "vm.sizing_problems",
+    ),
+    Rule(
         "kv-quantity",
         Resource.VIRTUAL_MACHINE,
         "Memory sizes and resource requests and limits are Kubernetes quantities (20Gi, 500M, 1500m).",

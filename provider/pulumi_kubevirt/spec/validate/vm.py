@@ -22,8 +22,12 @@ from pulumi_kubevirt.spec.model import (
     DiskAttachment,
     DiskBus,
     FirmwareKind,
+    InferFailurePolicy,
+    InferFromRootDisk,
+    InstancetypeRef,
     Memory,
     NicBinding,
+    PreferenceRef,
     Protocol,
     PvcCloneSource,
     RootDisk,
@@ -192,13 +196,19 @@ def toleration_problems(toleration: Mapping[str, Any], path: str) -> list[Proble
 
 def sizing_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
     problems: list[Problem] = []
-    if args.instancetype is not None:
+    memory_is_fallback = (
+        isinstance(args.instancetype, InferFromRootDisk)
+        and args.instancetype.on_failure is InferFailurePolicy.IGNORE
+    )
+    if isinstance(args.instancetype, InstancetypeRef):
         problems += subdomain_problems(
             args.instancetype.name, paths.join(path, "instancetype", "name"), "instancetype"
         )
+    if args.instancetype is not None:
         # KubeVirt rejects a VM whose template sets what its instancetype provides
-        # (pkg/instancetype/apply: "VM field(s) ... conflicts with selected instance type").
-        for field_name, given in (("cpu", args.cpu), ("memory", args.memory)):
+        # (pkg/instancetype/apply: "VM field(s) ... conflicts with selected instance type"). Inferred with
+        # on_failure Ignore, memory is the fallback KubeVirt drops once inference succeeds.
+        for field_name, given in (("cpu", args.cpu), ("memory", None if memory_is_fallback else args.memory)):
             if given is not None:
                 problems.append(
                     Problem(
@@ -226,10 +236,21 @@ def sizing_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
                 "set instancetype (for example u1.medium), or cpu and memory (for example memory.guest: 4Gi)",
             )
         )
-    if args.preference is not None:
+    if memory_is_fallback and args.memory is None:
+        problems.append(
+            Problem(
+                paths.join(path, "memory"),
+                "with on_failure: Ignore, a VM whose image carries no default-instancetype label is "
+                "created without an instancetype, and then has no size",
+                "set memory (for example memory.guest: 4Gi) as the fallback; KubeVirt drops it when "
+                "inference succeeds",
+            )
+        )
+    if isinstance(args.preference, PreferenceRef):
         problems += subdomain_problems(
             args.preference.name, paths.join(path, "preference", "name"), "preference"
         )
+    problems += inference_problems(args, path)
     if args.cpu is not None:
         problems += cpu_problems(args.cpu, paths.join(path, "cpu"))
     if args.memory is not None:
@@ -441,6 +462,41 @@ def _boot_order_problems(boot_orders: list[tuple[int, str]], *, root: bool) -> l
                     item,
                     f"boot order {repeated} is used by more than one device{taken}",
                     "give each a distinct one",
+                )
+            )
+    return problems
+
+
+def inference_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
+    """KubeVirt infers from the root volume's DataVolume: its labels, then its DataSource or source PVC.
+
+    Source: kubevirt v1.9.0 pkg/instancetype/infer/volume.go ``fromVolumes`` (a missing volume is an error
+    even under Ignore), ``fromDataVolumeSpec`` (an http or registry import has nothing to read: an error that
+    only Ignore lets pass).
+    """
+    problems: list[Problem] = []
+    for field_name, ref in (("instancetype", args.instancetype), ("preference", args.preference)):
+        if not isinstance(ref, InferFromRootDisk):
+            continue
+        where = paths.join(path, field_name, "infer_from_root_disk")
+        if args.root_disk is None:
+            problems.append(
+                Problem(
+                    where,
+                    f"KubeVirt infers the {field_name} from the root disk, and this VM has none",
+                    f"add a root_disk with a data_source image, or name the {field_name}",
+                )
+            )
+        elif ref.on_failure is InferFailurePolicy.REJECT and not isinstance(
+            args.root_disk.image, DataSourceRef | PvcCloneSource
+        ):
+            problems.append(
+                Problem(
+                    where,
+                    f"KubeVirt reads the default {field_name} from the labels of a DataSource or a cloned "
+                    "PVC; an http or registry image has none, so KubeVirt would refuse the VM",
+                    f"boot the root disk from a data_source (a golden image), name the {field_name}, or "
+                    "set on_failure: Ignore",
                 )
             )
     return problems
