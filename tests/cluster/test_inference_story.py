@@ -162,3 +162,27 @@ def test_naming_another_instancetype_is_planned_as_a_restart(
     assert [(c["path"], c["before"], c["after"]) for c in vm_plan["changes"]] == [
         ("spec.instancetype.name", "u1.medium", "u1.large")
     ]
+
+
+def test_a_new_revision_of_the_golden_image_touches_no_existing_disk(
+    golden: Program, api_client: ApiClient, namespace: str, simulator: Any, cluster: Any
+) -> None:
+    """A DataImportCron moves the DataSource to the newest import: only the DataSource changes."""
+    path = f"/apis/cdi.kubevirt.io/v1beta1/namespaces/{namespace}/datasources/fedora"
+    status, body = request(
+        api_client,
+        "PATCH",
+        path,
+        {"spec": {"source": {"pvc": {"name": "fedora-golden-v2", "namespace": namespace}}}},
+        content_type="application/merge-patch+json",
+        query=[("fieldManager", "cdi-dataimportcron")],
+    )
+    assert status == 200, body
+    simulator.settle(namespace)
+
+    no_changes_and_no_drift(golden, str(cluster.kubeconfig_path))
+    status, root = request(
+        api_client, "GET", f"/apis/cdi.kubevirt.io/v1beta1/namespaces/{namespace}/datavolumes/web-root"
+    )
+    assert status == 200
+    assert root["spec"]["sourceRef"] == {"kind": "DataSource", "name": "fedora"}
