@@ -420,3 +420,24 @@ def test_a_max_chars_too_small_or_not_a_number_is_refused_naming_the_option(
     assert code == 1
     assert "--max-chars" in err
     assert "Traceback" not in err
+
+
+def test_a_large_gated_plan_annotates_the_ten_worst_of_each_level_and_counts_the_rest() -> None:
+    """GitHub shows 10 error and 10 warning annotations per step and drops the rest without a word."""
+    plan = large_plan()
+    verdict = judge(plan, DisruptionPolicy.fail_on(Impact.DESTROYS_DATA))
+    assert len(verdict.refused) == 600
+
+    lines = plan_commands(plan, verdict)
+
+    errors = [line for line in lines if line.startswith("::error ")]
+    warnings = [line for line in lines if line.startswith("::warning ")]
+    notices = [line for line in lines if line.startswith("::notice ")]
+    assert (len(errors), len(warnings), len(lines)) == (10, 10, 22)
+    assert all("kvplan destroys-data (prod)" in line for line in errors)
+    assert all("kvplan restart (prod)" in line for line in warnings)
+    tail = "are not annotated (GitHub shows 10); the plan lists them all"
+    assert notices == [
+        f"::notice title=kvplan::590 more rejected or refused changes (prod) {tail}",
+        f"::notice title=kvplan::{len(verdict.warned) - 10} more warned changes (prod) {tail}",
+    ]

@@ -35,6 +35,12 @@ class Annotations(enum.StrEnum):
 class Level(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    NOTICE = "notice"
+
+
+ANNOTATIONS_PER_LEVEL = 10
+"""GitHub shows at most 10 error, 10 warning and 10 notice annotations per step (50 per job) and drops the
+rest silently (actions/toolkit docs/problem-matchers.md, "Limitations"): past that, one notice counts them."""
 
 
 def _escape_data(text: str) -> str:
@@ -62,24 +68,44 @@ def plan_commands(plan: Plan, verdict: Verdict) -> tuple[str, ...]:
     def finding_command(level: Level, finding: Finding) -> str:
         return _problem_command(level, f"kvplan {finding.impact}{stack}", refusal_problem(finding))
 
-    lines = [
+    errors = [
         _problem_command(Level.ERROR, f"kvplan rejected change{stack}", plan_error_problem(error))
         for error in plan.all_errors
     ]
-    lines += [finding_command(Level.ERROR, finding) for finding in verdict.refused]
-    lines += [finding_command(Level.WARNING, finding) for finding in verdict.warned]
-    return tuple(lines)
+    errors += [finding_command(Level.ERROR, finding) for finding in _worst_first(verdict.refused)]
+    warnings = [finding_command(Level.WARNING, finding) for finding in _worst_first(verdict.warned)]
+    return (
+        *_capped(errors, f"rejected or refused changes{stack}"),
+        *_capped(warnings, f"warned changes{stack}"),
+    )
+
+
+def _worst_first(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda finding: -finding.impact.rank)
+
+
+def _capped(lines: Sequence[str], what: str) -> list[str]:
+    """The first ``ANNOTATIONS_PER_LEVEL`` lines, then a notice counting the rest (the plan has them all)."""
+    if len(lines) <= ANNOTATIONS_PER_LEVEL:
+        return list(lines)
+    rest = len(lines) - ANNOTATIONS_PER_LEVEL
+    note = (
+        f"{rest} more {what} are not annotated (GitHub shows {ANNOTATIONS_PER_LEVEL}); "
+        "the plan lists them all"
+    )
+    return [*lines[:ANNOTATIONS_PER_LEVEL], command(Level.NOTICE, "kvplan", note)]
 
 
 def drift_commands(findings: Sequence[DriftFinding]) -> tuple[str, ...]:
     """A warning per drifted field or deleted object; platform-written fields are not drift."""
-    return tuple(
+    lines = [
         command(Level.WARNING, f"kvplan drift {f.kind}", drift_text(f))
         for f in findings
         if f.kind is not DriftKind.PLATFORM
-    )
+    ]
+    return tuple(_capped(lines, "drifted fields"))
 
 
 def error_commands(title: str, problems: Sequence[Problem]) -> tuple[str, ...]:
     """A user error (bad program, unreachable cluster) as one annotation per problem."""
-    return tuple(_problem_command(Level.ERROR, title, problem) for problem in problems)
+    return tuple(_capped([_problem_command(Level.ERROR, title, problem) for problem in problems], "problems"))
