@@ -279,11 +279,17 @@ def test_what_the_webhook_wrote_is_neither_a_change_nor_drift(
         assert listed["spec.preference.name"] == "fedora"
 
 
-def test_a_real_change_beside_an_inferred_instancetype_is_still_planned() -> None:
+def inferred_u1_medium() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A disk and a VM inferring its instancetype, and the live objects once KubeVirt named it u1.medium."""
     desired = [b.data_volume(), desired_vm(instancetype={"inferFromVolume": "root"}, memory=False)]
     live_objects = [
-        admitted(o, U1_MEDIUM) if o["kind"] == "VirtualMachine" else o for o in [b.live(o) for o in desired]
+        admitted(o, U1_MEDIUM) if o["kind"] == "VirtualMachine" else o for o in map(b.live, desired)
     ]
+    return desired, live_objects
+
+
+def test_a_real_change_beside_an_inferred_instancetype_is_still_planned() -> None:
+    desired, live_objects = inferred_u1_medium()
     changed = copy.deepcopy(desired)
     changed[1]["spec"]["runStrategy"] = "Halted"
 
@@ -294,10 +300,7 @@ def test_a_real_change_beside_an_inferred_instancetype_is_still_planned() -> Non
 
 
 def test_naming_the_instancetype_instead_of_inferring_it_is_a_change() -> None:
-    desired = [b.data_volume(), desired_vm(instancetype={"inferFromVolume": "root"}, memory=False)]
-    live_objects = [
-        admitted(o, U1_MEDIUM) if o["kind"] == "VirtualMachine" else o for o in [b.live(o) for o in desired]
-    ]
+    desired, live_objects = inferred_u1_medium()
     named = copy.deepcopy(desired)
     named[1]["spec"]["instancetype"] = {"name": "u1.large", "kind": "VirtualMachineClusterInstancetype"}
 
