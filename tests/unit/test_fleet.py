@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from package_data import SCHEMAS_SOURCE as SCHEMAS_DIR
@@ -408,6 +408,7 @@ def test_the_fuzz_base_config_is_valid() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(edits=st.lists(st.tuples(st.sampled_from(PATHS), edit_values), min_size=1, max_size=3))
+@example(edits=[(("vms", "web", "memory"), 0.0)])  # once a traceback: memory of a wrong type
 def test_any_mistake_gives_problems_never_a_traceback(edits: list[tuple[tuple[Any, ...], Any]]) -> None:
     config: Any = VALID
     for path, value in edits:

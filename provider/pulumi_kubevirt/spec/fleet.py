@@ -381,7 +381,7 @@ def _cpu(raw: Mapping[str, Any] | None) -> Cpu | None:
 def _memory(raw: Any) -> Memory | None:
     if raw is None:
         return None
-    if isinstance(raw, str | int):
+    if not isinstance(raw, Mapping):  # 4Gi, or a wrong type the schema has already reported
         return Memory(str(raw))
     return Memory(
         str(raw["guest"]),
