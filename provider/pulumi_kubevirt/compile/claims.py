@@ -56,6 +56,31 @@ def claim_request(data_volume: Mapping[str, Any]) -> int | None:
     return math.ceil(aligned * (1 + FILESYSTEM_OVERHEAD.value))
 
 
+PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
+"""pulumi-kubernetes: a ``*Patch`` resource takes the fields it sets from their current manager (CDI's)."""
+
+
+def claim_growth_patch(data_volume: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The server-side-apply patch that grows a DataVolume's claim: only its storage request, forced.
+
+    The claim has the DataVolume's name (CDI creates it so). None for a DataVolume without a size.
+    """
+    request = claim_request(data_volume)
+    if data_volume.get("kind") != "DataVolume" or request is None:
+        return None
+    metadata = data_volume["metadata"]
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {
+            "name": metadata["name"],
+            "namespace": metadata.get("namespace"),
+            "annotations": {PATCH_FORCE_ANNOTATION: "true"},
+        },
+        "spec": {"resources": {"requests": {"storage": str(request)}}},
+    }
+
+
 def smallest_size_for(data_volume: Mapping[str, Any], claim_bytes: Decimal) -> str:
     """The smallest DataVolume size (whole MiB, shown in Gi when whole) whose claim holds ``claim_bytes``."""
     mebibytes = max(math.ceil(claim_bytes / _MIB / (1 + FILESYSTEM_OVERHEAD.value)) - 1, 1)

@@ -13,10 +13,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from pulumi_kubevirt.compile.claims import claim_request
+from pulumi_kubevirt.compile.claims import claim_growth_patch as compiled_claim_patch
 from pulumi_kubevirt.facts.disk_growth import ignore_changes
 from pulumi_kubevirt.facts.immutable import replace_on_changes
-from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, DV
+from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES
 
 Manifest = dict[str, Any]
 
@@ -169,10 +169,6 @@ def kubernetes_child(
     )
 
 
-PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
-"""pulumi-kubernetes: a ``*Patch`` resource takes the fields it sets from their current manager (CDI's)."""
-
-
 def claim_growth_patch(
     parent: pulumi.Resource,
     data_volume_manifest: Mapping[str, Any],
@@ -180,27 +176,19 @@ def claim_growth_patch(
     *,
     provider: pulumi.ProviderResource | None = None,
 ) -> pulumi.CustomResource | None:
-    """Grow a DataVolume's disk in place: a server-side-apply patch of its claim's storage request.
+    """Grow a DataVolume's disk in place: the claim patch of :func:`compile.claims.claim_growth_patch`.
 
-    CDI refuses any DataVolume spec update (``facts.disk_growth``), so the size lives here, on the claim CDI
-    created with the DataVolume's name, at the request CDI would make for the new size. The patch depends on
-    the DataVolume, which waits until it names its claim (``status.claimName``), so the patch never creates
-    the claim itself; it owns only that one field. None for a DataVolume without a size.
+    CDI refuses any DataVolume spec update (``facts.disk_growth``), so the size lives on the claim CDI
+    created, at the request CDI would make for the new size. The patch depends on the DataVolume, which waits
+    until it names its claim (``status.claimName``), so the patch never creates the claim itself.
     """
-    if data_volume_manifest.get("kind") != DV:
+    body = compiled_claim_patch(data_volume_manifest)
+    if body is None:
         return None
-    request = claim_request(data_volume_manifest)
-    if request is None:
-        return None
-    metadata = data_volume_manifest["metadata"]
     return k8s.core.v1.PersistentVolumeClaimPatch(
         child_name(data_volume_manifest),
-        metadata={
-            "name": metadata["name"],
-            "namespace": metadata.get("namespace"),
-            "annotations": {PATCH_FORCE_ANNOTATION: "true"},
-        },
-        spec={"resources": {"requests": {"storage": str(request)}}},
+        metadata=body["metadata"],
+        spec=body["spec"],
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[data_volume]),
     )
 
