@@ -291,7 +291,8 @@ def test_a_datavolume_disk_grows_in_place_through_its_claim(
     assert grown_claim["metadata"]["creationTimestamp"] == claim["metadata"]["creationTimestamp"]
     wanted = claim_request(find(applied.manifests(), "DataVolume", "db-data"))
     assert parse_quantity(grown_claim["status"]["capacity"]["storage"]) == wanted
-    assert wanted is not None and wanted > parse_quantity(claim["spec"]["resources"]["requests"]["storage"])
+    assert wanted is not None
+    assert wanted > parse_quantity(claim["spec"]["resources"]["requests"]["storage"])
     untouched = _read(api_client, before)
     assert untouched["metadata"]["uid"] == data_volume["metadata"]["uid"]
     assert untouched["spec"] == data_volume["spec"]

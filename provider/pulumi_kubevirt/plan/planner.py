@@ -174,7 +174,7 @@ def _plan_object(
     comparable = comparable_live(current, want)
     if key.kind == DV:
         claim = live.objects.get(pvc_key(key))
-        errors = (*errors, *_claim_errors(key, want, claim))
+        errors = (*errors, *_claim_errors(key, want, comparable, claim))
         comparable = _grown_through_claim(comparable, want, claim)
     if comparable == want:
         return ResourcePlan(
@@ -268,12 +268,16 @@ CLAIM_LARGER_RULE = "claim-larger-than-disk"
 
 
 def _claim_errors(
-    key: ObjectKey, want: Mapping[str, Any], claim: Mapping[str, Any] | None
+    key: ObjectKey, want: Mapping[str, Any], got: Mapping[str, Any], claim: Mapping[str, Any] | None
 ) -> tuple[PlanError, ...]:
     """The claim patch would ask less than the claim holds (grown by hand, a larger CDI overhead or minimum
-    claim size): the API server refuses a claim that shrinks, so the apply would fail on it."""
+    claim size): the API server refuses a claim that shrinks, so the apply would fail on it. A disk whose
+    own size shrinks gets the policy's shrink error instead."""
     requested, wanted = _claim_bytes(claim), claim_request(want)
     if requested is None or wanted is None or requested <= wanted:
+        return ()
+    size, created = data_volume_size(want), data_volume_size(got)
+    if size is not None and created is not None and size < created:
         return ()
     disk = _disk_name(key, want)
     return (
