@@ -61,8 +61,9 @@ FILESYSTEM_OVERHEAD: Setting[Decimal] = Setting(
     "GetRequiredSpace(overhead, size); the overhead comes from CDIConfig status.filesystemOverhead",
     cdi(
         "pkg/common/common.go",
-        "DefaultGlobalOverhead; pkg/controller/common/util.go InflateSizeWithOverhead, "
-        "GetFilesystemOverheadForStorageClass",
+        "DefaultGlobalOverhead; pkg/controller/datavolume/util.go pvcFromStorage -> renderPvcSpecVolumeSize "
+        "(storage API only: spec.pvc is copied as written; Block volumes are not inflated); "
+        "pkg/controller/common/util.go InflateSizeWithOverhead, GetFilesystemOverheadForStorageClass",
     ),
 )
 
@@ -72,13 +73,6 @@ IMAGE_ALIGNMENT: Setting[int] = Setting(
     "disk images are aligned to a multiple of every known hardware block size",
     cdi("pkg/util/util.go", "DefaultAlignBlockSize; GetRequiredSpace"),
 )
-
-INFLATED_BY: Upstream = cdi(
-    "pkg/controller/datavolume/util.go",
-    "pvcFromStorage -> renderPvcSpecVolumeSize (storage API only; spec.pvc is copied as written; Block "
-    "volumes are not inflated)",
-)
-"""Where CDI applies the overhead: only to the ``storage`` API, only to Filesystem claims."""
 
 EXPAND_DISKS = FeatureGate(
     "ExpandDisks",
@@ -92,10 +86,11 @@ EXPAND_DISKS = FeatureGate(
     ),
 )
 
-GUEST_SIZE = Setting(
+GUEST_SIZE: Setting[str] = Setting(
     "(1 - overhead) x capacity",
-    "on a Filesystem volume the guest's disk is the claim's capacity less the filesystem overhead, rounded "
-    "down to a MiB: slightly less than the size asked for (about 0.4% with CDI's default 6%)",
+    "on a Filesystem volume the grown disk is the claim's capacity less CDI's filesystem overhead (6% by "
+    "default), rounded down to a MiB: about 0.4% under the size for a DataVolume (its claim is inflated), 6% "
+    "under it for a plain claim",
     "possibleGuestSize leaves room for the volume's filesystem metadata",
     kubevirt("pkg/virt-launcher/virtwrap/manager.go", "possibleGuestSize"),
 )

@@ -140,8 +140,6 @@ class VmFacts:
     running: bool = False
     printable_status: str = ""
     restart_pending: bool = False
-    restart_message: str = ""
-    restart_since: str = ""
     migratable: bool = True
     architecture: str = ""
     hugepages_1g: bool = False
@@ -179,8 +177,6 @@ class VmFacts:
             running=running,
             printable_status=str(_get(vm, "status", "printableStatus") or ""),
             restart_pending=restart is not None,
-            restart_message=str(restart.get("message") or "") if restart is not None else "",
-            restart_since=str(restart.get("lastTransitionTime") or "") if restart is not None else "",
             migratable=migratable,
             architecture=str(
                 _get(source, "spec", "architecture")

@@ -19,7 +19,7 @@ from typing import Any
 from pulumi_kubevirt.core.paths import Segment
 from pulumi_kubevirt.core.quantity import QuantityError, parse_quantity
 from pulumi_kubevirt.facts import kubevirt as kv
-from pulumi_kubevirt.facts.disk_growth import EXPAND_DISKS
+from pulumi_kubevirt.facts.disk_growth import EXPAND_DISKS, GUEST_SIZE
 from pulumi_kubevirt.facts.immutable import MULTI_STAGE_SOURCES
 from pulumi_kubevirt.facts.impact import Impact
 from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, VM
@@ -479,8 +479,7 @@ GROWTH_IN_GUEST = (
     f"the claim grows in place and KubeVirt resizes the VM's disk ({EXPAND_DISKS.name}, GA in "
     f"{EXPAND_DISKS.source.pinned}: nothing to enable; online while running, else at the next start); inside "
     "the guest, extend the partition and filesystem (growpart, then resize2fs or xfs_growfs; Windows: Disk "
-    "Management, Extend Volume). On a Filesystem volume the guest's disk is the claim's capacity less CDI's "
-    "filesystem overhead"
+    f"Management, Extend Volume); {GUEST_SIZE.rule}"
 )
 """What a growth does and what the guest must do: ``facts.disk_growth`` EXPAND_DISKS and GUEST_SIZE."""
 
