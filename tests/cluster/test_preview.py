@@ -216,6 +216,21 @@ def applied(api_client: ApiClient, namespace: str, simulator: Any, tmp_path: Pat
 
 
 @pytest.fixture
+def apply_fleet(
+    api_client: ApiClient, namespace: str, simulator: Any, tmp_path: Path
+) -> Callable[[Mapping[str, Any]], Program]:
+    """Write a fleet's stack and apply it as ``pulumi up`` would, KubeVirt's defaults written."""
+
+    def apply(fleet: Mapping[str, Any]) -> Program:
+        program = Program(tmp_path / "fleet", STACK, dict(fleet)).write()
+        server_side_apply(api_client, program.manifests())
+        simulator.settle(namespace)
+        return program
+
+    return apply
+
+
+@pytest.fixture
 def kubeconfig(cluster: Any) -> str:
     return str(cluster.kubeconfig_path)
 
@@ -283,6 +298,9 @@ def test_allowed_impacts_stay_silent_and_warned_ones_can_be_silenced(
 def test_a_refused_impact_fails_the_preview_naming_resource_change_and_config_key(
     applied: Program, kubeconfig: str, namespace: str
 ) -> None:
+    # The disk allows data loss, so only the stack's disruption policy stands in the way (without it, the
+    # plan's data-loss error fails the preview first: test_a_disk_that_does_not_allow_data_loss_...).
+    applied.edit(["disks", "db-data", "allow_data_loss"], True)
     applied.edit(["disks", "db-data", "source"], {"http": {"url": "https://images.example/db-data-2.qcow2"}})
     applied.edit(["vms", "db", "cpu", "cores"], 4)
     policy = {"destroys-data": "fail", "restart": "warn"}
@@ -379,20 +397,22 @@ def test_the_fleet_components_share_one_read_and_warn_on_their_own_urns(
 
     result = run_preview(applied.fleet, config, kubeconfig=kubeconfig, factory=components_program)
 
-    assert result.error is None
+    # A shrink is an error at preview (issue 8): it fails the preview, on the Disk that asks for it.
+    assert isinstance(result.error, preview.PlanErrors)
     assert result.reads == [len(applied.manifests())]
-    by_urn = {log.urn.rsplit("$", 1)[-1]: log.message for log in result.of("warning")}
-    assert sorted(by_urn) == [
-        f"kubevirt:index:Disk::{namespace}/db-data",
-        f"kubevirt:index:VirtualMachine::{namespace}/db",
-    ]
-    assert by_urn[f"kubevirt:index:VirtualMachine::{namespace}/db"].startswith(
+    warned = {log.urn.rsplit("$", 1)[-1]: log.message for log in result.of("warning")}
+    assert sorted(warned) == [f"kubevirt:index:VirtualMachine::{namespace}/db"]
+    assert warned[f"kubevirt:index:VirtualMachine::{namespace}/db"].startswith(
         f"VirtualMachine {namespace}/db: spec.template.spec.domain.cpu.cores: 2 -> 4   # restart: "
     )
-    shrink = by_urn[f"kubevirt:index:Disk::{namespace}/db-data"]
-    assert shrink.startswith(f"DataVolume {namespace}/db-data spec.storage.resources.requests.storage: ")
-    assert "Change rejected by the API server." in shrink
-    assert "Keep the size at 10Gi or more" in shrink
+    [shrink] = result.of("error")
+    assert shrink.urn.endswith(f"kubevirt:index:Disk::{namespace}/db-data")
+    assert shrink.message.startswith(
+        f"DataVolume {namespace}/db-data spec.storage.resources.requests.storage: "
+    )
+    assert "Change rejected by the API server." in shrink.message
+    assert "Keep the size at 10Gi or more" in shrink.message
+    assert "Keep the size at 10Gi or more" in str(result.error)
 
 
 def test_objects_removed_from_the_code_are_reported_on_the_stack(
@@ -436,6 +456,7 @@ def listed_problems(message: str) -> list[str]:
 def test_the_preview_and_kvplan_plan_gate_the_same_change_the_same_way(
     applied: Program, kubeconfig: str, policy: dict[str, str], refuses: bool
 ) -> None:
+    applied.edit(["disks", "db-data", "allow_data_loss"], True)  # the policy alone decides
     applied.edit(["disks", "db-data", "source"], {"http": {"url": "https://images.example/db-data-2.qcow2"}})
     applied.edit(["vms", "db", "cpu", "cores"], 4)
     applied.extra_config = {"kubevirt:disruption": policy}
@@ -475,7 +496,9 @@ def test_a_change_reads_the_same_in_kvplan_plan_and_in_the_preview(
     planned = kvplan_for(applied, kubeconfig)
 
     plan_lines = [line.strip() for line in planned.out.splitlines()]
-    warnings = [log.message for log in previewed.of("warning")]
+    # The shrink is an error (it fails the preview); the other changes are warnings.
+    assert isinstance(previewed.error, preview.PlanErrors)
+    warnings = [log.message for log in (*previewed.of("warning"), *previewed.of("error"))]
     assert len(warnings) >= 3, warnings
     for message in warnings:
         if " spec.storage.resources.requests.storage: Change rejected" in message:
@@ -491,3 +514,104 @@ def test_a_change_reads_the_same_in_kvplan_plan_and_in_the_preview(
         f"VirtualMachine {namespace}/db: spec.template.spec.domain.cpu.cores: 2 -> 4   # " in m
         for m in warnings
     )
+
+
+def test_a_disk_that_does_not_allow_data_loss_fails_the_preview_naming_disk_field_and_option(
+    applied: Program, kubeconfig: str, namespace: str
+) -> None:
+    """The same error kvplan plan gives (exit 1), before Pulumi's protect would refuse it at apply time."""
+    applied.edit(["disks", "db-data", "source"], {"http": {"url": "https://images.example/db-data-2.qcow2"}})
+
+    previewed = run_preview(
+        applied.fleet, {"kubevirt:fleet": applied.fleet}, kubeconfig=kubeconfig, factory=components_program
+    )
+    planned = kvplan_for(applied, kubeconfig)
+
+    assert isinstance(previewed.error, preview.PlanErrors)
+    [logged] = previewed.of("error")
+    assert logged.urn.endswith(f"kubevirt:index:Disk::{namespace}/db-data")
+    for text in (logged.message, str(previewed.error), planned.out):
+        assert f"Disk db-data (DataVolume {namespace}/db-data): changing spec.source." in text
+        assert "set allow_data_loss: true on disk db-data" in text
+    assert planned.code == 1
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            (
+                "fixed-size",
+                "The disk cannot grow: storage class fixed-size has no allowVolumeExpansion: true.",
+            ),
+            id="class-without-expansion",
+        ),
+        pytest.param(
+            (
+                "gone",
+                "The disk cannot grow safely: storage class gone is not in the cluster (or cannot be read)",
+            ),
+            id="class-the-cluster-cannot-tell",
+        ),
+    ],
+)
+def test_a_disk_that_cannot_grow_fails_the_preview_with_a_fix(
+    apply_fleet: Callable[[Mapping[str, Any]], Program],
+    namespace: str,
+    kubeconfig: str,
+    case: tuple[str, str],
+) -> None:
+    storage_class, expected = case
+    fleet = basic_fleet(namespace)
+    fleet["disks"]["db-data"]["storage_class"] = storage_class
+    program = apply_fleet(fleet)
+    program.edit(["disks", "db-data", "size"], "20Gi")
+
+    previewed = run_preview(
+        program.fleet, {"kubevirt:fleet": program.fleet}, kubeconfig=kubeconfig, factory=components_program
+    )
+
+    assert isinstance(previewed.error, preview.PlanErrors)
+    [logged] = previewed.of("error")
+    assert logged.urn.endswith(f"kubevirt:index:Disk::{namespace}/db-data")
+    assert expected in logged.message
+    assert "or keep the size at 10Gi." in logged.message
+
+
+def test_a_disk_that_can_grow_previews_without_an_error(applied: Program, kubeconfig: str) -> None:
+    applied.edit(["disks", "db-data", "size"], "20Gi")
+
+    previewed = run_preview(
+        applied.fleet,
+        {"kubevirt:fleet": applied.fleet, "kubevirt:disruption": {"live": "warn"}},
+        kubeconfig=kubeconfig,
+        factory=components_program,
+    )
+
+    assert previewed.error is None
+    assert previewed.of("error") == []
+    [grow] = previewed.of("warning")
+    assert 'spec.storage.resources.requests.storage: "10Gi" -> "20Gi"   # live: the claim grows in place' in (
+        grow.message
+    )
+    assert "inside the guest, extend the partition and filesystem" in grow.message
+
+
+def test_a_restart_an_earlier_apply_left_is_a_preview_warning(
+    applied: Program, api_client: ApiClient, simulator: Any, namespace: str, kubeconfig: str
+) -> None:
+    """More cores applied (defer): the VM runs the old configuration; the next preview says so, once."""
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+    server_side_apply(api_client, applied.manifests())
+    simulator.settle(namespace)
+
+    previewed = run_preview(
+        applied.fleet, {"kubevirt:fleet": applied.fleet}, kubeconfig=kubeconfig, factory=components_program
+    )
+
+    assert previewed.error is None
+    [pending] = previewed.of("warning")
+    assert pending.urn.endswith(f"kubevirt:index:VirtualMachine::{namespace}/db")
+    assert pending.message.startswith(f"VirtualMachine {namespace}/db: restart pending since ")
+    assert "(RestartRequired: a non-live-updatable field was changed in the template spec)" in pending.message
+    assert "Pending restarts left by an earlier apply:" in kvplan_for(applied, kubeconfig).out

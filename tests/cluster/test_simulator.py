@@ -117,6 +117,13 @@ def cloud_init_secret(name: str) -> Obj:
     }
 
 
+CDI_CLAIM_FOR_10GI = "11381663335"
+"""CDI v1.66.0 GetRequiredSpace(0.06, 10Gi): ceil(10 x 2**30 x 1.06) bytes, the claim a storage-API
+Filesystem DataVolume of 10Gi gets (Block volumes and ``spec.pvc`` are not inflated)."""
+CDI_CLAIM_FOR_5GI = "5690831668"
+"""ceil(5 x 2**30 x 1.06)."""
+
+
 def data_volume(name: str, source: Obj | None = None, size: str = "10Gi", **storage: Any) -> Obj:
     return {
         "apiVersion": "cdi.kubevirt.io/v1beta1",
@@ -259,7 +266,8 @@ def test_a_vm_with_an_imported_disk_comes_up_running_with_an_ip(
 
     claim = pvc(api_client, namespace, "web-root")
     assert claim["status"]["phase"] == "Bound"
-    assert claim["status"]["capacity"]["storage"] == "10Gi"
+    # CDI's storage API inflates a Filesystem claim: 10Gi aligned to 1 MiB, times 1.06, rounded up.
+    assert claim["status"]["capacity"]["storage"] == CDI_CLAIM_FOR_10GI
     assert claim["spec"]["storageClassName"] == "standard"
     assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
     assert claim["spec"]["volumeMode"] == "Filesystem"
@@ -749,7 +757,7 @@ def test_growing_a_claim_on_a_fixed_size_class_is_refused(
         )
     assert refused.value.status == 403
     simulator.settle(namespace)
-    assert pvc(api_client, namespace, "fixed")["status"]["capacity"]["storage"] == "5Gi"
+    assert pvc(api_client, namespace, "fixed")["status"]["capacity"]["storage"] == CDI_CLAIM_FOR_5GI
 
 
 def test_data_volume_templates_are_created_and_owned_by_the_vm(
@@ -934,7 +942,7 @@ def test_a_claim_whose_class_stopped_allowing_expansion_keeps_its_size_and_gets_
     core.patch_namespaced_persistent_volume_claim("disk", namespace, patch, field_manager=PULUMI)
     client.StorageV1Api(api_client).patch_storage_class(freezable_class, {"allowVolumeExpansion": False})
     simulator.settle(namespace)
-    assert pvc(api_client, namespace, "disk")["status"]["capacity"]["storage"] == "5Gi"
+    assert pvc(api_client, namespace, "disk")["status"]["capacity"]["storage"] == CDI_CLAIM_FOR_5GI
     events = core.list_namespaced_event(namespace).items
     reasons = [(event.reason, event.involved_object.name) for event in events]
     assert ("VolumeResizeFailed", "disk") in reasons

@@ -11,11 +11,17 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes.client import ApiClient
+
+from pulumi_kubevirt.compile.claims import claim_growth_patch, claim_request
+from pulumi_kubevirt.compile.compiler import WAIT_FOR_ANNOTATION
+from pulumi_kubevirt.core.quantity import parse_quantity
+from pulumi_kubevirt.facts.disk_growth import DATAVOLUME_SIZE
 
 from .story_kit import (
     PULUMI_MANAGER,
@@ -26,7 +32,9 @@ from .story_kit import (
     delete,
     find,
     kvplan,
+    object_path,
     patch,
+    request,
     rollout,
     server_side_apply,
 )
@@ -172,6 +180,37 @@ def test_more_cores_restart_the_running_vm(applied: Program, kubeconfig: str, na
     assert not_gated.code == 0
 
 
+def test_a_restart_an_earlier_apply_left_is_shown_by_kvplan_plan(
+    applied: Program, api_client: ApiClient, simulator: Any, namespace: str, kubeconfig: str
+) -> None:
+    """More cores applied under the default defer: KubeVirt stages them; every later plan says so."""
+    applied.edit(["vms", "db", "cpu", "cores"], 4)
+    pulumi_up(api_client, applied, simulator, namespace)
+    vm = _read(api_client, find(applied.manifests(), "VirtualMachine", "db"))
+    (condition,) = [c for c in vm["status"]["conditions"] if c["type"] == "RestartRequired"]
+
+    text = plan(applied, kubeconfig, "--detailed-exitcode")
+    document = plan_json(applied, kubeconfig)
+    markdown = plan(applied, kubeconfig, "--format", "markdown")
+
+    assert text.code == 0, "nothing left to apply: a pending restart is not a change"
+    assert "No changes: the cluster matches the code." in text.out
+    assert "Pending restarts left by an earlier apply:" in text.out
+    expected = (
+        f"~ VirtualMachine {namespace}/db: restart pending since {condition['lastTransitionTime']} "
+        "(RestartRequired: a non-live-updatable field was changed in the template spec); the running guest "
+        "keeps its old configuration until the VM restarts"
+    )
+    assert expected in lines(text.out)
+    assert changed(document) == []
+    assert resource(document, "VirtualMachine", "db")["pending_restart"] == {
+        "message": condition["message"],
+        "since": condition["lastTransitionTime"],
+    }
+    assert "pending_restart" not in resource(document, "VirtualMachine", "web")
+    assert "#### Pending restarts left by an earlier apply" in markdown.out
+
+
 def test_more_cores_on_a_halted_vm_apply_at_its_next_start(
     api_client: ApiClient, applied: Program, kubeconfig: str, simulator: Any, namespace: str
 ) -> None:
@@ -189,17 +228,133 @@ def test_more_cores_on_a_halted_vm_apply_at_its_next_start(
     assert plan(applied, kubeconfig, "--fail-on", "restart").code == 0
 
 
-def test_a_datavolume_disk_grows_only_by_being_recreated(applied: Program, kubeconfig: str) -> None:
-    """CDI refuses DataVolume spec updates, so `pulumi up` would recreate the disk: the plan must say so."""
+def _read(api_client: ApiClient, manifest: Mapping[str, Any], kind: str = "") -> dict[str, Any]:
+    target = {**manifest, "kind": kind} if kind else manifest
+    if kind == "PersistentVolumeClaim":
+        target = {**target, "apiVersion": "v1"}
+    status, body = request(api_client, "GET", object_path(target))
+    assert status == 200, body
+    found: dict[str, Any] = body
+    return found
+
+
+CLAIM_PATCH_MANAGER = "pulumi-kubernetes-claim-patch"
+
+
+def _keep_live_size(api_client: ApiClient, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """A DataVolume as pulumi-kubernetes sends it under ``ignore_changes``: the size the live one has."""
+    status, live = request(api_client, "GET", object_path(manifest))
+    if status == 404:
+        return dict(manifest)
+    assert status == 200, live
+    spec = dict(manifest["spec"])
+    for path in DATAVOLUME_SIZE.paths:
+        holder = path[1]
+        if isinstance(holder, str) and holder in spec and holder in live["spec"]:
+            spec[holder] = {**spec[holder], "resources": live["spec"][holder]["resources"]}
+    return {**manifest, "spec": spec}
+
+
+def pulumi_up(api_client: ApiClient, program: Program, simulator: Any, namespace: str) -> None:
+    """``pulumi up`` with the components' options: DataVolume sizes ignored, then each claim patch applied."""
+    manifests = program.manifests()
+    sent = [_keep_live_size(api_client, m) if m["kind"] == "DataVolume" else m for m in manifests]
+    server_side_apply(api_client, sent)
+    simulator.settle(namespace)
+    patches = [p for p in (claim_growth_patch(m) for m in manifests) if p is not None]
+    server_side_apply(api_client, patches, manager=CLAIM_PATCH_MANAGER)
+    simulator.settle(namespace)
+
+
+def test_a_datavolume_disk_grows_in_place_through_its_claim(
+    applied: Program, api_client: ApiClient, simulator: Any, namespace: str, kubeconfig: str
+) -> None:
+    """The plan says live; the claim patch grows the claim; the DataVolume is untouched; the plan is empty."""
+    before = find(applied.manifests(), "DataVolume", "db-data")
+    data_volume = _read(api_client, before)
+    claim = _read(api_client, before, "PersistentVolumeClaim")
     applied.edit(["disks", "db-data", "size"], "20Gi")
 
     document = plan_json(applied, kubeconfig)
 
-    assert changed(document) == [("DataVolume", "db-data", "replace", "destroys-data")]
+    assert changed(document) == [("DataVolume", "db-data", "update", "live")]
     (grow,) = resource(document, "DataVolume", "db-data")["changes"]
     assert (grow["before"], grow["after"]) == ("10Gi", "20Gi")
-    assert "grow the PVC of the same name with kubectl" in grow["reason"]
-    assert plan(applied, kubeconfig, "--fail-on", "destroys-data").code == 3
+    assert "inside the guest, extend the partition and filesystem" in grow["reason"]
+    assert plan(applied, kubeconfig, "--fail-on", "destroys-data").code == 0
+
+    pulumi_up(api_client, applied, simulator, namespace)
+
+    grown_claim = _read(api_client, before, "PersistentVolumeClaim")
+    # The same claim (its data kept: same object, same creation), grown to what CDI asks for 20Gi.
+    assert grown_claim["metadata"]["uid"] == claim["metadata"]["uid"]
+    assert grown_claim["metadata"]["creationTimestamp"] == claim["metadata"]["creationTimestamp"]
+    wanted = claim_request(find(applied.manifests(), "DataVolume", "db-data"))
+    assert parse_quantity(grown_claim["status"]["capacity"]["storage"]) == wanted
+    assert wanted is not None
+    assert wanted > parse_quantity(claim["spec"]["resources"]["requests"]["storage"])
+    untouched = _read(api_client, before)
+    assert untouched["metadata"]["uid"] == data_volume["metadata"]["uid"]
+    assert untouched["spec"] == data_volume["spec"]
+    assert changed(plan_json(applied, kubeconfig)) == []
+
+
+def test_a_stack_applied_with_the_previous_layout_upgrades_without_replacing_a_disk(
+    api_client: ApiClient, namespace: str, simulator: Any, tmp_path: Path, kubeconfig: str
+) -> None:
+    """Applied as main registered it (no claim patch, no waitFor on DataVolumes), then with this release."""
+    program = Program(tmp_path / "fleet", "dev", basic_fleet(namespace)).write()
+    previous = [_previous_layout(m) for m in program.manifests()]
+    server_side_apply(api_client, previous)
+    simulator.settle(namespace)
+    disks = [m for m in program.manifests() if m["kind"] in ("DataVolume", "PersistentVolumeClaim")]
+    uids = {m["metadata"]["name"]: _read(api_client, m)["metadata"]["uid"] for m in disks}
+    claims = {
+        m["metadata"]["name"]: _read(api_client, m, "PersistentVolumeClaim")["metadata"]["uid"]
+        for m in disks
+        if m["kind"] == "DataVolume"
+    }
+
+    document = plan_json(program, kubeconfig)
+
+    assert [c for c in changed(document) if c[2] in ("replace", "delete")] == []
+    assert {c[0] for c in changed(document)} <= {"DataVolume"}
+    assert all(c[3] == "none" for c in changed(document)), changed(document)
+    pulumi_up(api_client, program, simulator, namespace)
+    assert {m["metadata"]["name"]: _read(api_client, m)["metadata"]["uid"] for m in disks} == uids
+    assert {
+        name: _read(api_client, find(disks, "DataVolume", name), "PersistentVolumeClaim")["metadata"]["uid"]
+        for name in claims
+    } == claims
+    assert changed(plan_json(program, kubeconfig)) == []
+
+
+def _previous_layout(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A manifest as main compiled it before claim growth: DataVolumes without the claim-name wait."""
+    if manifest["kind"] != "DataVolume":
+        return manifest
+    annotations = {
+        k: v for k, v in manifest["metadata"].get("annotations", {}).items() if k != WAIT_FOR_ANNOTATION
+    }
+    return {**manifest, "metadata": {**manifest["metadata"], "annotations": annotations}}
+
+
+def test_a_disk_on_a_class_without_expansion_cannot_grow(
+    api_client: ApiClient, namespace: str, simulator: Any, tmp_path: Path, kubeconfig: str
+) -> None:
+    fleet = basic_fleet(namespace)
+    fleet["disks"]["db-data"]["storage_class"] = "fixed-size"
+    program = Program(tmp_path / "fleet", "dev", fleet).write()
+    server_side_apply(api_client, program.manifests())
+    simulator.settle(namespace)
+    program.edit(["disks", "db-data", "size"], "20Gi")
+
+    run = plan(program, kubeconfig, "--detailed-exitcode")
+
+    assert run.code == 1
+    assert "storage class fixed-size has no allowVolumeExpansion: true" in run.out
+    assert "Set allowVolumeExpansion: true on class fixed-size, or keep the size at 10Gi." in run.out
+    assert "Traceback" not in run.out + run.err
 
 
 def test_a_plain_pvc_disk_grows_in_place(
@@ -242,12 +397,16 @@ def test_a_new_disk_source_destroys_its_data(
     run = plan(applied, kubeconfig, "--fail-on", "destroys-data", "--out", str(saved))
     markdown = plan(applied, kubeconfig, "--format", "markdown")
 
-    assert run.code == 3
+    # The disk does not allow data loss: an error (exit 1) naming the disk, the field and the option.
+    assert run.code == 1
     assert f"-/+ DataVolume {namespace}/db-data replace, DESTROYS DATA" in lines(run.out)
+    assert f"Disk db-data (DataVolume {namespace}/db-data): changing spec.source." in run.out
+    assert "recreates the disk, and its data is lost" in run.out
+    assert "set allow_data_loss: true on disk db-data" in run.out
     document = kvplan("show", str(saved), "--format", "text")
     assert (document.code, document.out) == (0, run.out)
     assert "1 resource loses data" in markdown.out
-    assert "| ⚠️ | DataVolume `" in markdown.out
+    assert "| ❌ | DataVolume `" in markdown.out
     assert "| replace | destroys-data |" in markdown.out
 
 

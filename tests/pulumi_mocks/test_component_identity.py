@@ -144,6 +144,7 @@ def test_the_record_covers_every_component_type_and_child_kind() -> None:
         "kubernetes:core/v1:Secret",
         "kubernetes:core/v1:Service",
         "kubernetes:core/v1:PersistentVolumeClaim",
+        "kubernetes:core/v1:PersistentVolumeClaimPatch",
         "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume",
         "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition",
         "kubernetes:kubevirt.io/v1:VirtualMachine",

@@ -24,6 +24,7 @@ from pulumi_kubevirt.components import (
     VirtualMachine,
     fleet_from_config,
 )
+from pulumi_kubevirt.facts.immutable import replace_on_changes as immutable_paths
 from pulumi_kubevirt.program.desired import (
     REDACTED,
     DesiredState,
@@ -156,17 +157,8 @@ def test_disk_and_network_carry_exactly_the_compiled_manifest(
         pytest.param(
             "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume",
             "dev/web-root",
-            (
-                "spec.source",
-                "spec.storage",
-                "spec.pvc",
-                "spec.contentType",
-                "spec.preallocation",
-                "spec.priorityClassName",
-                "spec.serviceAccountName",
-                "spec.sourceRef",
-            ),
-            id="datavolume-all-but-checkpoints",
+            immutable_paths("DataVolume"),
+            id="datavolume-all-but-size-and-checkpoints",
         ),
         pytest.param("kubernetes:core/v1:Secret", "dev/web-cloudinit", ("type",), id="secret"),
         pytest.param(
@@ -241,6 +233,7 @@ def test_vm_depends_on_its_disks_networks_and_own_secrets_and_root_disk() -> Non
     db = child(result, "kubernetes:kubevirt.io/v1:VirtualMachine", "dev/db").options
     assert short(db.depends_on) == {
         "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume::dev/data",
+        "kubernetes:core/v1:PersistentVolumeClaimPatch::dev/data",
         "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition::dev/vlan",
     }
     web = child(result, "kubernetes:kubevirt.io/v1:VirtualMachine", "dev/web").options
@@ -484,6 +477,7 @@ def test_fleet_orders_namespace_then_networks_and_disks_then_vms() -> None:
     assert short(db.depends_on) == {
         "kubernetes:core/v1:Namespace::dev",
         "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume::dev/data",
+        "kubernetes:core/v1:PersistentVolumeClaimPatch::dev/data",
         "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition::dev/vlan",
     }
     assert (

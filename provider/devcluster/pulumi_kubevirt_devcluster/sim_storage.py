@@ -8,6 +8,8 @@ when their StorageClass allows expansion.
 from __future__ import annotations
 
 import enum
+import math
+from decimal import Decimal
 from typing import Any
 
 from pulumi_kubevirt.core.quantity import quantity_or_none
@@ -22,6 +24,8 @@ from pulumi_kubevirt_devcluster.sim_pass import (
     owner_reference,
 )
 from pulumi_kubevirt_devcluster.sim_tables import (
+    CDI_ALIGN_BYTES,
+    CDI_FILESYSTEM_OVERHEAD,
     DATA_VOLUME_SOURCES,
     DataVolumePhase,
     FailureMode,
@@ -110,15 +114,30 @@ def requested_claim(spec: JsonObject, default_class: str | None) -> JsonObject:
     """The PVC spec CDI creates for a DataVolume, from ``spec.storage`` or ``spec.pvc``, CDI defaults."""
     wanted: JsonObject = spec.get("storage") or spec.get("pvc") or {}
     size = (wanted.get("resources") or {}).get("requests", {}).get("storage", FALLBACK_SIZE)
+    volume_mode = wanted.get("volumeMode") or "Filesystem"
+    if "storage" in spec and volume_mode == "Filesystem":
+        size = _inflated(size)
     claim: JsonObject = {
         "accessModes": list(wanted.get("accessModes") or ["ReadWriteOnce"]),
-        "volumeMode": wanted.get("volumeMode") or "Filesystem",
+        "volumeMode": volume_mode,
         "resources": {"requests": {"storage": size}},
     }
     storage_class = wanted.get("storageClassName") or default_class
     if storage_class:
         claim["storageClassName"] = storage_class
     return claim
+
+
+def _inflated(size: Any) -> Any:
+    """CDI's InflateSizeWithOverhead -> GetRequiredSpace: align up to 1 MiB, add the filesystem overhead.
+
+    (pkg/controller/datavolume/util.go renderPvcSpecVolumeSize, for the storage API on Filesystem volumes.)
+    """
+    parsed = quantity_or_none(size)
+    if parsed is None:
+        return size
+    aligned = -(-math.ceil(parsed) // CDI_ALIGN_BYTES) * CDI_ALIGN_BYTES
+    return str(math.ceil(aligned * (1 + Decimal(CDI_FILESYSTEM_OVERHEAD))))
 
 
 def _phase_status(

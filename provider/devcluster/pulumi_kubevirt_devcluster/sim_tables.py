@@ -18,6 +18,10 @@ DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 NODE_NAMES = ("sim-node-1", "sim-node-2")
 RESTART_REQUIRED_MESSAGE = "a non-live-updatable field was changed in the template spec"
 DEFAULT_HOTPLUG_RATIO = 4
+CDI_FILESYSTEM_OVERHEAD = "0.06"
+"""CDI v1.66.0 pkg/common/common.go DefaultGlobalOverhead (storage-API Filesystem claims)."""
+CDI_ALIGN_BYTES = 1 << 20
+"""CDI v1.66.0 pkg/util/util.go DefaultAlignBlockSize (GetRequiredSpace aligns the size up first)."""
 MAX_HOTPLUG_VCPUS = 512
 MIN_HOTPLUG_MEMORY_BYTES = 1 << 30
 HOTPLUG_BLOCK_ALIGNMENT_BYTES = 1 << 21

@@ -43,6 +43,28 @@ KEEP_RESTART_REQUIRED = RestartVerdict(keep=True)
 CLEAR_RESTART_REQUIRED = RestartVerdict()
 
 
+def _restart_required(vm: JsonObject, message: str) -> JsonObject:
+    """setRestartRequired: ``UpdateCondition`` keeps a True condition as it is (its first message and time).
+
+    KubeVirt stamps ``lastTransitionTime`` with ``metav1.Now()`` (vm.go setRestartRequired;
+    pkg/controller/conditions.go UpdateCondition replaces a condition only when its status or reason
+    changes). The simulator reads no clock: it stamps the time the API server recorded for the latest spec
+    write (``managedFields``), the change that made the restart necessary.
+    """
+    existing = find_condition(vm, RESTART_REQUIRED)
+    if existing is not None and existing.get("status") == "True" and not existing.get("reason"):
+        return existing
+    stamped = condition(RESTART_REQUIRED, True, message=message)
+    times = [
+        str(entry["time"])
+        for entry in vm.get("metadata", {}).get("managedFields") or []
+        if entry.get("time") and not entry.get("subresource")
+    ]
+    if times:
+        stamped["lastTransitionTime"] = max(times)
+    return stamped
+
+
 def run_strategy(vm: JsonObject) -> RunStrategy:
     spec = vm.get("spec", {})
     if spec.get("runStrategy") in {strategy.value for strategy in RunStrategy}:
@@ -154,7 +176,7 @@ def write_vm_status(
                 conditions.append(dict(vmi_condition))
     restart_required = find_condition(vm, RESTART_REQUIRED) if restart.keep else None
     if restart.message is not None:
-        restart_required = condition(RESTART_REQUIRED, True, message=restart.message)
+        restart_required = _restart_required(vm, restart.message)
     if restart_required is not None:
         conditions.append(restart_required)
     status["conditions"] = conditions

@@ -65,6 +65,9 @@ ALLOW_DATA_LOSS_ANNOTATION = "pulumi-kubevirt/allow-data-loss"
 CDI_KEEP_ANNOTATIONS = {"cdi.kubevirt.io/storage.deleteAfterCompletion": "false"}
 WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
 TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
+# A DataVolume is ready for its claim patch once CDI names the claim it created (CDI v1.66.0
+# pkg/controller/datavolume/controller-base.go sets status.claimName): the patch never creates the claim.
+DATAVOLUME_CLAIM_AWAIT = {WAIT_FOR_ANNOTATION: "jsonpath={.status.claimName}"}
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 WAIT_CONDITIONS = {WaitFor.RUNNING: "condition=Ready", WaitFor.AGENT: "condition=AgentConnected"}
 # Run strategies under which the VM does not start by itself, so waiting for Ready would only time out.
@@ -330,11 +333,12 @@ def _data_volume(
     checkpoints: tuple[Checkpoint, ...] = (),
     final_checkpoint: bool = False,
 ) -> Manifest:
+    annotations = {**(metadata.get("annotations") or {}), **DATAVOLUME_CLAIM_AWAIT}
     return _clean(
         {
             "apiVersion": CDI_API,
             "kind": "DataVolume",
-            "metadata": metadata,
+            "metadata": {**metadata, "annotations": annotations},
             "spec": {
                 "source": _source(source),
                 "sourceRef": _source_ref(source),

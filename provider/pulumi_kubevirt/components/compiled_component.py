@@ -21,6 +21,7 @@ from pulumi_kubevirt.components.preview import watch_preview
 from pulumi_kubevirt.components.resources import (
     Manifest,
     adopts,
+    claim_growth_patch,
     inherited_depends_on,
     kubernetes_child,
     kubernetes_provider,
@@ -144,9 +145,9 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         """Register ``manifest`` under this component, after the component's own ``depends_on``.
 
         When the args say ``adopt`` (``kvplan import``), the objects an import adopts get Pulumi's ``import``
-        option instead of being created.
+        option instead of being created. A DataVolume comes with the patch that grows its claim in place.
         """
-        return kubernetes_child(
+        child = kubernetes_child(
             self,
             manifest,
             provider=self._provider,
@@ -154,6 +155,8 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
             protect=protect,
             adopt=adopts(manifest, bool(getattr(self.args, "adopt", False))),
         )
+        claim_growth_patch(self, manifest, child, provider=self._provider)
+        return child
 
     def _child_options(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         """Options for a component built inside this one: parent, provider and ``depends_on`` passed on."""

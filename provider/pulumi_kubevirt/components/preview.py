@@ -38,9 +38,10 @@ from pulumi_kubevirt.plan.gate import (
     Finding,
     resource_findings,
 )
-from pulumi_kubevirt.plan.model import Plan, ResourcePlan
+from pulumi_kubevirt.plan.model import Plan, PlanError, ResourcePlan
 from pulumi_kubevirt.plan.report.common import (
     finding_text,
+    pending_restart_text,
     plan_error_problem,
     refusal_problem,
     refusal_title,
@@ -67,13 +68,18 @@ class DisruptionRefused(UserError, pulumi.RunError):
     """Changes whose impact the stack's policy sets to ``fail``; names each one and how to allow it."""
 
 
+class PlanErrors(UserError, pulumi.RunError):
+    """Changes the plan finds wrong (the API server would refuse them, or they lose data not allowed to)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PreviewMessage:
-    """One thing to tell the user about one object: a warning, or an error when the policy refuses it."""
+    """One thing to tell the user about one object: a warning, or an error (refused, or a plan error)."""
 
     key: ObjectKey
     text: str
     finding: Finding | None = None
+    error: PlanError | None = None
 
     @property
     def refused(self) -> bool:
@@ -81,9 +87,9 @@ class PreviewMessage:
 
 
 def resource_messages(res: ResourcePlan, policy: DisruptionPolicy) -> list[PreviewMessage]:
-    """What the preview says about one object: each change the policy does not allow, then each API error."""
+    """What the preview says about one object: each change the policy does not allow, then each plan error."""
     found = [PreviewMessage(res.key, finding_text(f), f) for f in resource_findings(res, policy)]
-    found += [PreviewMessage(res.key, plan_error_problem(error).line()) for error in res.errors]
+    found += [PreviewMessage(res.key, plan_error_problem(error).line(), error=error) for error in res.errors]
     unique = {message.text: message for message in found}
     return list(unique.values())
 
@@ -198,20 +204,37 @@ class PreviewPlanner:
     def _report(self, plan: Plan, entries: Sequence[_Entry]) -> None:
         owner_of = {key: entry.component for entry in entries for key in entry.keys}
         refused: list[Finding] = []
+        wrong: list[PlanError] = []
         for res in plan.resources:
             component = owner_of.get(res.key)
+            if res.pending_restart is not None:
+                self._once(component, pending_restart_text(res.key, res.pending_restart), pulumi.log.warn)
             for message in resource_messages(res, self.policy):
-                marker = (str(id(component)), message.text)
-                if marker in self.reported:
-                    continue
-                self.reported.add(marker)
                 if message.refused and message.finding is not None:
-                    refused.append(message.finding)
-                    pulumi.log.error(f"refused by {message.finding.origin}: {message.text}", component)
+                    text = f"refused by {message.finding.origin}: {message.text}"
+                    if self._once(component, text, pulumi.log.error):
+                        refused.append(message.finding)
+                elif message.error is not None:
+                    if self._once(component, message.text, pulumi.log.error):
+                        wrong.append(message.error)
                 else:
-                    pulumi.log.warn(message.text, component)
+                    self._once(component, message.text, pulumi.log.warn)
+        if wrong:
+            raise PlanErrors(
+                "The plan finds changes that cannot be applied as written",
+                [plan_error_problem(error) for error in wrong],
+            )
         if refused:
             raise DisruptionRefused(refusal_title(len(refused)), [refusal_problem(f) for f in refused])
+
+    def _once(self, component: pulumi.Resource | None, text: str, log: Callable[..., None]) -> bool:
+        """Log ``text`` on ``component`` unless it was said there already (a later batch replans)."""
+        marker = (str(id(component)), text)
+        if marker in self.reported:
+            return False
+        self.reported.add(marker)
+        log(text, component)
+        return True
 
 
 def _first_problem(error: Exception) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from pulumi_kubevirt.compile.claims import claim_growth_patch as compiled_claim_patch
+from pulumi_kubevirt.facts.disk_growth import ignore_changes
 from pulumi_kubevirt.facts.immutable import replace_on_changes
 from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES
 
@@ -132,6 +134,7 @@ def kubernetes_child(
         provider=provider,
         depends_on=list(depends_on),
         replace_on_changes=list(replace_on_changes(kind)),
+        ignore_changes=list(ignore_changes(kind)) or None,
         # Every compiled object is explicitly named: two objects of one name cannot exist at once.
         delete_before_replace=True,
         protect=protect,
@@ -163,6 +166,30 @@ def kubernetes_child(
         metadata=metadata,
         spec=manifest.get("spec"),
         opts=opts,
+    )
+
+
+def claim_growth_patch(
+    parent: pulumi.Resource,
+    data_volume_manifest: Mapping[str, Any],
+    data_volume: pulumi.CustomResource,
+    *,
+    provider: pulumi.ProviderResource | None = None,
+) -> pulumi.CustomResource | None:
+    """Grow a DataVolume's disk in place: the claim patch of :func:`compile.claims.claim_growth_patch`.
+
+    CDI refuses any DataVolume spec update (``facts.disk_growth``), so the size lives on the claim CDI
+    created, at the request CDI would make for the new size. The patch depends on the DataVolume, which waits
+    until it names its claim (``status.claimName``), so the patch never creates the claim itself.
+    """
+    body = compiled_claim_patch(data_volume_manifest)
+    if body is None:
+        return None
+    return k8s.core.v1.PersistentVolumeClaimPatch(
+        child_name(data_volume_manifest),
+        metadata=body["metadata"],
+        spec=body["spec"],
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[data_volume]),
     )
 
 

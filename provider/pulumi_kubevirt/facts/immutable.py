@@ -8,12 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pulumi_kubevirt.facts.disk_growth import SIZE_HOLDERS
 from pulumi_kubevirt.facts.impact import Impact
 from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, SERVICE
 from pulumi_kubevirt.facts.pattern import Pattern, dotted
 from pulumi_kubevirt.facts.source import Upstream, cdi, kubernetes
 
 _K8S_VALIDATION = "pkg/apis/core/validation/validation.go"
+_CLAIM_FIELDS: tuple[Pattern, ...] = (
+    ("accessModes",),
+    ("dataSource",),
+    ("dataSourceRef",),
+    ("resources", "limits"),
+    ("selector",),
+    ("storageClassName",),
+    ("volumeMode",),
+    ("volumeName",),
+)
+"""The claim fields a DataVolume names under ``spec.storage``/``spec.pvc``, its size aside; listed one by one
+so that a growth (``resources.requests``) is not a replacement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +50,13 @@ class ImmutableFields:
 
 
 IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
+    # A DataVolume's size is not here: the disk grows through its claim (facts.disk_growth).
     ImmutableFields(
         "datavolume-spec-immutable",
         DV,
         (
             ("spec", "source"),
-            ("spec", "storage"),
-            ("spec", "pvc"),
+            *(("spec", holder, *field) for holder in SIZE_HOLDERS for field in _CLAIM_FIELDS),
             ("spec", "contentType"),
             ("spec", "preallocation"),
             ("spec", "priorityClassName"),

@@ -40,6 +40,7 @@ class Setting(Generic[T]):
 
 
 _VIRT_CONFIG = "pkg/virt-config/virt-config.go"
+_VM_GO = "pkg/virt-controller/watch/vm/vm.go"
 
 DEFAULT_ROLLOUT: Setting[RolloutStrategy] = Setting(
     RolloutStrategy.LIVE_UPDATE,
@@ -113,6 +114,17 @@ UNPLUG_INTERFACE_BINDINGS: Setting[frozenset[str]] = Setting(
     "state: absent (hot-unplug) is accepted only for bridge interfaces on a secondary network",
     "the admitter rejects absent on other bindings and on the default network",
     kubevirt("pkg/network/admitter/admit.go", "validateInterfaceStateValue"),
+)
+
+
+RESTART_REQUIRED: Setting[str] = Setting(
+    "RestartRequired",
+    "a VM whose template changed in a way the running VMI cannot take has the condition "
+    "RestartRequired=True; its message says why; it stays until the VMI is created again",
+    "syncRestartRequired sets it (message: a non-live-updatable field was changed in the template spec), as "
+    "do the CPU and memory hot-plug handlers with their own messages; cleanupRestartRequired removes it when "
+    "a VMI is started or stopped",
+    kubevirt(_VM_GO, "setRestartRequired; syncRestartRequired; cleanupRestartRequired"),
 )
 
 

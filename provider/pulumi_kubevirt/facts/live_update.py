@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from pulumi_kubevirt.facts.disk_growth import CLAIM_EXPANSION, DATAVOLUME_SIZE
 from pulumi_kubevirt.facts.immutable import IMMUTABLE_FIELDS
 from pulumi_kubevirt.facts.impact import Impact
 from pulumi_kubevirt.facts.kinds import DV, NAD, PVC, SECRET, SERVICE, VM
@@ -261,13 +262,13 @@ _STORAGE_ROWS: tuple[PolicyRule, ...] = (
         PolicyRule(
             "datavolume-size",
             DV,
-            ("spec", holder, "resources", "requests", "storage"),
-            "CDI rejects DataVolume spec updates, so the Disk component replaces the DataVolume; growing "
-            "the PVC in place is not implemented yet",
-            _CDI_WEBHOOK,
+            pattern,
+            "the DataVolume keeps the size it was created with (CDI refuses the update): its claim grows in "
+            "place when the storage class allows expansion, and never shrinks",
+            DATAVOLUME_SIZE.source,
             rule="datavolume_size",
         )
-        for holder in ("storage", "pvc")
+        for pattern in DATAVOLUME_SIZE.paths
     ),
     PolicyRule(
         "datavolume-checkpoints",
@@ -290,7 +291,7 @@ _STORAGE_ROWS: tuple[PolicyRule, ...] = (
         PVC,
         ("spec", "resources", "requests", "storage"),
         "a bound PVC grows in place when its storage class allows expansion; it never shrinks",
-        _PVC_UPDATE,
+        CLAIM_EXPANSION.source,
         rule="disk_size",
     ),
     PolicyRule(

@@ -21,6 +21,7 @@ __all__ = [
     "DriftKind",
     "FieldChange",
     "Impact",
+    "PendingRestart",
     "Plan",
     "PlanError",
     "PlanSummary",
@@ -93,6 +94,19 @@ class PlanError:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingRestart:
+    """A restart an earlier apply left behind: the live VM's ``RestartRequired`` condition.
+
+    ``message`` is KubeVirt's own (e.g. "a non-live-updatable field was changed in the template spec");
+    ``since`` its ``lastTransitionTime`` ("" when absent). The staged configuration reaches the guest only
+    when the VM restarts.
+    """
+
+    message: str
+    since: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ResourcePlan:
     """The plan for one object: action, the most severe impact of its changes, and each change.
 
@@ -107,6 +121,7 @@ class ResourcePlan:
     notes: tuple[str, ...] = ()
     unchanged_fields: int = 0
     managed: bool = True
+    pending_restart: PendingRestart | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -173,6 +188,11 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(res.has_changes for res in self.resources)
+
+    @property
+    def pending_restarts(self) -> tuple[ResourcePlan, ...]:
+        """The VMs that still run an older configuration than the one applied (``RestartRequired``)."""
+        return tuple(res for res in self.resources if res.pending_restart is not None)
 
     @property
     def max_impact(self) -> Impact:

@@ -17,9 +17,18 @@ from pulumi_kubevirt.core.quantity import quantity_or_none
 from pulumi_kubevirt.facts import kubevirt as kv
 from pulumi_kubevirt.facts.kinds import PVC, VMI
 from pulumi_kubevirt.facts.kubevirt import RolloutStrategy
+from pulumi_kubevirt.plan.model import PendingRestart
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
-__all__ = ["DEFAULT_CLASS_ANNOTATION", "ClusterFacts", "RolloutStrategy", "VmFacts", "pvc_key", "vmi_key"]
+__all__ = [
+    "DEFAULT_CLASS_ANNOTATION",
+    "ClusterFacts",
+    "RolloutStrategy",
+    "VmFacts",
+    "pending_restart",
+    "pvc_key",
+    "vmi_key",
+]
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 
@@ -146,11 +155,7 @@ class VmFacts:
     ) -> VmFacts:
         phase = _get(vmi, "status", "phase")
         running = vmi is not None and phase not in ("Succeeded", "Failed")
-        conditions = _get(vm, "status", "conditions") or []
-        restart_pending = any(
-            isinstance(c, Mapping) and c.get("type") == "RestartRequired" and c.get("status") == "True"
-            for c in conditions
-        )
+        restart = _restart_condition(vm)
         vmi_conditions = _get(vmi, "status", "conditions") or []
         migratable = not any(
             isinstance(c, Mapping) and c.get("type") == "LiveMigratable" and c.get("status") == "False"
@@ -171,7 +176,7 @@ class VmFacts:
         return cls(
             running=running,
             printable_status=str(_get(vm, "status", "printableStatus") or ""),
-            restart_pending=restart_pending,
+            restart_pending=restart is not None,
             migratable=migratable,
             architecture=str(
                 _get(source, "spec", "architecture")
@@ -199,6 +204,26 @@ def _default_max_sockets(cpu: Mapping[str, Any], cluster: ClusterFacts) -> int |
     if isinstance(per_socket, int) and computed * per_socket > kv.MAX_DEFAULT_VCPUS.value:
         computed = max(kv.MAX_DEFAULT_VCPUS.value // per_socket, sockets)
     return computed
+
+
+def pending_restart(vm: Mapping[str, Any]) -> PendingRestart | None:
+    """The restart an earlier apply left behind: the VM's ``RestartRequired`` condition, when true."""
+    condition = _restart_condition(vm)
+    if condition is None:
+        return None
+    return PendingRestart(str(condition.get("message") or ""), str(condition.get("lastTransitionTime") or ""))
+
+
+def _restart_condition(vm: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The VM's ``RestartRequired`` condition when true (``facts.kubevirt`` RESTART_REQUIRED)."""
+    for condition in _get(vm, "status", "conditions") or []:
+        if (
+            isinstance(condition, Mapping)
+            and condition.get("type") == kv.RESTART_REQUIRED.value
+            and condition.get("status") == "True"
+        ):
+            return condition
+    return None
 
 
 def vmi_key(vm_key: ObjectKey) -> ObjectKey:

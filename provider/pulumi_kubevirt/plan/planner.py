@@ -8,10 +8,14 @@ are deleted. Order follows the apply: networks, secrets, disks, VMs, services; d
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from pulumi_kubevirt.core.labels import stack_labels
+from pulumi_kubevirt.compile.claims import claim_request, data_volume_size, smallest_size_for, with_size
+from pulumi_kubevirt.compile.compiler import ALLOW_DATA_LOSS_ANNOTATION, ComponentKind
+from pulumi_kubevirt.core.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack_labels
 from pulumi_kubevirt.core.paths import format_path
+from pulumi_kubevirt.core.quantity import quantity_or_none
 from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VMI, kind_rank
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.model import (
@@ -24,7 +28,7 @@ from pulumi_kubevirt.plan.model import (
     max_impact,
 )
 from pulumi_kubevirt.plan.normalise import comparable_live, count_leaves, normalise
-from pulumi_kubevirt.plan.observed import ClusterFacts, VmFacts, pvc_key, vmi_key
+from pulumi_kubevirt.plan.observed import ClusterFacts, VmFacts, pending_restart, pvc_key, vmi_key
 from pulumi_kubevirt.plan.policy import (
     DV,
     PVC,
@@ -80,7 +84,10 @@ def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project:
             )
             continue
         desired_keys.add(key)
-        resources.append(_plan_object(key, manifest, live, facts, uses))
+        planned = _plan_object(key, manifest, live, facts, uses)
+        if key.kind == VM and key in live.objects:
+            planned = replace(planned, pending_restart=pending_restart(live.objects[key]))
+        resources.append(planned)
     resources.extend(_deletions(live, desired_keys, project, stack, facts))
     errors.extend(_cluster_errors(live))
     return Plan(
@@ -166,6 +173,10 @@ def _plan_object(
     managed = key not in live.unmanaged
     notes: list[str] = [] if managed else [UNMANAGED_NOTE]
     comparable = comparable_live(current, want)
+    if key.kind == DV:
+        claim = live.objects.get(pvc_key(key))
+        errors = (*errors, *_claim_errors(key, want, comparable, claim))
+        comparable = _grown_through_claim(comparable, want, claim)
     if comparable == want:
         return ResourcePlan(
             key,
@@ -207,6 +218,8 @@ def _plan_object(
             error_list.append(
                 PlanError(path, verdict.error, verdict.fix, row.id, "Change rejected by the API server", key)
             )
+    if replaces:
+        error_list.extend(_data_loss_errors(key, want, changes))
     impact = max_impact(c.impact for c in changes)
     if replaces:
         impact = max(impact, Impact.REPLACE)
@@ -220,6 +233,114 @@ def _plan_object(
         unchanged_fields=max(count_leaves(want) - len(changes), 0),
         managed=managed,
     )
+
+
+def _claim_bytes(claim: Mapping[str, Any] | None) -> Any:
+    return quantity_or_none(
+        ((((claim or {}).get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+    )
+
+
+def _grown_through_claim(
+    comparable: dict[str, Any], want: Mapping[str, Any], claim: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """A DataVolume whose claim already holds what the claim patch asks for counts as grown.
+
+    The components grow a DataVolume's disk by patching its claim and keep the DataVolume's own size as
+    created (CDI refuses the update), so after a growth the live DataVolume still shows the old size: the
+    claim's request is the truth. A shrink stays a change, which the policy refuses.
+    """
+    requested, wanted = _claim_bytes(claim), claim_request(want)
+    created, size = data_volume_size(comparable), data_volume_size(want)
+    if requested is None or wanted is None or created is None or size is None:
+        return comparable
+    if size <= created or requested < wanted:
+        return comparable
+    return with_size(comparable, str(_desired_size_text(want)))
+
+
+def _desired_size_text(want: Mapping[str, Any]) -> Any:
+    spec = want.get("spec") or {}
+    holder = spec.get("storage") if isinstance(spec.get("storage"), Mapping) else spec.get("pvc")
+    return (((holder or {}).get("resources") or {}).get("requests") or {}).get("storage")
+
+
+CLAIM_LARGER_RULE = "claim-larger-than-disk"
+
+
+def _claim_errors(
+    key: ObjectKey, want: Mapping[str, Any], got: Mapping[str, Any], claim: Mapping[str, Any] | None
+) -> tuple[PlanError, ...]:
+    """The claim patch would ask less than the claim holds (grown by hand, a larger CDI overhead or minimum
+    claim size): the API server refuses a claim that shrinks, so the apply would fail on it. A disk whose
+    own size shrinks gets the policy's shrink error instead."""
+    requested, wanted = _claim_bytes(claim), claim_request(want)
+    if requested is None or wanted is None or requested <= wanted:
+        return ()
+    size, created = data_volume_size(want), data_volume_size(got)
+    if size is not None and created is not None and size < created:
+        return ()
+    disk = _disk_name(key, want)
+    return (
+        PlanError(
+            "spec.storage.resources.requests.storage",
+            f"{disk.capitalize()}: its claim {key.namespace}/{key.name} already requests "
+            f"{claim_size_text(requested)}, more than the {_desired_size_text(want)} written here asks for "
+            f"({claim_size_text(wanted)}); the claim patch would shrink it, and the API server refuses that.",
+            f"Set the size of {disk} to {smallest_size_for(want, requested)} or more (the size the claim "
+            "already holds).",
+            CLAIM_LARGER_RULE,
+            "Claim larger than the disk",
+            key,
+        ),
+    )
+
+
+def claim_size_text(size: Any) -> str:
+    """Bytes as a readable quantity: whole GiB or MiB when exact, else bytes."""
+    for unit, factor in (("Gi", 2**30), ("Mi", 2**20)):
+        if size % factor == 0:
+            return f"{int(size // factor)}{unit}"
+    return f"{int(size)} bytes"
+
+
+DATA_LOSS_RULE = "disk-data-loss-not-allowed"
+
+
+def _disk_name(key: ObjectKey, want: Mapping[str, Any]) -> str:
+    """The disk as the user wrote it: ``disk db-data`` or ``the root disk of VM web``."""
+    labels = (want.get("metadata") or {}).get("labels") or {}
+    if labels.get(COMPONENT_KIND_KEY) == ComponentKind.VM and labels.get(COMPONENT_KEY):
+        return f"the root disk of VM {labels[COMPONENT_KEY]}"
+    return f"disk {labels.get(COMPONENT_KEY) or key.name}"
+
+
+def _data_loss_errors(
+    key: ObjectKey, want: Mapping[str, Any], changes: Sequence[FieldChange]
+) -> list[PlanError]:
+    """A disk recreated for a field change loses its data: only that disk's ``allow_data_loss`` permits it.
+
+    Pulumi's ``protect`` refuses the replacement too, but at apply time and naming neither field nor option.
+    """
+    annotations = (want.get("metadata") or {}).get("annotations") or {}
+    fields = [change.path for change in changes if change.forces_replacement]
+    if not fields or key.kind not in DATA_KINDS or annotations.get(ALLOW_DATA_LOSS_ANNOTATION) == "true":
+        return []
+    disk = _disk_name(key, want)
+    option = "root_disk.allow_data_loss" if disk.startswith("the root disk") else "allow_data_loss"
+    named = ", ".join(fields)
+    return [
+        PlanError(
+            fields[0],
+            f"{disk.capitalize()} ({key.kind} {key.namespace}/{key.name}): changing {named} recreates the "
+            "disk, and its data is lost.",
+            f"Keep {named} as it is, or set {option}: true on {disk} to accept the loss (back the data up "
+            "first).",
+            DATA_LOSS_RULE,
+            "Data loss not allowed",
+            key,
+        )
+    ]
 
 
 def _desired_errors(key: ObjectKey, want: Mapping[str, Any]) -> tuple[PlanError, ...]:

@@ -19,6 +19,7 @@ from typing import Any
 from pulumi_kubevirt.core.paths import Segment
 from pulumi_kubevirt.core.quantity import QuantityError, parse_quantity
 from pulumi_kubevirt.facts import kubevirt as kv
+from pulumi_kubevirt.facts.disk_growth import EXPAND_DISKS, GUEST_SIZE
 from pulumi_kubevirt.facts.immutable import MULTI_STAGE_SOURCES
 from pulumi_kubevirt.facts.impact import Impact
 from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, VM
@@ -461,30 +462,31 @@ def rule_disk_size(change: Diff, ctx: RuleContext) -> Verdict:
             error=f"The disk cannot grow: storage class {klass} has no allowVolumeExpansion: true.",
             fix=f"Set allowVolumeExpansion: true on class {klass}, or keep the size at {change.before}.",
         )
-    note = (
-        "" if allowed else f"storage class {klass or '(default)'} not found: expansion could not be checked"
-    )
-    return Verdict(Impact.LIVE, "the PVC grows in place; grow the filesystem inside the guest", note)
+    if allowed is None:
+        shown = klass or "(the cluster's default)"
+        return Verdict(
+            Impact.NONE,
+            f"storage class {shown} not found: whether the disk can grow is unknown",
+            error=f"The disk cannot grow safely: storage class {shown} is not in the cluster (or cannot be "
+            "read), so whether it allows volume expansion is unknown.",
+            fix=f"Use a storage class that exists and sets allowVolumeExpansion: true, or keep the size at "
+            f"{change.before}.",
+        )
+    return Verdict(Impact.LIVE, GROWTH_IN_GUEST)
+
+
+GROWTH_IN_GUEST = (
+    f"the claim grows in place and KubeVirt resizes the VM's disk ({EXPAND_DISKS.name}, GA in "
+    f"{EXPAND_DISKS.source.pinned}: nothing to enable; online while running, else at the next start); inside "
+    "the guest, extend the partition and filesystem (growpart, then resize2fs or xfs_growfs; Windows: Disk "
+    f"Management, Extend Volume); {GUEST_SIZE.rule}"
+)
+"""What a growth does and what the guest must do: ``facts.disk_growth`` EXPAND_DISKS and GUEST_SIZE."""
 
 
 def rule_datavolume_size(change: Diff, ctx: RuleContext) -> Verdict:
-    """Shrinking or a class without expansion stay errors; a valid growth is what our apply path does with it.
-
-    ``pulumi up`` replaces a DataVolume whose spec changes (``replace_on_changes: spec``), because CDI
-    refuses the update, so growth recreates the disk. Saying ``live`` here would promise what the apply does
-    not do; the reason tells the reader how to grow without losing data today.
-    """
-    verdict = rule_disk_size(change, ctx)
-    if verdict.error or verdict.impact is not Impact.LIVE:
-        return verdict
-    return Verdict(
-        Impact.DESTROYS_DATA,
-        "CDI rejects DataVolume spec updates, so the DataVolume is recreated (in-place growth through "
-        "the PVC is not implemented yet): to keep the data, grow the PVC of the same name with kubectl "
-        "and leave this size unchanged",
-        verdict.note,
-        replaces=True,
-    )
+    """The claim's rule: the components grow a DataVolume's claim, never the DataVolume (CDI freezes it)."""
+    return rule_disk_size(change, ctx)
 
 
 def rule_storage_unknown(change: Diff, ctx: RuleContext) -> Verdict:

@@ -41,6 +41,7 @@ REDACTED = manifest_tools.REDACTED
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _KUBERNETES_TYPE_PREFIX = "kubernetes:"
+_PATCH_TYPE_SUFFIX = "Patch"
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 Manifest = dict[str, Any]
@@ -90,7 +91,12 @@ class RegisteredResource:
 
     @property
     def is_kubernetes_object(self) -> bool:
-        return self.custom and self.type.startswith(_KUBERNETES_TYPE_PREFIX)
+        """A whole object we apply; a ``*Patch`` resource only changes fields of an object another owns."""
+        return (
+            self.custom
+            and self.type.startswith(_KUBERNETES_TYPE_PREFIX)
+            and not self.type.endswith(_PATCH_TYPE_SUFFIX)
+        )
 
     @property
     def provider_urn(self) -> str:

@@ -37,6 +37,11 @@ FACT_NAMES = frozenset(
         "DEFAULT_ROLLOUT",
         "PROTECTED_KINDS",
         "DATA_KINDS",
+        "FILESYSTEM_OVERHEAD",
+        "IMAGE_ALIGNMENT",
+        "EXPAND_DISKS",
+        "RESTART_REQUIRED",
+        "DATAVOLUME_SIZE",
     }
 )
 """Names that held a copy of a platform fact; only ``facts`` may define them (others may alias them)."""
@@ -101,15 +106,27 @@ def test_the_hot_plug_minimum_is_written_only_in_facts() -> None:
             "DataVolume",
             (
                 "spec.source",
-                "spec.storage",
-                "spec.pvc",
+                *(
+                    f"spec.{holder}.{field}"
+                    for holder in ("storage", "pvc")
+                    for field in (
+                        "accessModes",
+                        "dataSource",
+                        "dataSourceRef",
+                        "resources.limits",
+                        "selector",
+                        "storageClassName",
+                        "volumeMode",
+                        "volumeName",
+                    )
+                ),
                 "spec.contentType",
                 "spec.preallocation",
                 "spec.priorityClassName",
                 "spec.serviceAccountName",
                 "spec.sourceRef",
             ),
-            id="datavolume-all-but-checkpoints",
+            id="datavolume-all-but-size-and-checkpoints",
         ),
         pytest.param(
             "PersistentVolumeClaim",

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from pulumi_kubevirt.compile.claims import claim_request
+from pulumi_kubevirt.core.quantity import parse_quantity
 from pulumi_kubevirt.plan.model import Action, Impact, Plan, ResourcePlan
 from pulumi_kubevirt.plan.planner import UNMANAGED_NOTE, make_plan
 from pulumi_kubevirt.plan.policy import HALTED_NOTE, PENDING_NOTE
@@ -275,13 +277,42 @@ CASES = [
         rule="vm-disk-hotplug",
     ),
     Case(
-        "grow-datavolume-recreates-it",
+        "grow-datavolume-in-place",
         lambda: [b.secret(), b.data_volume(size="20Gi"), b.vm(), b.service()],
         lambda: b.running(b.stack()),
         DV_KEY,
-        Action.REPLACE,
-        Impact.DESTROYS_DATA,
+        Action.UPDATE,
+        Impact.LIVE,
         rule="datavolume-size",
+        reason_contains="inside the guest, extend the partition and filesystem",
+    ),
+    Case(
+        "shrink-datavolume-error",
+        lambda: [b.secret(), b.data_volume(size="5Gi"), b.vm(), b.service()],
+        lambda: b.running(b.stack()),
+        DV_KEY,
+        Action.UPDATE,
+        Impact.NONE,
+        error_rule="datavolume-size",
+    ),
+    Case(
+        "grow-datavolume-class-not-expandable",
+        lambda: [b.secret(), b.data_volume(size="20Gi"), b.vm(), b.service()],
+        lambda: b.running(b.stack()),
+        DV_KEY,
+        Action.UPDATE,
+        Impact.NONE,
+        error_rule="datavolume-size",
+        state={"expand": False},
+    ),
+    Case(
+        "grow-datavolume-class-unknown",
+        lambda: [b.secret(), b.data_volume(size="20Gi", storage_class="gone"), b.vm(), b.service()],
+        lambda: b.running([b.secret(), b.data_volume(storage_class="gone"), b.vm(), b.service()]),
+        DV_KEY,
+        Action.UPDATE,
+        Impact.NONE,
+        error_rule="datavolume-size",
     ),
     Case(
         "grow-plain-pvc-in-place",
@@ -333,6 +364,31 @@ CASES = [
         Action.REPLACE,
         Impact.DESTROYS_DATA,
         rule="datavolume-spec-immutable",
+        error_rule="disk-data-loss-not-allowed",
+    ),
+    Case(
+        "datavolume-source-change-allowed-to-lose-data",
+        lambda: [
+            b.secret(),
+            allowing_data_loss(b.data_volume(url="https://images.example/alpine-3.21.qcow2")),
+            b.vm(),
+            b.service(),
+        ],
+        lambda: b.running([b.secret(), allowing_data_loss(b.data_volume()), b.vm(), b.service()]),
+        DV_KEY,
+        Action.REPLACE,
+        Impact.DESTROYS_DATA,
+        rule="datavolume-spec-immutable",
+    ),
+    Case(
+        "plain-pvc-class-change-names-the-option",
+        lambda: [b.pvc(storage_class="fast")],
+        lambda: [b.live(b.pvc())],
+        PVC_KEY,
+        Action.REPLACE,
+        Impact.DESTROYS_DATA,
+        rule="pvc-spec-immutable",
+        error_rule="disk-data-loss-not-allowed",
     ),
     Case(
         "vm-removed-deleted",
@@ -369,6 +425,20 @@ CASES = [
         rule="service-spec",
     ),
 ]
+
+
+def allowing_data_loss(manifest: dict[str, Any]) -> dict[str, Any]:
+    metadata = {**manifest["metadata"], "annotations": {"pulumi-kubevirt/allow-data-loss": "true"}}
+    return {**manifest, "metadata": metadata}
+
+
+def test_data_loss_error_names_the_disk_the_field_and_the_option() -> None:
+    plan = plan_for([b.pvc(storage_class="fast")], [b.live(b.pvc())])
+    [error] = resource(plan, PVC_KEY).errors
+    assert "web-data" in error.message
+    assert error.path == "spec.storageClassName"
+    assert "spec.storageClassName" in error.message
+    assert "allow_data_loss: true on disk web-data" in error.fix
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -567,3 +637,55 @@ def test_summary_counts_per_headline() -> None:
         1,
         1,
     )
+
+
+def _claim_of_root(size: str) -> dict[str, Any]:
+    """The claim CDI made for the root DataVolume (CDI's labels are not ours: it is not a stack object)."""
+    claim = b.live(b.pvc("web-root", size=size))
+    claim["metadata"]["labels"] = {"app": "containerized-data-importer"}
+    return claim
+
+
+def _request_for(size: str) -> str:
+    """The claim request the claim patch makes for a root DataVolume of ``size``, in bytes."""
+    return str(claim_request(b.data_volume(size=size)))
+
+
+@pytest.mark.parametrize(
+    ("claim_size", "action"),
+    [
+        pytest.param(_request_for("20Gi"), Action.NO_OP, id="claim-at-the-patch-request-plan-empty"),
+        pytest.param("30Gi", Action.NO_OP, id="claim-larger-plan-empty-but-error"),
+        pytest.param("20Gi", Action.UPDATE, id="claim-at-the-bare-size-still-grows-by-the-overhead"),
+        pytest.param(_request_for("10Gi"), Action.UPDATE, id="claim-not-grown-yet-live-update"),
+    ],
+)
+def test_datavolume_size_is_read_from_its_claim_after_growth(claim_size: str, action: Action) -> None:
+    desired = [b.secret(), b.data_volume(size="20Gi"), b.vm(), b.service()]
+    live = [*b.running(b.stack()), _claim_of_root(claim_size)]
+    res = resource(plan_for(desired, live), DV_KEY)
+    assert res.action is action
+    if action is Action.UPDATE:
+        assert res.impact is Impact.LIVE
+        assert res.errors == ()
+
+
+def test_a_claim_larger_than_the_patch_would_ask_is_an_error_with_the_size_to_write() -> None:
+    """Grown by hand (or by a larger CDI overhead): the claim patch would shrink it, which the API refuses."""
+    desired = [b.secret(), b.data_volume(), b.vm(), b.service()]
+    live = [*b.running(b.stack()), _claim_of_root("30Gi")]
+    [error] = resource(plan_for(desired, live), DV_KEY).errors
+    assert error.rule == "claim-larger-than-disk"
+    assert "already requests 30Gi, more than the 10Gi written here" in error.message
+    assert error.fix.startswith("Set the size of disk web-root to ")
+    smallest = error.fix.removeprefix("Set the size of disk web-root to ").split(" ")[0]
+    mebibytes = int(parse_quantity(smallest)) // 2**20
+    assert (claim_request(b.data_volume(size=f"{mebibytes}Mi")) or 0) >= 30 * 2**30
+    assert (claim_request(b.data_volume(size=f"{mebibytes - 1}Mi")) or 0) < 30 * 2**30
+
+
+def test_a_shrink_is_refused_even_when_the_claim_is_bigger() -> None:
+    desired = [b.secret(), b.data_volume(size="5Gi"), b.vm(), b.service()]
+    live = [*b.running(b.stack()), _claim_of_root("11Gi")]
+    res = resource(plan_for(desired, live), DV_KEY)
+    assert [e.rule for e in res.errors] == ["datavolume-size"], "one error for a shrink, not two"

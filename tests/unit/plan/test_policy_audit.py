@@ -429,6 +429,8 @@ AUDIT_CASES = [
         Action.REPLACE,
         Impact.DESTROYS_DATA,
         rule="pvc-spec-immutable",
+        # The disk does not allow data loss, so the replacement is also an error naming the option.
+        error_rule="disk-data-loss-not-allowed",
     ),
     Case(
         # A PVC spec field without a row: the plan refuses to guess (was: replace, which the apply never did).

@@ -35,6 +35,14 @@ OLD_PASSWORD = "hunter2-s3cret"
 NEW_PASSWORD = "n3w-pa55word"
 
 
+PENDING_CONDITION = {
+    "type": "RestartRequired",
+    "status": "True",
+    "lastTransitionTime": "2026-11-27T09:30:00Z",
+    "message": "a non-live-updatable field was changed in the template spec",
+}
+
+
 def review_plan() -> Plan:
     """A plan with every headline: data loss, restart, live migration, no effect, error, create, delete."""
     applied = [
@@ -47,6 +55,9 @@ def review_plan() -> Plan:
         b.service(),
     ]
     live = b.running(applied)
+    # An earlier apply left db a restart to do: KubeVirt's condition, shown as a pending restart.
+    db = next(o for o in live if o["kind"] == "VirtualMachine" and o["metadata"]["name"] == "db")
+    db["status"]["conditions"].append(PENDING_CONDITION)
     unmanaged = b.live(b.service("db"))
     del unmanaged["metadata"]["labels"]
     live.append(unmanaged)
@@ -169,9 +180,11 @@ def test_text_has_summary_reasons_and_hidden_counts() -> None:
 def test_markdown_puts_errors_then_data_loss_first_and_folds_details() -> None:
     text = render_markdown(review_plan())
     table = [line for line in text.splitlines() if line.startswith("| ") and "`prod/" in line]
+    # Both errors first (web-root loses data without allow_data_loss, db-root would shrink), then data loss.
     assert "❌" in table[0]
-    assert "db-root" in table[0]
-    assert "destroys-data" in table[1]
+    assert "❌" in table[1]
+    assert "web-root" in table[0] + table[1]
+    assert "db-root" in table[0] + table[1]
     assert "destroys-data" in table[2]
     assert text.count("<details>") == text.count("</details>") > 0
 

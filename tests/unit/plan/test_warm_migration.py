@@ -82,13 +82,22 @@ CASES = [
         Impact.NONE,
         error=True,
     ),
-    Case("dropping-all-checkpoints-replaces", disk(FIRST), disk(), Action.REPLACE, Impact.DESTROYS_DATA),
+    # A replaced disk loses its data: an error unless the disk allows it (disk-data-loss-not-allowed).
+    Case(
+        "dropping-all-checkpoints-replaces",
+        disk(FIRST),
+        disk(),
+        Action.REPLACE,
+        Impact.DESTROYS_DATA,
+        error=True,
+    ),
     Case(
         "http-source-is-never-multi-stage",
         disk(source=HTTP),
         with_spec(disk(source=HTTP), checkpoints=[{"previous": "", "current": "snapshot-101"}]),
         Action.REPLACE,
         Impact.DESTROYS_DATA,
+        error=True,
     ),
     Case(
         "new-backing-file-with-a-checkpoint-still-replaces",
@@ -96,6 +105,7 @@ CASES = [
         disk(FIRST, SECOND, source=replace(VDDK, backing_file="[ds2] db/db.vmdk")),
         Action.REPLACE,
         Impact.DESTROYS_DATA,
+        error=True,
     ),
 ]
 

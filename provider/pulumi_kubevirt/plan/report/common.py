@@ -18,9 +18,11 @@ from pulumi_kubevirt.plan.model import (
     DriftKind,
     FieldChange,
     Impact,
+    PendingRestart,
     PlanError,
     PlanSummary,
 )
+from pulumi_kubevirt.plan.state import ObjectKey
 
 SENSITIVE = "(sensitive value changed)"
 SENSITIVE_DRIFT = "(sensitive value differs)"
@@ -151,6 +153,19 @@ def refusal_problem(finding: Finding) -> Problem:
             f"pulumi config set --path '{finding.origin}' warn"
         )
     return Problem(finding.key.display(), message, fix, why)
+
+
+PENDING_RESTARTS_TITLE = "Pending restarts left by an earlier apply"
+
+
+def pending_restart_text(key: ObjectKey, pending: PendingRestart) -> str:
+    """A VM still running its old configuration, in KubeVirt's words, and what ends it."""
+    since = f" since {pending.since}" if pending.since else ""
+    message = pending.message or "no message"
+    return (
+        f"{key.display()}: restart pending{since} (RestartRequired: {message}); the running guest keeps its "
+        "old configuration until the VM restarts"
+    )
 
 
 def plan_error_problem(err: PlanError) -> Problem:

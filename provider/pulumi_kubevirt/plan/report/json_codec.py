@@ -16,6 +16,7 @@ from pulumi_kubevirt.plan.model import (
     DriftKind,
     FieldChange,
     Impact,
+    PendingRestart,
     Plan,
     PlanError,
     ResourcePlan,
@@ -105,20 +106,29 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "has_changes": plan.has_changes,
         "max_impact": str(plan.max_impact),
         "errors": [_error(e) for e in plan.errors],
-        "resources": [
-            {
-                "object": _key(res.key),
-                "action": str(res.action),
-                "impact": str(res.impact),
-                "managed": res.managed,
-                "unchanged_fields": res.unchanged_fields,
-                "notes": list(res.notes),
-                "errors": [_error(e) for e in res.errors],
-                "changes": [_change(c) for c in res.changes],
-            }
-            for res in plan.resources
-        ],
+        "resources": [_resource(res) for res in plan.resources],
     }
+
+
+def _resource(res: ResourcePlan) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "object": _key(res.key),
+        "action": str(res.action),
+        "impact": str(res.impact),
+        "managed": res.managed,
+        "unchanged_fields": res.unchanged_fields,
+        "notes": list(res.notes),
+        "errors": [_error(e) for e in res.errors],
+        "changes": [_change(c) for c in res.changes],
+    }
+    if res.pending_restart is not None:
+        # Additive (version 1 readers that ignore it still read the rest): only VMs that have one.
+        out["pending_restart"] = {"message": res.pending_restart.message, "since": res.pending_restart.since}
+    return out
+
+
+def _pending_from(data: Mapping[str, Any] | None) -> PendingRestart | None:
+    return PendingRestart(str(data["message"]), str(data["since"])) if data is not None else None
 
 
 def _check_header(data: Mapping[str, Any], schema: str) -> None:
@@ -146,6 +156,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
                     notes=tuple(str(n) for n in res["notes"]),
                     unchanged_fields=int(res["unchanged_fields"]),
                     managed=bool(res["managed"]),
+                    pending_restart=_pending_from(res.get("pending_restart")),
                 )
                 for res in data["resources"]
             ),

@@ -17,9 +17,11 @@ from pulumi_kubevirt.plan.model import (
     ResourcePlan,
 )
 from pulumi_kubevirt.plan.report.common import (
+    PENDING_RESTARTS_TITLE,
     SENSITIVE,
     SENSITIVE_DRIFT,
     headline_items,
+    pending_restart_text,
     plan_error_problem,
     resource_status,
     value,
@@ -96,6 +98,13 @@ def _head(plan: Plan) -> list[str]:
             problem = plan_error_problem(err)
             where = f"{_code(problem.path)}: " if problem.path else ""
             lines.append(f"- {where}{_cell(problem.sentences())}")
+    if plan.pending_restarts:
+        lines += ["", f"#### {PENDING_RESTARTS_TITLE}", ""]
+        lines += [
+            f"- {_cell(pending_restart_text(res.key, res.pending_restart))}"
+            for res in plan.pending_restarts
+            if res.pending_restart is not None
+        ]
     return lines
 
 

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from pulumi_kubevirt.plan.model import Action, DriftFinding, DriftKind, Impact, Plan, PlanError, ResourcePlan
 from pulumi_kubevirt.plan.report.common import (
     ACTION_SYMBOLS,
+    PENDING_RESTARTS_TITLE,
     change_comment,
     change_text,
     drift_text,
     headline_items,
+    pending_restart_text,
     plan_error_problem,
     resource_status,
 )
@@ -65,6 +67,13 @@ def render_text(plan: Plan, *, color: bool, verbose: bool = False) -> str:
     if plan.errors:
         lines += ["", paint("Errors:", "red")]
         lines += [_error_line(err, paint) for err in plan.errors]
+    if plan.pending_restarts:
+        lines += ["", paint(f"{PENDING_RESTARTS_TITLE}:", "yellow")]
+        lines += [
+            paint(f"{INDENT}~ {pending_restart_text(res.key, res.pending_restart)}", "yellow")
+            for res in plan.pending_restarts
+            if res.pending_restart is not None
+        ]
     shown = [r for r in plan.resources if verbose or r.action is not Action.NO_OP]
     if shown:
         lines.append("")
