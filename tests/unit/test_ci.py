@@ -17,6 +17,7 @@ from markdown_it.token import Token
 
 from pulumi_kubevirt.cli import main as kvplan_main
 from pulumi_kubevirt.cli.plan import json_text
+from pulumi_kubevirt.compile.compiler import ALLOW_DATA_LOSS_ANNOTATION
 from pulumi_kubevirt.plan.gate import DisruptionPolicy, judge
 from pulumi_kubevirt.plan.model import Impact, Plan
 from pulumi_kubevirt.plan.planner import make_plan
@@ -153,16 +154,24 @@ def test_the_gitlab_pipeline_plans_each_stack_on_merge_requests_applies_on_merge
 # --- the plan step of the workflow, run by bash as the runner would ---------------------------------
 
 
+def allowing_data_loss(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The disk's ``allow_data_loss`` (an annotation the compiler writes): its replacement is gated, not
+    refused."""
+    manifest["metadata"].setdefault("annotations", {})[ALLOW_DATA_LOSS_ANNOTATION] = "true"
+    return manifest
+
+
 @functools.cache
 def large_plan() -> Plan:
-    """600 VMs, each with a restart and a replaced root disk: several comments' worth of Markdown."""
+    """600 VMs, each with a restart and a replaced root disk (allowed to lose its data, so the disruption
+    gate decides): several comments' worth of Markdown."""
     applied: list[Any] = []
     desired: list[Any] = []
     for i in range(600):
         applied += [b.vm(f"vm{i}"), b.data_volume(f"vm{i}-root")]
         desired += [
             b.vm(f"vm{i}", cores=2),
-            b.data_volume(f"vm{i}-root", url="https://images.example/b.qcow2"),
+            allowing_data_loss(b.data_volume(f"vm{i}-root", url="https://images.example/b.qcow2")),
         ]
     return make_plan(desired, b.state(b.running(applied)), project=b.PROJECT, stack=b.STACK)
 
@@ -298,7 +307,8 @@ def test_the_plan_markdown_parses_to_a_heading_naming_stack_and_cluster_a_table_
     assert rows[0] == ["", "Resource", "Action", "Impact"]
     changed = [r for r in plan.resources if str(r.action) != "no-op"]
     summary_rows = rows[1 : 1 + len(changed)]
-    assert [row[1] for row in summary_rows][:2] == ["DataVolume prod/db-root", "DataVolume prod/web-root"]
+    # worst first: a disk that loses data, then one whose growth is refused (both are plan errors)
+    assert [row[1] for row in summary_rows][:2] == ["DataVolume prod/web-root", "DataVolume prod/db-root"]
     assert ["Field", "Live", "Desired", "Impact", "Why"] in rows
     html = [t.content.strip() for t in tokens if t.type == "html_block"]
     opened = [h for h in html if h.startswith("<details><summary>")]
