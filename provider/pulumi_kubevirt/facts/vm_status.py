@@ -156,3 +156,9 @@ GUEST_AGENT_INFO_SOURCE = kubevirt(
 INTERFACES_SOURCE = kubevirt(
     _TYPES_GO, "VirtualMachineInstanceNetworkInterface (ipAddress, ipAddresses, name)"
 )
+
+GENERATION_SEEN_SOURCE = kubevirt(
+    _VM_GO, "syncGenerationInfo (status.desiredGeneration = metadata.generation)"
+)
+"""virt-controller has judged the VM's latest spec (RestartRequired included) once ``status.desiredGeneration``
+equals ``metadata.generation``."""
