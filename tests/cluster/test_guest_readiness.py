@@ -22,11 +22,11 @@ import pytest
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from tests.cluster.story_kit import object_path, request, server_side_apply
 
 from pulumi_kubevirt.compile import compile_vm
 from pulumi_kubevirt.components.guest_readiness import GuestReadinessProvider, vm_entry
 from pulumi_kubevirt.spec import Cpu, Memory, RestartPolicy, StackContext, VirtualMachineArgs, WaitFor
-from tests.cluster.story_kit import object_path, request, server_side_apply
 
 CTX = StackContext(project="guests", stack="test")
 
@@ -208,7 +208,7 @@ def test_err_image_pull_fails_fast_with_kubevirts_reason(
 
 
 @pytest.mark.parametrize("policy", [RestartPolicy.DEFER, RestartPolicy.RESTART], ids=["defer", "restart"])
-def test_cores_change_under_each_policy(
+def test_cores_change_under_each_policy(  # noqa: PLR0917 (pytest fixtures)
     host: Host, cluster: Any, api_client: Any, namespace: str, background: Any, policy: RestartPolicy
 ) -> None:
     before = vm_args(namespace, "db", restart_policy=policy, wait_for=WaitFor.RUNNING)

@@ -185,7 +185,7 @@ def test_guest_agent_keys_from_an_existing_secret_make_no_secret() -> None:
     ids=["running", "agent", "none", "halted-never-waits", "manual-never-waits"],
 )
 def test_readiness_annotations(changes: dict[str, Any], expected: dict[str, str]) -> None:
-    """pulumi-kubernetes never waits for a VM: the GuestReadiness resource does (components.guest_readiness)."""
+    """pulumi-kubernetes never waits for a VM: GuestReadiness does (components.guest_readiness)."""
     annotations = only(compile_vm(vm(**changes), CTX), "VirtualMachine")["metadata"]["annotations"]
     assert {k: v for k, v in annotations.items() if k.startswith("pulumi.com/")} == expected
 

@@ -92,8 +92,8 @@ class Fleet(CompiledComponent[FleetArgs]):
                 [(vm.args, vm.vm_manifest) for _, vm in sorted(self.vms.items())],
                 pulumi.ResourceOptions(parent=self, depends_on=[vm.vm for vm in self.vms.values()]),
             )
-            for vm in self.vms.values():
-                vm.attach_guests(self.guest_readiness.guests)
+            for component in self.vms.values():
+                component.attach_guests(self.guest_readiness.guests)
         return tuple(self.namespaces.values())
 
     def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:

@@ -70,7 +70,8 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         self._used_disks = tuple(disks)
         self._used_networks = tuple(networks)
         self._own_readiness = own_readiness
-        self._guests, self._resolve_guests = pulumi.deferred_output()
+        guests: tuple[pulumi.Output[Any], Callable[[pulumi.Output[Any]], None]] = pulumi.deferred_output()
+        self._guests, self._resolve_guests = guests
         super().__init__(resource_name, args, opts)
 
     def attach_guests(self, guests: pulumi.Output[Any]) -> None:

@@ -160,5 +160,5 @@ INTERFACES_SOURCE = kubevirt(
 GENERATION_SEEN_SOURCE = kubevirt(
     _VM_GO, "syncGenerationInfo (status.desiredGeneration = metadata.generation)"
 )
-"""virt-controller has judged the VM's latest spec (RestartRequired included) once ``status.desiredGeneration``
-equals ``metadata.generation``."""
+"""virt-controller has judged the VM's latest spec (RestartRequired included) once
+``status.desiredGeneration`` equals ``metadata.generation``."""
