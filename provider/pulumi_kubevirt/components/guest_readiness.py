@@ -147,8 +147,7 @@ class GuestReadinessProvider(dynamic.ResourceProvider):
             door = _door(news)
             view = door.look([str(e["key"]).partition("/")[0] for e in candidates])
             kubevirt = door.kubevirt()
-        except Exception as error:  # a preview must work without the cluster: the plan then cannot tell
-            pulumi.log.info(f"kubevirt: restart_policy fail not checked, cluster not readable ({error})")
+        except Exception:  # a preview works without the cluster (its plan step says so): no verdict
             return []
         reasons = []
         for entry in candidates:
@@ -189,8 +188,11 @@ class GuestReadinessProvider(dynamic.ResourceProvider):
                 live_vmi=vmi,
                 kubevirt=kubevirt,
             )
+            # A restart left pending by an earlier apply stays pending while KubeVirt still says so.
             carried = ((pending or {}).get(key) or {}).get("pending_restart") or {}
-            fields = tuple(sorted(set(fields) | set(carried.get("fields") or ()))) if vmi is not None else ()
+            still = guest_info(vm, vmi).restart_required is not None
+            earlier = set(carried.get("fields") or ()) if still else set()
+            fields = tuple(sorted(set(fields) | earlier)) if vmi is not None else ()
             action = restart_action(
                 RestartPolicy(entry.get("restart_policy") or "defer"), fields, running=True
             )

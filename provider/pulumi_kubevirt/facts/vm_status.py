@@ -118,47 +118,73 @@ TERMINAL_STATUSES: tuple[TerminalStatus, ...] = (
 
 TERMINAL_BY_STATUS = {row.status.value: row for row in TERMINAL_STATUSES}
 
-PRINTABLE_STATUS_SOURCE = kubevirt(_VM_GO, "setPrintableStatus (first matching state wins)")
-READY_SOURCE = kubevirt(_VM_GO, "syncReadyConditionFromVMI")
-AGENT_SOURCE = kubevirt(_VM_GO, "syncConditions (VMI conditions but Ready, Failure, RestartRequired copied)")
-
-RESTART_REQUIRED_SOURCE = kubevirt(_VM_GO, "syncRestartRequired; setRestartRequired")
-RESTART_REQUIRED_CLEARED_ON_START = kubevirt(_VM_GO, "startVMI and stopVMI call cleanupRestartRequired")
-"""KubeVirt removes RestartRequired when it starts (or stops) the VMI: a restart clears it."""
-
 _SUBRESOURCES = "/apis/subresources.kubevirt.io/v1/namespaces/{namespace}"
 RESTART_SUBRESOURCE = _SUBRESOURCES + "/virtualmachines/{name}/restart"
-RESTART_SUBRESOURCE_SOURCE = kubevirt(
-    "pkg/virt-api/api.go", "restartRouteBuilder (PUT); pkg/virt-api/rest/lifecycle.go RestartVMRequestHandler"
-)
-"""``PUT`` restarts a VM (virtctl restart). Served by virt-api, an aggregated API: a bare API server has none.
-RestartVMRequestHandler refuses (409) a VM whose run strategy is Halted or Once, or that has no VMI."""
-
-RESTARTABLE_RUN_STRATEGIES = frozenset({"Always", "Manual", "RerunOnFailure"})
-RESTARTABLE_SOURCE = kubevirt("pkg/virt-api/rest/lifecycle.go", "RestartVMRequestHandler")
-
-RECREATED_WHEN_DELETED = frozenset({"Always", "RerunOnFailure"})
-"""Run strategies under which virt-controller starts a new VMI when the old one is gone (deleting the VMI is
-then a restart; under RerunOnFailure only a failed VMI is rerun, so only Always is a safe fallback)."""
-RECREATED_SOURCE = kubevirt(_VM_GO, "syncRunStrategy")
-
-NOT_STARTED_RUN_STRATEGIES = frozenset({"Halted", "Manual"})
-"""A VM KubeVirt does not start by itself: waiting for it to be Ready would wait forever."""
-NOT_STARTED_SOURCE = kubevirt(_VM_GO, "syncRunStrategy (Halted stops, Manual leaves the VMI as it is)")
-
-GUEST_OS_INFO_SOURCE = kubevirt("pkg/virt-handler/vm.go", "updateGuestInfoFromDomain (status.guestOSInfo)")
+"""``PUT`` restarts a VM (virtctl restart); served by virt-api, not by a bare API server."""
 GUEST_AGENT_INFO = _SUBRESOURCES + "/virtualmachineinstances/{name}/guestosinfo"
-GUEST_AGENT_INFO_SOURCE = kubevirt(
-    _TYPES_GO, "VirtualMachineInstanceGuestAgentInfo.Hostname; pkg/virt-api/api.go guestosinfo route"
-)
 """The agent's hostname is not in the VMI's status: only virt-api's ``guestosinfo`` subresource carries it."""
 
-INTERFACES_SOURCE = kubevirt(
-    _TYPES_GO, "VirtualMachineInstanceNetworkInterface (ipAddress, ipAddresses, name)"
-)
+RESTARTABLE_RUN_STRATEGIES = frozenset({"Always", "Manual", "RerunOnFailure"})
+"""RestartVMRequestHandler refuses (409) Halted and Once, and a VM without a VMI."""
+RECREATED_WHEN_DELETED = frozenset({"Always"})
+"""Deleting the VMI restarts the VM only where virt-controller starts a new one for a VMI that is simply gone:
+Always (RerunOnFailure reruns only a failed VMI, Manual never)."""
+NOT_STARTED_RUN_STRATEGIES = frozenset({"Halted", "Manual"})
+"""A VM KubeVirt does not start by itself: waiting for it to be Ready would wait forever."""
 
-GENERATION_SEEN_SOURCE = kubevirt(
-    _VM_GO, "syncGenerationInfo (status.desiredGeneration = metadata.generation)"
+
+@dataclass(frozen=True, slots=True)
+class StatusFact:
+    """One behaviour readiness or the restart policy relies on: the rule and where KubeVirt implements it."""
+
+    rule: str
+    source: Upstream
+
+
+READINESS_FACTS: tuple[StatusFact, ...] = (
+    StatusFact(
+        "printableStatus is the first matching state in a fixed order (Terminating ... WaitingForReceiver)",
+        kubevirt(_VM_GO, "setPrintableStatus"),
+    ),
+    StatusFact(
+        "the VM's Ready condition copies the VMI's Ready", kubevirt(_VM_GO, "syncReadyConditionFromVMI")
+    ),
+    StatusFact(
+        "every VMI condition but Ready, Failure and RestartRequired (AgentConnected, Synchronized, "
+        "PodScheduled) is copied onto the VM",
+        kubevirt(_VM_GO, "syncConditions"),
+    ),
+    StatusFact(
+        "RestartRequired is set with a message when a non-live-updatable template field changed",
+        kubevirt(_VM_GO, "syncRestartRequired; setRestartRequired"),
+    ),
+    StatusFact(
+        "RestartRequired is removed when virt-controller starts or stops the VMI (a restart clears it)",
+        kubevirt(_VM_GO, "startVMI; stopVMI (cleanupRestartRequired)"),
+    ),
+    StatusFact(
+        "status.desiredGeneration = metadata.generation once virt-controller has judged the latest spec",
+        kubevirt(_VM_GO, "syncGenerationInfo"),
+    ),
+    StatusFact(
+        "PUT .../virtualmachines/NAME/restart restarts a VM; Halted and Once, or no VMI, answer 409",
+        kubevirt("pkg/virt-api/rest/lifecycle.go", "RestartVMRequestHandler (route: pkg/virt-api/api.go)"),
+    ),
+    StatusFact(
+        "under Always a VM whose VMI is gone gets a new VMI; Halted and Manual are not started",
+        kubevirt(_VM_GO, "syncRunStrategy"),
+    ),
+    StatusFact(
+        "status.guestOSInfo (name, version, ...) comes from the guest agent through the domain",
+        kubevirt("pkg/virt-handler/vm.go", "updateGuestInfoFromDomain"),
+    ),
+    StatusFact(
+        "the agent's hostname is only in the guestosinfo subresource (VirtualMachineInstanceGuestAgentInfo)",
+        kubevirt(_TYPES_GO, "VirtualMachineInstanceGuestAgentInfo"),
+    ),
+    StatusFact(
+        "guest addresses are status.interfaces[].ipAddress/ipAddresses by interface name",
+        kubevirt(_TYPES_GO, "VirtualMachineInstanceNetworkInterface"),
+    ),
 )
-"""virt-controller has judged the VM's latest spec (RestartRequired included) once
-``status.desiredGeneration`` equals ``metadata.generation``."""
+"""What ``plan.readiness`` and ``live.guests`` rely on, each with its source (listed in platform-facts.md)."""

@@ -4,6 +4,9 @@ Why pure: the waiting loop (``live.guests``) and the dynamic resource (``compone
 I/O; what a VM's status means, when a wait gives up at once, what the guest reported and which applied
 fields need a restart are decided here, from KubeVirt's own vocabulary (``facts.vm_status``) and the plan
 engine's classification (``planner.make_plan``), so there is no second copy of either.
+
+Each behaviour relied on is a row of ``facts.vm_status.READINESS_FACTS`` (or ``TERMINAL_STATUSES``) with its
+source; :func:`sources` lists them for the docs and the tests.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from typing import Any
 from pulumi_kubevirt.facts.impact import Impact
 from pulumi_kubevirt.facts.vm_status import (
     NOT_STARTED_RUN_STRATEGIES,
+    READINESS_FACTS,
     TERMINAL_BY_STATUS,
+    TERMINAL_STATUSES,
     Condition,
     PrintableStatus,
 )
@@ -222,6 +227,13 @@ def judge(target: WaitTarget, vm: Manifest | None, vmi: Manifest | None) -> Verd
         return Verdict(WaitState.READY)
     shown = ", ".join(addresses) or "no address"
     return Verdict(WaitState.WAITING, f"interface {target.interface!r} has {shown}")
+
+
+def sources() -> list[tuple[str, str]]:
+    """Every rule readiness relies on, with its upstream source (for docs/platform-facts.md and its test)."""
+    rows = [(fact.rule, str(fact.source)) for fact in READINESS_FACTS]
+    rows += [(f"{row.status}: {row.rule}", str(row.source)) for row in TERMINAL_STATUSES]
+    return rows
 
 
 # --- restarts: which applied fields need one, and what the policy does about it -----------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from pulumi_kubevirt.plan.readiness import (
     judge,
     matching_addresses,
     restart_action,
+    sources,
 )
 from pulumi_kubevirt.spec import (
     Cpu,
@@ -211,3 +213,11 @@ def test_restart_action(
     policy: RestartPolicy, fields: tuple[str, ...], running: bool, action: RestartAction
 ) -> None:
     assert restart_action(policy, fields, running=running) is action
+
+
+def test_every_readiness_rule_names_its_upstream_function_and_is_in_the_audit() -> None:
+    audit = (Path(__file__).parents[3] / "docs" / "platform-facts.md").read_text(encoding="utf-8")
+    for rule, source in sources():
+        assert source.startswith("kubevirt/kubevirt@v1.9.0 "), rule
+        assert len(source.split(" ")) >= 3, f"{rule}: no function named in {source}"
+        assert source.split(" ", 1)[1] in audit, f"docs/platform-facts.md does not list {source}"
