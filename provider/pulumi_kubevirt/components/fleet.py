@@ -73,16 +73,21 @@ class Fleet(CompiledComponent[FleetArgs]):
             for d in args.disks
         }
         self.vms = {}
-        for vm in args.vms:
-            key = f"{vm.namespace}/{vm.name}"
-            self.vms[key] = VirtualMachine(
-                key,
-                vm,
-                after_namespace(vm.namespace),
-                disks=_resolve(self.disks, vm.namespace, _disk_references(vm)),
-                networks=_resolve(self.networks, vm.namespace, [n.network for n in vm.nics if n.network]),
-                own_readiness=False,
-            )
+        try:
+            for vm in args.vms:
+                key = f"{vm.namespace}/{vm.name}"
+                self.vms[key] = VirtualMachine(
+                    key,
+                    vm,
+                    after_namespace(vm.namespace),
+                    disks=_resolve(self.disks, vm.namespace, _disk_references(vm)),
+                    networks=_resolve(self.networks, vm.namespace, [n.network for n in vm.nics if n.network]),
+                    own_readiness=False,
+                )
+        except BaseException:
+            for component in self.vms.values():  # never leave a VM's guest outputs waiting forever
+                component.attach_guests(pulumi.Output.from_input({}))
+            raise
         # One GuestReadiness for every VM: the dynamic host runs four operations at once for a whole
         # deployment, so a resource per VM would wait for them a few at a time.
         self.guest_readiness = None

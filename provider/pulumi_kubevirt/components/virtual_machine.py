@@ -70,8 +70,6 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         self._used_disks = tuple(disks)
         self._used_networks = tuple(networks)
         self._own_readiness = own_readiness
-        guests: tuple[pulumi.Output[Any], Callable[[pulumi.Output[Any]], None]] = pulumi.deferred_output()
-        self._guests, self._resolve_guests = guests
         super().__init__(resource_name, args, opts)
 
     def attach_guests(self, guests: pulumi.Output[Any]) -> None:
@@ -91,6 +89,9 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
 
     def _register_children(self, manifests: Sequence[Manifest]) -> tuple[pulumi.CustomResource, ...]:
         """The VM's Secrets and root disk first, the VM after them and the disks and networks it uses."""
+        # Created once the args are valid: an Output that is never resolved would hold the program open.
+        guests: tuple[pulumi.Output[Any], Callable[[pulumi.Output[Any]], None]] = pulumi.deferred_output()
+        self._guests, self._resolve_guests = guests
         root_allows_loss = self.args.root_disk is not None and self.args.root_disk.allow_data_loss
         owned = [
             self._child(manifest, protect=holds_disk_data(manifest) and not root_allows_loss)
