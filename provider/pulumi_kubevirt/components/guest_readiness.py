@@ -178,6 +178,7 @@ class GuestReadinessProvider(dynamic.ResourceProvider):
         kubevirt = door.kubevirt() if previous else None
         pending_fields: dict[str, tuple[str, ...]] = {}
         restart_from: dict[str, str | None] = {}
+        methods: dict[str, str] = {}
         for entry in entries:
             key = str(entry["key"])
             vm, vmi = view.vms.get(key), view.vmis.get(key)
@@ -197,7 +198,7 @@ class GuestReadinessProvider(dynamic.ResourceProvider):
                 RestartPolicy(entry.get("restart_policy") or "defer"), fields, running=True
             )
             if action is RestartAction.RESTART and vm is not None:
-                door.restart(vm)
+                methods[key] = door.restart(vm)
                 restart_from[key] = str((vmi or {}).get("metadata", {}).get("uid") or "")
             elif fields:
                 pending_fields[key] = fields
@@ -223,6 +224,7 @@ class GuestReadinessProvider(dynamic.ResourceProvider):
                 **info.output(),
                 "pending_restart": pending_restart,
                 "restarted": key in restart_from,
+                "restart_method": methods.get(key),
             }
         return guests
 
