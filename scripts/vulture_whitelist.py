@@ -72,3 +72,5 @@ _.OVF  # SourceKind (kvplan import --from reaches it by value)
 _.OVA  # SourceKind
 _.VSPHERE  # SourceKind
 _.PULUMI_STATE  # SourceKind
+_.PAUSED  # PrintableStatus (KubeVirt's whole vocabulary; the wait reads it by value)
+_.WAITING_FOR_RECEIVER  # PrintableStatus

@@ -148,4 +148,5 @@ def test_the_record_covers_every_component_type_and_child_kind() -> None:
         "kubernetes:cdi.kubevirt.io/v1beta1:DataVolume",
         "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition",
         "kubernetes:kubevirt.io/v1:VirtualMachine",
+        "pulumi-python:dynamic:Resource",
     }

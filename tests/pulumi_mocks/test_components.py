@@ -43,6 +43,7 @@ from pulumi_kubevirt.spec import (
     Nic,
     NicBinding,
     RegistrySource,
+    RestartPolicy,
     RootDisk,
     ServiceExposure,
     ServicePort,
@@ -484,6 +485,31 @@ def test_fleet_orders_namespace_then_networks_and_disks_then_vms() -> None:
         component(result, "kubevirt:index:VirtualMachine", "dev/db").options.parent
         == component(result, "kubevirt:index:Fleet", "fleet").urn
     )
+
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+
+
+def test_a_fleet_waits_for_all_its_vms_with_one_guest_readiness_resource() -> None:
+    """The dynamic host runs four operations at once per deployment: one resource for all VMs, after them."""
+    result = run(lambda: Fleet("fleet", fleet_args()))
+    (readiness,) = result.by_type(DYNAMIC)
+    assert readiness.name == "fleet/guest-readiness"
+    assert readiness.options.parent == component(result, "kubevirt:index:Fleet", "fleet").urn
+    vms = result.by_type("kubernetes:kubevirt.io/v1:VirtualMachine")
+    assert set(readiness.options.depends_on) == {vm.urn for vm in vms}
+    entries = {entry["key"]: entry for entry in readiness.inputs["vms"]}
+    assert set(entries) == {f"{vm.inputs['metadata']['namespace']}/{vm.name.split('/')[1]}" for vm in vms}
+    assert all(entry["manifest"]["kind"] == "VirtualMachine" for entry in entries.values())
+    assert "kubeconfig" not in readiness.inputs, "no kubernetes:kubeconfig in this stack: the environment"
+
+
+def test_a_standalone_vm_has_its_own_guest_readiness_resource() -> None:
+    result = run(lambda: VirtualMachine("web", web_vm(restart_policy=RestartPolicy.FAIL)))
+    (readiness,) = result.by_type(DYNAMIC)
+    assert readiness.options.parent == component(result, "kubevirt:index:VirtualMachine", "web").urn
+    (entry,) = readiness.inputs["vms"]
+    assert entry["restart_policy"] == "fail"
 
 
 def test_fleet_rejects_dangling_references_before_registering_anything() -> None:

@@ -176,11 +176,8 @@ def test_guest_agent_keys_from_an_existing_secret_make_no_secret() -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({}, {"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "600"}),
-        (
-            {"wait_for": WaitFor.AGENT, "wait_timeout_seconds": 900},
-            {"pulumi.com/waitFor": "condition=AgentConnected", "pulumi.com/timeoutSeconds": "900"},
-        ),
+        ({}, {"pulumi.com/skipAwait": "true"}),
+        ({"wait_for": WaitFor.AGENT, "wait_timeout_seconds": 900}, {"pulumi.com/skipAwait": "true"}),
         ({"wait_for": WaitFor.NONE}, {"pulumi.com/skipAwait": "true"}),
         ({"run_strategy": RunStrategy.HALTED}, {"pulumi.com/skipAwait": "true"}),
         ({"run_strategy": RunStrategy.MANUAL}, {"pulumi.com/skipAwait": "true"}),
@@ -188,6 +185,7 @@ def test_guest_agent_keys_from_an_existing_secret_make_no_secret() -> None:
     ids=["running", "agent", "none", "halted-never-waits", "manual-never-waits"],
 )
 def test_readiness_annotations(changes: dict[str, Any], expected: dict[str, str]) -> None:
+    """pulumi-kubernetes never waits for a VM: GuestReadiness does (components.guest_readiness)."""
     annotations = only(compile_vm(vm(**changes), CTX), "VirtualMachine")["metadata"]["annotations"]
     assert {k: v for k, v in annotations.items() if k.startswith("pulumi.com/")} == expected
 

@@ -38,6 +38,16 @@ from pulumi_kubevirt_devcluster.sim_tables import (
     VmiPhase,
 )
 
+GUEST_OS_INFO = {
+    "id": "fedora",
+    "kernelRelease": "6.8.5-301.fc40.x86_64",
+    "machine": "x86_64",
+    "name": "Fedora Linux",
+    "prettyName": "Fedora Linux 40 (Cloud Edition)",
+    "version": "40 (Cloud Edition)",
+    "versionId": "40",
+}
+"""What the guest agent reports (virt-handler's updateGuestInfoFromDomain copies it to status.guestOSInfo)."""
 FINAL_PHASES = frozenset({VmiPhase.SUCCEEDED, VmiPhase.FAILED})
 AUTO_MIGRATION_REASON = "AutoMigrationDueToLiveUpdate"
 
@@ -319,6 +329,7 @@ def vmi_status(snapshot: PassSnapshot, vm: JsonObject, vmi: JsonObject) -> JsonO
     conditions = [condition("Ready", True), _live_migratable(snapshot, namespace, spec)]
     if FailureMode.NO_AGENT not in modes:
         conditions.append(condition("AgentConnected", True))
+        status["guestOSInfo"] = dict(GUEST_OS_INFO)
     conditions.extend(_hotplug_conditions(spec, status))
     domain = spec.get("domain", {})
     status.update(

@@ -38,7 +38,6 @@ from pulumi_kubevirt.spec import (
     PvcCloneSource,
     RegistrySource,
     RootDisk,
-    RunStrategy,
     SshKeys,
     SshPropagation,
     StackContext,
@@ -46,7 +45,6 @@ from pulumi_kubevirt.spec import (
     UploadSource,
     VddkSource,
     VirtualMachineArgs,
-    WaitFor,
 )
 from pulumi_kubevirt.spec.upstream import validate_against_upstream
 from pulumi_kubevirt.spec.validate import CLOUD_INIT_DEVICE, ROOT_DEVICE, VM_LABEL_KEY
@@ -69,9 +67,6 @@ TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 # pkg/controller/datavolume/controller-base.go sets status.claimName): the patch never creates the claim.
 DATAVOLUME_CLAIM_AWAIT = {WAIT_FOR_ANNOTATION: "jsonpath={.status.claimName}"}
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
-WAIT_CONDITIONS = {WaitFor.RUNNING: "condition=Ready", WaitFor.AGENT: "condition=AgentConnected"}
-# Run strategies under which the VM does not start by itself, so waiting for Ready would only time out.
-NOT_STARTED_BY_US = frozenset({RunStrategy.HALTED, RunStrategy.MANUAL})
 CLOUD_INIT_USER_KEY = "userdata"
 CLOUD_INIT_NETWORK_KEY = "networkdata"
 
@@ -594,19 +589,15 @@ def _access_credentials(args: VirtualMachineArgs, ssh: SshKeys) -> list[dict[str
     ]
 
 
-def vm_readiness_annotations(args: VirtualMachineArgs) -> dict[str, str]:
-    """pulumi-kubernetes await hints: wait for Ready/AgentConnected, or skip when the VM will not start."""
-    if args.wait_for is WaitFor.NONE or args.run_strategy in NOT_STARTED_BY_US:
-        return {SKIP_AWAIT_ANNOTATION: "true"}
-    return {
-        WAIT_FOR_ANNOTATION: WAIT_CONDITIONS[args.wait_for],
-        TIMEOUT_ANNOTATION: str(args.wait_timeout_seconds),
-    }
+def vm_readiness_annotations() -> dict[str, str]:
+    """pulumi-kubernetes must not wait for the VM itself: the GuestReadiness resource waits for all VMs at
+    once (wait_for, restart_policy), and fails at once on a terminal state rather than after a timeout."""
+    return {SKIP_AWAIT_ANNOTATION: "true"}
 
 
 def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
     annotations = dict(args.annotations)
-    annotations.update(vm_readiness_annotations(args))
+    annotations.update(vm_readiness_annotations())
     _, volumes = _storage(args)
     template_spec: dict[str, Any] = {
         "domain": _domain(args),

@@ -10,6 +10,7 @@ import pulumi
 from pulumi_kubevirt.compile import compile_namespace
 from pulumi_kubevirt.components.compiled_component import CompiledComponent, ComponentType
 from pulumi_kubevirt.components.disk import Disk
+from pulumi_kubevirt.components.guest_readiness import GuestReadiness
 from pulumi_kubevirt.components.network import Network
 from pulumi_kubevirt.components.resources import Manifest
 from pulumi_kubevirt.components.virtual_machine import VirtualMachine
@@ -34,6 +35,8 @@ class Fleet(CompiledComponent[FleetArgs]):
     networks: dict[str, Network]
     disks: dict[str, Disk]
     vms: dict[str, VirtualMachine]
+    guests: pulumi.Output[dict[str, Any]]
+    guest_readiness: GuestReadiness | None
 
     def _problems(self, args: FleetArgs, path: str) -> list[Problem]:
         # Fleet problems are named from the config key (``fleet.vms.web...``), not the component's name.
@@ -70,21 +73,44 @@ class Fleet(CompiledComponent[FleetArgs]):
             for d in args.disks
         }
         self.vms = {}
-        for vm in args.vms:
-            key = f"{vm.namespace}/{vm.name}"
-            self.vms[key] = VirtualMachine(
-                key,
-                vm,
-                after_namespace(vm.namespace),
-                disks=_resolve(self.disks, vm.namespace, _disk_references(vm)),
-                networks=_resolve(self.networks, vm.namespace, [n.network for n in vm.nics if n.network]),
+        try:
+            for vm in args.vms:
+                key = f"{vm.namespace}/{vm.name}"
+                self.vms[key] = VirtualMachine(
+                    key,
+                    vm,
+                    after_namespace(vm.namespace),
+                    disks=_resolve(self.disks, vm.namespace, _disk_references(vm)),
+                    networks=_resolve(self.networks, vm.namespace, [n.network for n in vm.nics if n.network]),
+                    own_readiness=False,
+                )
+        except BaseException:
+            for component in self.vms.values():  # never leave a VM's guest outputs waiting forever
+                component.attach_guests(pulumi.Output.from_input({}))
+            raise
+        # One GuestReadiness for every VM: the dynamic host runs four operations at once for a whole
+        # deployment, so a resource per VM would wait for them a few at a time.
+        self.guest_readiness = None
+        if self.vms:
+            self.guest_readiness = GuestReadiness(
+                "fleet/guest-readiness",
+                [(vm.args, vm.vm_manifest) for _, vm in sorted(self.vms.items())],
+                pulumi.ResourceOptions(parent=self, depends_on=[vm.vm for vm in self.vms.values()]),
             )
+            for component in self.vms.values():
+                component.attach_guests(self.guest_readiness.guests)
         return tuple(self.namespaces.values())
 
     def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:
         statuses = pulumi.Output.all(**{key: vm.status for key, vm in sorted(self.vms.items())})
         # Output.all() of no outputs resolves to a list: a fleet of only disks and networks has no VMs.
-        return {"vm_statuses": statuses.apply(lambda found: dict(sorted(dict(found).items())))}
+        guests = (
+            self.guest_readiness.guests if self.guest_readiness is not None else pulumi.Output.from_input({})
+        )
+        return {
+            "vm_statuses": statuses.apply(lambda found: dict(sorted(dict(found).items()))),
+            "guests": guests,
+        }
 
 
 def _disk_references(vm: VirtualMachineArgs) -> list[str]:

@@ -22,6 +22,7 @@ from pulumi_kubevirt.components.compiled_component import (
     raise_if_invalid,
 )
 from pulumi_kubevirt.components.disk import Disk
+from pulumi_kubevirt.components.guest_readiness import GuestReadiness
 from pulumi_kubevirt.components.network import Network
 from pulumi_kubevirt.components.resources import Manifest, cluster_ip, holds_disk_data, status_field
 from pulumi_kubevirt.core import paths
@@ -49,8 +50,12 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
     ssh_keys_secret_name: pulumi.Output[Any]
     service_name: pulumi.Output[Any]
     service_cluster_ip: pulumi.Output[Any]
+    guest: pulumi.Output[Any]
+    pending_restart: pulumi.Output[Any]
     vm: pulumi.CustomResource
+    vm_manifest: Manifest
     service: pulumi.CustomResource | None
+    guest_readiness: GuestReadiness | None
 
     def __init__(
         self,
@@ -60,10 +65,16 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         *,
         disks: Sequence[Disk] = (),
         networks: Sequence[Network] = (),
+        own_readiness: bool = True,
     ) -> None:
         self._used_disks = tuple(disks)
         self._used_networks = tuple(networks)
+        self._own_readiness = own_readiness
         super().__init__(resource_name, args, opts)
+
+    def attach_guests(self, guests: pulumi.Output[Any]) -> None:
+        """Resolve ``guest`` and ``pending_restart`` from a GuestReadiness that covers this VM (a Fleet's)."""
+        self._resolve_guests(guests)
 
     def _problems(self, args: VirtualMachineArgs, path: str) -> list[Problem]:
         # disks= and networks= are keyword arguments of their own: problems sit at disks[i], networks[i].
@@ -78,6 +89,9 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
 
     def _register_children(self, manifests: Sequence[Manifest]) -> tuple[pulumi.CustomResource, ...]:
         """The VM's Secrets and root disk first, the VM after them and the disks and networks it uses."""
+        # Created once the args are valid: an Output that is never resolved would hold the program open.
+        guests: tuple[pulumi.Output[Any], Callable[[pulumi.Output[Any]], None]] = pulumi.deferred_output()
+        self._guests, self._resolve_guests = guests
         root_allows_loss = self.args.root_disk is not None and self.args.root_disk.allow_data_loss
         owned = [
             self._child(manifest, protect=holds_disk_data(manifest) and not root_allows_loss)
@@ -87,8 +101,17 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         vm_manifest = next(m for m in manifests if m["kind"] == "VirtualMachine")
         used: list[pulumi.Resource] = [*self._used_networks, *self._used_disks, *owned]
         self.vm = self._child(vm_manifest, depends_on=used)
+        self.vm_manifest = vm_manifest
         service_manifest = next((m for m in manifests if m["kind"] == "Service"), None)
         self.service = self._child(service_manifest) if service_manifest is not None else None
+        self.guest_readiness = None
+        if self._own_readiness:
+            self.guest_readiness = GuestReadiness(
+                f"{self.args.namespace}/{self.args.name}/guest-readiness",
+                [(self.args, vm_manifest)],
+                pulumi.ResourceOptions(parent=self, depends_on=[self.vm]),
+            )
+            self.attach_guests(self.guest_readiness.guests)
         return (*owned, self.vm, *((self.service,) if self.service is not None else ()))
 
     def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:
@@ -98,7 +121,11 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         root = [root_disk_name(args.name)] if args.root_disk is not None else []
         inline_keys = args.ssh_keys is not None and bool(args.ssh_keys.keys)
         ssh_secret = args.ssh_keys.secret_name if args.ssh_keys is not None else None
+        key = f"{args.namespace}/{args.name}"
+        guest = self._guests.apply(lambda guests: (guests or {}).get(key))
         return {
+            "guest": guest,
+            "pending_restart": guest.apply(lambda found: (found or {}).get("pending_restart")),
             "vm_name": args.name,
             "namespace": args.namespace,
             "status": status_field(self.vm, "printableStatus"),

@@ -53,6 +53,7 @@ from pulumi_kubevirt.spec import (
     InstancetypeRef,
     Ipam,
     IpamType,
+    IpFamily,
     MacvlanMode,
     Memory,
     NetworkArgs,
@@ -70,6 +71,7 @@ from pulumi_kubevirt.spec import (
     PvcCloneSource,
     RegistrySource,
     Resources,
+    RestartPolicy,
     RootDisk,
     Route,
     RunStrategy,
@@ -229,6 +231,7 @@ def _defaults(config: Mapping[str, Any]) -> FleetDefaults:
         eviction_strategy=EvictionStrategy(raw["eviction_strategy"]) if "eviction_strategy" in raw else None,
         wait_for=WaitFor(raw["wait_for"]) if "wait_for" in raw else None,
         wait_timeout_seconds=raw.get("wait_timeout_seconds"),
+        restart_policy=RestartPolicy(raw["restart_policy"]) if "restart_policy" in raw else None,
         labels=dict(raw.get("labels") or {}),
         adopt=raw.get("adopt"),
     )
@@ -590,6 +593,12 @@ def _vm(
         service=service,
         wait_for=WaitFor(raw.get("wait_for") or defaults.wait_for or WaitFor.RUNNING),
         wait_timeout_seconds=int(raw.get("wait_timeout_seconds") or defaults.wait_timeout_seconds or 600),
+        wait_interface=str(raw.get("wait_interface") or "default"),
+        wait_ip_family=IpFamily(raw["wait_ip_family"]) if raw.get("wait_ip_family") else None,
+        wait_ip_cidr=raw.get("wait_ip_cidr"),
+        restart_policy=RestartPolicy(
+            raw.get("restart_policy") or defaults.restart_policy or RestartPolicy.DEFER
+        ),
         patch=dict(raw.get("patch") or {}),
         adopt=_adopt(raw, defaults),
         **optional,
@@ -598,7 +607,14 @@ def _vm(
 
 # --- Where the user wrote it ----------------------------------------------------------------------
 
-_DEFAULTED_VM_FIELDS = ("namespace", "run_strategy", "eviction_strategy", "wait_for", "wait_timeout_seconds")
+_DEFAULTED_VM_FIELDS = (
+    "namespace",
+    "run_strategy",
+    "eviction_strategy",
+    "wait_for",
+    "wait_timeout_seconds",
+    "restart_policy",
+)
 _SOURCE_KINDS = ("http", "registry", "pvc", "blank", "upload", "plain_pvc")
 
 

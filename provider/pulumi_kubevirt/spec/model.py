@@ -159,11 +159,32 @@ class ServiceType(enum.StrEnum):
 
 
 class WaitFor(enum.StrEnum):
-    """What `pulumi up` waits for before a VM counts as created: nothing, Ready or AgentConnected."""
+    """What `pulumi up` waits for before a VM counts as ready: nothing, Ready, AgentConnected or an IP."""
 
     NONE = "none"
     RUNNING = "running"
     AGENT = "agent"
+    IP = "ip"
+
+
+class IpFamily(enum.StrEnum):
+    """Which address ``wait_for: ip`` accepts on the interface."""
+
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
+
+
+class RestartPolicy(enum.StrEnum):
+    """What an update that needs a restart of a running VM does (the plan engine decides which ones do).
+
+    ``defer``: applied and staged, the guest keeps its configuration until the next restart (output
+    ``pending_restart``); ``restart``: the VM is restarted after the update and waited for;
+    ``fail``: the preview fails, naming the fields.
+    """
+
+    DEFER = "defer"
+    RESTART = "restart"
+    FAIL = "fail"
 
 
 @dataclass(frozen=True, slots=True)
@@ -641,6 +662,13 @@ class VirtualMachineArgs:
     service: ServiceExposure | None = None
     wait_for: WaitFor = WaitFor.RUNNING
     wait_timeout_seconds: int = 600
+    wait_interface: str = "default"
+    """``wait_for: ip``: the NIC whose address is waited for."""
+    wait_ip_family: IpFamily | None = None
+    """``wait_for: ip``: accept only an address of this family."""
+    wait_ip_cidr: str | None = None
+    """``wait_for: ip``: accept only an address inside this CIDR."""
+    restart_policy: RestartPolicy = RestartPolicy.DEFER
     patch: Mapping[str, Any] = field(default_factory=dict)
     """Escape hatch: merged into the compiled VirtualMachine (see :mod:`compile.patch`)."""
     adopt: bool = False
@@ -660,6 +688,7 @@ class FleetDefaults:
     eviction_strategy: EvictionStrategy | None = None
     wait_for: WaitFor | None = None
     wait_timeout_seconds: int | None = None
+    restart_policy: RestartPolicy | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     adopt: bool | None = None
 

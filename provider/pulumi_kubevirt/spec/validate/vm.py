@@ -6,6 +6,7 @@ Rows ``kv-*`` (except the cluster-dependent ones, in ``cluster.py``), ``k8s-serv
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -25,6 +26,7 @@ from pulumi_kubevirt.spec.model import (
     InferFailurePolicy,
     InferFromRootDisk,
     InstancetypeRef,
+    IpFamily,
     Memory,
     NicBinding,
     PreferenceRef,
@@ -36,6 +38,7 @@ from pulumi_kubevirt.spec.model import (
     SshKeys,
     SshPropagation,
     VirtualMachineArgs,
+    WaitFor,
 )
 from pulumi_kubevirt.spec.validate.common import (
     annotation_problems,
@@ -122,6 +125,45 @@ def validate_vm(args: VirtualMachineArgs, path: str) -> list[Problem]:
                 "use for example 600",
             )
         )
+    problems += wait_problems(args, path)
+    return problems
+
+
+def wait_problems(args: VirtualMachineArgs, path: str) -> list[Problem]:
+    """``wait_for: ip`` names one of the VM's NICs, and its CIDR parses and agrees with the family."""
+    if args.wait_for is not WaitFor.IP:
+        return []
+    problems: list[Problem] = []
+    nic_names = [nic.name for nic in args.nics]
+    if args.wait_interface not in nic_names:
+        problems.append(
+            Problem(
+                paths.join(path, "wait_interface"),
+                f"wait_for: ip waits for an address on NIC {args.wait_interface!r}; the VM has no such NIC",
+                f"name one of its NICs ({', '.join(nic_names) or 'none declared'})",
+            )
+        )
+    if args.wait_ip_cidr is not None:
+        try:
+            network = ipaddress.ip_network(args.wait_ip_cidr, strict=False)
+        except ValueError:
+            problems.append(
+                Problem(
+                    paths.join(path, "wait_ip_cidr"),
+                    f"{args.wait_ip_cidr!r} is not a CIDR",
+                    "write a network such as 10.0.0.0/8 or fd00::/8",
+                )
+            )
+        else:
+            family = IpFamily.IPV4 if network.version == 4 else IpFamily.IPV6
+            if args.wait_ip_family is not None and args.wait_ip_family is not family:
+                problems.append(
+                    Problem(
+                        paths.join(path, "wait_ip_family"),
+                        f"{args.wait_ip_family} contradicts wait_ip_cidr {args.wait_ip_cidr} ({family})",
+                        "drop wait_ip_family (the CIDR says it) or make them agree",
+                    )
+                )
     return problems
 
 
