@@ -62,7 +62,6 @@ ALLOW_DATA_LOSS_ANNOTATION = "pulumi-kubevirt/allow-data-loss"
 # may turn it on with CDIConfig dataVolumeTTLSeconds). Pulumi owns our DataVolumes and would recreate them.
 CDI_KEEP_ANNOTATIONS = {"cdi.kubevirt.io/storage.deleteAfterCompletion": "false"}
 WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
-TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 # A DataVolume is ready for its claim patch once CDI names the claim it created (CDI v1.66.0
 # pkg/controller/datavolume/controller-base.go sets status.claimName): the patch never creates the claim.
 DATAVOLUME_CLAIM_AWAIT = {WAIT_FOR_ANNOTATION: "jsonpath={.status.claimName}"}
