@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pulumi
 
+from pulumi_kubevirt.components import inputs
 from pulumi_kubevirt.components.preview import watch_preview
 from pulumi_kubevirt.components.resources import (
     Manifest,
     adopts,
+    identity,
     inherited_depends_on,
     kubernetes_child,
     kubernetes_provider,
@@ -78,12 +80,29 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
     kubernetes_objects: tuple[pulumi.CustomResource, ...]
 
     def __init__(self, resource_name: str, args: ArgsT, opts: pulumi.ResourceOptions | None = None) -> None:
-        raise_if_invalid(self._problems(args, ARGS_PATH), self._invalid_title(resource_name))
+        path = ARGS_PATH
+        title = self._invalid_title(resource_name)
+        found = inputs.find_inputs(args)
+        raise_if_invalid(
+            inputs.misplaced_problems(found, path, adopt=bool(getattr(args, "adopt", False))), title
+        )
+        unknown = [inputs.path_of(path, leaf.parts) for leaf in found.leaves]
+        # Plain values are checked now, with every Input standing in: an invalid component registers nothing.
+        shape = inputs.rebuild(args, {leaf.parts: leaf.placeholder for leaf in found.leaves})
+        raise_if_invalid(inputs.problems_of_known(self._problems(shape, path), unknown), title)
         super().__init__(self.TYPE, resource_name, None, opts)
         self.args = args
         self._provider = kubernetes_provider(opts)
         self._inherited_depends_on = inherited_depends_on(opts)
-        manifests = self._compile(args, stack_context())
+        self._resolved_manifests: dict[int, pulumi.Output[Manifest]] = {}
+        self._name_prefix = resource_name if _namespace_is_input(found) else None
+        context = stack_context()
+        manifests = self._compile(shape, context)
+        desired: pulumi.Input[Sequence[Manifest]] = manifests
+        if found.leaves:
+            desired = self._resolve(
+                leaves=found.leaves, args=args, path=path, title=title, shape=manifests, context=context
+            )
         self.kubernetes_objects = self._register_children(manifests)
         outputs = self._outputs(manifests)
         self._plain_outputs = {}
@@ -93,7 +112,7 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
             else:
                 self._plain_outputs[name] = value
         if manifests:
-            watch_preview(self, manifests)
+            watch_preview(self, desired)
         self.register_outputs(outputs)
 
     def __getattr__(self, name: str) -> Any:
@@ -109,6 +128,47 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         output: pulumi.Output[Any] = pulumi.Output.from_input(plain[name])
         setattr(self, name, output)
         return output
+
+    def _resolve(
+        self,
+        *,
+        leaves: Sequence[inputs.InputLeaf],
+        args: ArgsT,
+        path: str,
+        title: str,
+        shape: Sequence[Manifest],
+        context: StackContext,
+    ) -> pulumi.Output[list[Manifest]]:
+        """The manifests of the resolved args, checked as each Input becomes known; one Output per child."""
+
+        def raise_problems(problems: list[Problem]) -> None:
+            raise_if_invalid(problems, title)
+
+        checked = inputs.check_known(leaves, args, lambda a: self._problems(a, path), path, raise_problems)
+
+        def compiled(plain_args: ArgsT) -> list[Manifest]:
+            manifests = self._compile(plain_args, context)
+            if [identity(m, self._name_prefix) for m in manifests] != [
+                identity(m, self._name_prefix) for m in shape
+            ]:
+                raise KubevirtValidationError(
+                    ValidationError(
+                        [
+                            Problem(
+                                path,
+                                "an Input's value changed which objects this component creates",
+                                "give the value that decides it (an empty list, a name) as a plain value",
+                            )
+                        ],
+                        title,
+                    )
+                )
+            return manifests
+
+        desired = inputs.resolved(leaves, args, checked).apply(compiled)
+        for index, manifest in enumerate(shape):
+            self._resolved_manifests[id(manifest)] = desired.apply(_item(index))
+        return desired
 
     # --- the hooks ---------------------------------------------------------------------------------------
 
@@ -149,6 +209,8 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         return kubernetes_child(
             self,
             manifest,
+            resolved=self._resolved_manifests.get(id(manifest)),
+            name_prefix=self._name_prefix,
             provider=self._provider,
             depends_on=[*self._inherited_depends_on, *depends_on],
             protect=protect,
@@ -162,3 +224,12 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
             provider=self._provider,
             depends_on=[*self._inherited_depends_on, *depends_on],
         )
+
+
+def _namespace_is_input(found: inputs.FoundInputs) -> bool:
+    """A namespace from another resource is unknown at preview: children are named after the component."""
+    return any(leaf.parts == ("namespace",) for leaf in found.leaves)
+
+
+def _item(index: int) -> Callable[[list[Manifest]], Manifest]:
+    return lambda manifests: manifests[index]

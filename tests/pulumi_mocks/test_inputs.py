@@ -1,0 +1,291 @@
+"""Pulumi Inputs in the Args: values taken from other resources, unknown at preview, known at update.
+
+``Source`` is a real Pulumi custom resource under the mock runtime. Its ``value`` output is unknown in a
+preview (``dry_run=True``: the mocks return no value for it, as the engine does for a resource to create)
+and known at update, where ``observe`` plays the created resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pulumi
+import pytest
+
+from pulumi_kubevirt.compile import compile_disk, compile_vm
+from pulumi_kubevirt.components import Disk, VirtualMachine
+from pulumi_kubevirt.components.inputs import SECRET_MASK, find_inputs
+from pulumi_kubevirt.program.desired import UNKNOWN, DesiredState, DesiredStateError, desired_state_of_program
+from pulumi_kubevirt.spec import (
+    BlankSource,
+    CloudInit,
+    DiskArgs,
+    Memory,
+    Nic,
+    RegistrySource,
+    RootDisk,
+    SshKeys,
+    StackContext,
+    VirtualMachineArgs,
+)
+
+PROJECT, STACK = "shop", "test"
+CTX = StackContext(PROJECT, STACK)
+SOURCE = "test:index:Source"
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ8r0CkVdXZ0n1q6Y4kq6v1o1b1x3rT0e1J6M2b1Zq9X ops@shop"
+IMAGE = "docker://quay.io/containerdisks/fedora:40"
+
+
+class Source(pulumi.CustomResource):
+    """A resource whose ``value`` output is ``given`` once created, and unknown before."""
+
+    value: pulumi.Output[Any]
+
+    def __init__(self, name: str, given: Any) -> None:
+        super().__init__(SOURCE, name, {"given": given, "value": None})
+
+
+def created(type_token: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    return {**state, "value": state["given"]} if type_token == SOURCE else dict(state)
+
+
+def preview(program: Callable[[], object]) -> DesiredState:
+    return desired_state_of_program(program, project=PROJECT, stack=STACK, dry_run=True)
+
+
+def update(program: Callable[[], object]) -> DesiredState:
+    return desired_state_of_program(program, project=PROJECT, stack=STACK, observe=created)
+
+
+def vm_args(**changes: Any) -> VirtualMachineArgs:
+    fields: dict[str, Any] = {
+        "namespace": "dev",
+        "name": "web",
+        "memory": Memory("2Gi"),
+        "root_disk": RootDisk(image=RegistrySource(IMAGE), size="12Gi"),
+        "cloud_init": CloudInit(user_data="#cloud-config\n"),
+        "ssh_keys": SshKeys(keys=(SSH_KEY,)),
+        "nics": (Nic("default", mac_address="02:00:00:00:00:01"),),
+        "labels": {"team": "shop"},
+    }
+    fields.update(changes)
+    return VirtualMachineArgs(**fields)
+
+
+def from_sources(**plain: Any) -> dict[str, Any]:
+    """The same args, each value taken from a ``Source`` resource's output."""
+    return {
+        "namespace": Source("ns", plain.get("namespace", "dev")).value,
+        "root_disk": RootDisk(image=RegistrySource(Source("image", IMAGE).value), size="12Gi"),
+        "ssh_keys": SshKeys(keys=(Source("key", plain.get("key", SSH_KEY)).value,)),
+        "nics": (Nic("default", mac_address=Source("mac", plain.get("mac", "02:00:00:00:00:01")).value),),
+        "labels": {"team": Source("team", "shop").value},
+    }
+
+
+def wired_vm(**plain: Any) -> None:
+    VirtualMachine("web", vm_args(**from_sources(**plain)))
+
+
+def kubernetes_children(result: DesiredState) -> list[Any]:
+    return [r for r in result.resources if r.is_kubernetes_object]
+
+
+# --- which fields take an Input -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "found"),
+    [
+        pytest.param({"namespace": pulumi.Output.from_input("dev")}, [("namespace",)], id="namespace"),
+        pytest.param(
+            {"labels": {"team": pulumi.Output.from_input("shop")}}, [("labels", "team")], id="label-value"
+        ),
+        pytest.param({"labels": pulumi.Output.from_input({"team": "shop"})}, [("labels",)], id="labels"),
+        pytest.param(
+            {"ssh_keys": SshKeys(keys=(pulumi.Output.from_input(SSH_KEY),))},
+            [("ssh_keys", "keys", 0)],
+            id="ssh-key",
+        ),
+        pytest.param(
+            {"nics": (Nic("default", mac_address=pulumi.Output.from_input("02:00:00:00:00:01")),)},
+            [("nics", 0, "mac_address")],
+            id="mac",
+        ),
+        pytest.param(
+            {"cloud_init": CloudInit(user_data=pulumi.Output.secret("#cloud-config\n"))},
+            [],
+            id="cloud-init-data-passes-through-opaque",
+        ),
+    ],
+)
+def test_inputs_are_found_where_a_user_takes_values_from_other_resources(
+    changes: dict[str, Any], found: list[tuple[Any, ...]]
+) -> None:
+    def program() -> None:
+        result = find_inputs(vm_args(**changes))
+        assert [leaf.parts for leaf in result.leaves] == found
+        assert result.misplaced == ()
+
+    update(program)
+
+
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        pytest.param({"name": "web"}, "args.name", id="name"),
+        pytest.param(
+            {"nics": (Nic(pulumi.Output.from_input("default")),)}, "args.nics[0].name", id="nic-name"
+        ),
+        pytest.param(
+            {"adopt": True, "namespace": pulumi.Output.from_input("dev")}, "args.namespace", id="adopt"
+        ),
+    ],
+)
+def test_an_input_where_a_plain_value_decides_structure_is_a_clear_error(
+    changes: dict[str, Any], path: str
+) -> None:
+    def program() -> None:
+        fields = dict(changes)
+        if fields.get("name") == "web":
+            fields["name"] = pulumi.Output.from_input("web")
+        VirtualMachine("web", vm_args(**fields))
+
+    with pytest.raises(DesiredStateError) as caught:
+        update(program)
+    assert f"{path}: " in str(caught.value)
+    assert "plain" in str(caught.value)
+    assert "Traceback" not in str(caught.value)
+
+
+# --- preview: unknown values ------------------------------------------------------------------------
+
+
+def test_at_preview_children_register_with_unknown_values_and_depend_on_the_sources() -> None:
+    result = preview(wired_vm)
+    sources = {r.name: r.urn for r in result.by_type(SOURCE)}
+    children = kubernetes_children(result)
+    # The namespace is unknown: children are named after the component, not namespace/name.
+    assert sorted((r.type.rpartition(":")[2], r.name) for r in children) == [
+        ("DataVolume", "web/web-root"),
+        ("Secret", "web/web-cloudinit"),
+        ("Secret", "web/web-ssh-keys"),
+        ("VirtualMachine", "web/web"),
+    ]
+    for resource in children:
+        assert resource.inputs["metadata"] == UNKNOWN
+        assert set(sources.values()) <= set(resource.options.depends_on), resource.name
+
+
+def test_at_update_children_carry_exactly_the_manifests_of_the_plain_values() -> None:
+    result = update(wired_vm)
+    assert list(result.manifests) == compile_vm(vm_args(), CTX)
+
+
+def test_plain_values_compile_as_before_with_their_namespace_names() -> None:
+    result = update(lambda: VirtualMachine("web", vm_args()))
+    assert list(result.manifests) == compile_vm(vm_args(), CTX)
+    assert "dev/web" in {r.name for r in kubernetes_children(result)}
+
+
+def test_a_disk_size_and_source_url_from_other_resources() -> None:
+    def program() -> None:
+        Disk(
+            "data",
+            DiskArgs(
+                namespace="dev",
+                name="data",
+                size=Source("size", "10Gi").value,
+                source=RegistrySource(Source("url", IMAGE).value),
+            ),
+        )
+
+    plain = DiskArgs(namespace="dev", name="data", size="10Gi", source=RegistrySource(IMAGE))
+    assert list(update(program).manifests) == compile_disk(plain, CTX)
+    assert [r.name for r in kubernetes_children(preview(program))] == ["dev/data"]
+
+
+# --- validation timing ------------------------------------------------------------------------------
+
+
+def plain_error(args: VirtualMachineArgs) -> str:
+    with pytest.raises(DesiredStateError) as caught:
+        update(lambda: VirtualMachine("web", args))
+    return str(caught.value)
+
+
+def test_a_plain_mistake_fails_at_preview_even_beside_unknown_values() -> None:
+    expected = plain_error(vm_args(memory=Memory("2 GB")))
+    with pytest.raises(DesiredStateError) as caught:
+        preview(lambda: VirtualMachine("web", vm_args(**from_sources(), memory=Memory("2 GB"))))
+    assert str(caught.value) == expected
+
+
+def test_a_known_input_is_checked_at_preview_with_the_plain_message() -> None:
+    expected = plain_error(vm_args(nics=(Nic("default", mac_address="02:00:00:00:00"),)))
+
+    def program() -> None:
+        known_mac = pulumi.Output.from_input("02:00:00:00:00")
+        VirtualMachine(
+            "web", vm_args(namespace=Source("ns", "dev").value, nics=(Nic("default", mac_address=known_mac),))
+        )
+
+    with pytest.raises(DesiredStateError) as caught:
+        preview(program)
+    assert "args.nics[0].mac_address: " in expected
+    assert expected.split("\n", 1)[1] in str(caught.value)
+
+
+def test_an_unknown_input_passes_preview_and_fails_at_update_with_the_plain_message() -> None:
+    expected = plain_error(vm_args(nics=(Nic("default", mac_address="02:00:00:00:00"),)))
+
+    def program() -> None:
+        wired_vm(mac="02:00:00:00:00")
+
+    assert kubernetes_children(preview(program))
+    with pytest.raises(DesiredStateError) as caught:
+        update(program)
+    assert "args.nics[0].mac_address: " in str(caught.value)
+    assert expected.split("\n", 1)[1] in str(caught.value)
+
+
+def test_every_problem_of_inputs_comes_at_once() -> None:
+    with pytest.raises(DesiredStateError) as caught:
+        update(lambda: wired_vm(mac="nope", namespace="Dev_1"))
+    message = str(caught.value)
+    assert "args.nics[0].mac_address: " in message
+    assert "args.namespace: " in message
+
+
+# --- secrets ----------------------------------------------------------------------------------------
+
+
+def test_a_secret_input_keeps_every_child_that_uses_it_secret() -> None:
+    def program() -> None:
+        VirtualMachine("web", vm_args(ssh_keys=SshKeys(keys=(pulumi.Output.secret(SSH_KEY),))))
+
+    result = update(program)
+    ssh_secret = next(r for r in kubernetes_children(result) if r.name == "dev/web-ssh-keys")
+    assert "stringData" in ssh_secret.secret_keys
+    assert SSH_KEY not in result.to_yaml()
+
+
+def test_a_secret_inputs_value_never_appears_in_its_error() -> None:
+    secret_key = "hunter2-not-a-key"
+
+    def program() -> None:
+        VirtualMachine("web", vm_args(ssh_keys=SshKeys(keys=(pulumi.Output.secret(secret_key),))))
+
+    with pytest.raises(DesiredStateError) as caught:
+        update(program)
+    message = str(caught.value)
+    assert "args.ssh_keys.keys[0]: " in message
+    assert "hunter2" not in message
+    plain = plain_error(vm_args(ssh_keys=SshKeys(keys=(secret_key,))))
+    assert plain.replace(secret_key, SECRET_MASK) == message
+
+
+def test_blank_disk_without_inputs_is_untouched() -> None:
+    args = DiskArgs(namespace="dev", name="d", size="1Gi", source=BlankSource())
+    assert list(update(lambda: Disk("d", args)).manifests) == compile_disk(args, CTX)
