@@ -42,6 +42,7 @@ IMAGE = "docker://quay.io/containerdisks/fedora:40"
 class _Recording(mocks.Mocks):  # type: ignore[misc]
     def __init__(self) -> None:
         self.registered: list[tuple[str, str, dict[str, Any]]] = []
+        self.servicer: Any = None
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         self.registered.append((args.typ, args.name, dict(args.inputs)))
@@ -56,12 +57,14 @@ class _MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):  # type: igno
 
     def __init__(self, monitor: Any) -> None:
         self.monitor = monitor
+        self.dependencies: dict[str, list[str]] = {}
 
     def SupportsFeature(self, request: Any, context: Any) -> Any:
         answer = self.monitor.SupportsFeature(request)
         return resource_pb2.SupportsFeatureResponse(hasSupport=answer.hasSupport)
 
     def RegisterResource(self, request: Any, context: Any) -> Any:
+        self.dependencies[f"{request.type}::{request.name}"] = list(request.dependencies)
         return self.monitor.RegisterResource(request)
 
     def RegisterResourceOutputs(self, request: Any, context: Any) -> Any:
@@ -120,11 +123,10 @@ def monitor() -> Iterator[tuple[str, _Recording]]:
     """Pulumi's mock monitor and engine served over gRPC; URNs are made for the test project and stack."""
     settings.reset_options(project=PROJECT, stack=STACK)
     recording = _Recording()
+    servicer = _MonitorServicer(mocks.MockMonitor(recording))  # type: ignore[no-untyped-call]
+    recording.servicer = servicer
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    resource_pb2_grpc.add_ResourceMonitorServicer_to_server(
-        _MonitorServicer(mocks.MockMonitor(recording)),
-        server,  # type: ignore[no-untyped-call]
-    )
+    resource_pb2_grpc.add_ResourceMonitorServicer_to_server(servicer, server)
     engine_pb2_grpc.add_EngineServicer_to_server(_EngineServicer(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
@@ -156,10 +158,17 @@ def test_get_schema_is_the_checked_in_schema(
 
 
 def construct_vm(
-    host: provider_pb2_grpc.ResourceProviderStub, monitor_address: str, inputs: dict[str, Any]
+    host: provider_pb2_grpc.ResourceProviderStub,
+    monitor_address: str,
+    inputs: dict[str, Any],
+    dependencies: dict[str, list[str]] | None = None,
 ) -> Any:
     struct = struct_pb2.Struct()
     struct.update(inputs)
+    input_dependencies = {
+        key: provider_pb2.ConstructRequest.PropertyDependencies(urns=urns)
+        for key, urns in (dependencies or {}).items()
+    }
     return host.Construct(
         provider_pb2.ConstructRequest(
             project=PROJECT,
@@ -169,6 +178,7 @@ def construct_vm(
             type="kubevirt:index:VirtualMachine",
             name="web",
             inputs=struct,
+            inputDependencies=input_dependencies,
             organization="organization",
         )
     )
@@ -232,3 +242,22 @@ def test_construct_with_invalid_inputs_fails_with_the_python_message(
         construct_vm(host, address, {**VM_INPUTS, "nics": [{"name": "default", "macAddress": "nope"}]})
     assert "web.nics[0].mac_address: " in str(caught.value.details())
     assert not [name for typ, name, _ in recording.registered if typ.startswith("kubernetes:")]
+
+
+def test_a_namespace_from_another_resource_reaches_every_child_as_a_dependency(
+    host: provider_pb2_grpc.ResourceProviderStub, monitor: tuple[str, _Recording]
+) -> None:
+    address, recording = monitor
+    namespace_urn = f"urn:pulumi:{STACK}::{PROJECT}::kubernetes:core/v1:Namespace::shop"
+    construct_vm(host, address, VM_INPUTS, {"namespace": [namespace_urn]})
+    children = {
+        key: urns for key, urns in recording.servicer.dependencies.items() if key.startswith("kubernetes:")
+    }
+    # The namespace is an Input: the children are named after the component (see docs/inputs.md).
+    assert sorted(key.rpartition("::")[2] for key in children) == [
+        "web/web",
+        "web/web-cloudinit",
+        "web/web-root",
+        "web/web-ssh-keys",
+    ]
+    assert all(namespace_urn in urns for urns in children.values()), children
