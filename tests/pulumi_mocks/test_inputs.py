@@ -14,13 +14,16 @@ import pulumi
 import pytest
 
 from pulumi_kubevirt.compile import compile_disk, compile_vm
-from pulumi_kubevirt.components import Disk, VirtualMachine
+from pulumi_kubevirt.components import Disk, Fleet, VirtualMachine
 from pulumi_kubevirt.components.inputs import SECRET_MASK, find_inputs
 from pulumi_kubevirt.program.desired import UNKNOWN, DesiredState, DesiredStateError, desired_state_of_program
 from pulumi_kubevirt.spec import (
     BlankSource,
     CloudInit,
+    ContainerDisk,
+    Cpu,
     DiskArgs,
+    FleetArgs,
     Memory,
     Nic,
     RegistrySource,
@@ -289,3 +292,55 @@ def test_a_secret_inputs_value_never_appears_in_its_error() -> None:
 def test_blank_disk_without_inputs_is_untouched() -> None:
     args = DiskArgs(namespace="dev", name="d", size="1Gi", source=BlankSource())
     assert list(update(lambda: Disk("d", args)).manifests) == compile_disk(args, CTX)
+
+
+# --- where an Input may sit ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wired", "plain"),
+    [
+        pytest.param(lambda: {"labels": Source("labels", {"team": "shop"}).value}, {}, id="labels-mapping"),
+        pytest.param(
+            lambda: {"ssh_keys": SshKeys(keys=Source("keys", [SSH_KEY]).value)}, {}, id="ssh-keys-tuple"
+        ),
+        pytest.param(lambda: {"memory": Memory(Source("memory", "2Gi").value)}, {}, id="memory-size"),
+        pytest.param(
+            lambda: {"container_disks": (ContainerDisk("tools", Source("tools", IMAGE).value),)},
+            {"container_disks": (ContainerDisk("tools", IMAGE),)},
+            id="container-disk-image",
+        ),
+        pytest.param(
+            lambda: {"cpu": Cpu(sockets=Source("sockets", 2).value), "memory": Memory("2Gi")},
+            {"cpu": Cpu(sockets=2)},
+            id="cpu-sockets",
+        ),
+    ],
+)
+def test_an_input_anywhere_compiles_to_the_plain_manifests(
+    wired: Callable[[], dict[str, Any]], plain: dict[str, Any]
+) -> None:
+    result = update(lambda: VirtualMachine("web", vm_args(**wired())))
+    assert list(result.manifests) == compile_vm(vm_args(**plain), CTX)
+
+
+def test_an_input_that_changes_which_objects_exist_is_refused_at_update() -> None:
+    def program() -> None:
+        keys = SshKeys(keys=Source("keys", []).value, secret_name=Source("secret", "ops-keys").value)
+        VirtualMachine("web", vm_args(ssh_keys=keys))
+
+    assert any(r.name == "dev/web-ssh-keys" for r in kubernetes_children(preview(program)))
+    with pytest.raises(
+        DesiredStateError, match="an Input's value changed which objects this component creates"
+    ):
+        update(program)
+
+
+def test_a_fleet_takes_plain_values_only() -> None:
+    def program() -> None:
+        Fleet("fleet", FleetArgs(namespaces=("dev",), vms=(vm_args(namespace=Source("ns", "dev").value),)))
+
+    with pytest.raises(DesiredStateError) as caught:
+        update(program)
+    assert "fleet.vms[0].namespace: this field takes a plain value" in str(caught.value)
+    assert "build the VirtualMachine, Disk and Network components" in str(caught.value)

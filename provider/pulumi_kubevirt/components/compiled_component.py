@@ -74,6 +74,9 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
     """
 
     TYPE: ClassVar[ComponentType]
+    TAKES_INPUTS: ClassVar[bool] = True
+    """Whether args may hold Pulumi Inputs (``components/inputs.py``); else every Input is a user error."""
+    PLAIN_FIX: ClassVar[str] = inputs.PLAIN_FIX
 
     args: ArgsT
     _plain_outputs: dict[str, Any]
@@ -83,8 +86,13 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         path = ARGS_PATH
         title = self._invalid_title(resource_name)
         found = inputs.find_inputs(args)
+        if not self.TAKES_INPUTS:
+            found = inputs.FoundInputs((), found.misplaced + tuple(leaf.parts for leaf in found.leaves))
         raise_if_invalid(
-            inputs.misplaced_problems(found, path, adopt=bool(getattr(args, "adopt", False))), title
+            inputs.misplaced_problems(
+                found, path, adopt=bool(getattr(args, "adopt", False)), fix=self.PLAIN_FIX
+            ),
+            title,
         )
         unknown = [inputs.path_of(path, leaf.parts) for leaf in found.leaves]
         # Plain values are checked now, with every Input standing in: an invalid component registers nothing.

@@ -106,7 +106,13 @@ def path_of(base: str, parts: Parts) -> str:
     return paths.join(base, *parts)
 
 
-def misplaced_problems(found: FoundInputs, base: str, *, adopt: bool) -> list[Problem]:
+PLAIN_FIX = (
+    "names, references, booleans and choices decide which objects exist and what Pulumi calls them: "
+    "give a plain value"
+)
+
+
+def misplaced_problems(found: FoundInputs, base: str, *, adopt: bool, fix: str = PLAIN_FIX) -> list[Problem]:
     """Inputs where a plain value is required; an adopted object's namespace must be known (its import id)."""
     adopted_namespace = [
         Problem(
@@ -121,8 +127,7 @@ def misplaced_problems(found: FoundInputs, base: str, *, adopt: bool) -> list[Pr
         Problem(
             path_of(base, parts),
             "this field takes a plain value, not a Pulumi Output",
-            "names, references, booleans and choices decide which objects exist and what Pulumi calls them: "
-            "give a plain value",
+            fix,
         )
         for parts in found.misplaced
     ]
@@ -153,12 +158,23 @@ def rebuild(args: Any, values: Mapping[Parts, Any]) -> Any:
 
 
 def problems_of_known(problems: Sequence[Problem], unknown_paths: Sequence[str]) -> list[Problem]:
-    """The problems that are about known values: none at or under a path still standing in for an Input."""
+    """The problems that are about known values alone.
+
+    Left out: those at or under a path still standing in for an Input, and those at a path above one (a
+    cross-field rule such as "keys or secret_name" may be about the stand-in), except at the component's own
+    path. Every one left out is checked again once the Input is known.
+    """
 
     def under(path: str, unknown: str) -> bool:
         return path == unknown or path.startswith((f"{unknown}.", f"{unknown}["))
 
-    return [p for p in problems if not any(under(p.path, unknown) for unknown in unknown_paths)]
+    def about_unknown(path: str) -> bool:
+        return any(
+            under(path, unknown) or (under(unknown, path) and len(paths.parse_path(path)) > 1)
+            for unknown in unknown_paths
+        )
+
+    return [p for p in problems if not about_unknown(p.path)]
 
 
 def masked(problems: Sequence[Problem], secrets: Sequence[object]) -> list[Problem]:
@@ -204,7 +220,7 @@ def check_known(
 
     def check(seen: list[Known]) -> None:
         values = {
-            leaf.parts: state.value if state.known else leaf.placeholder
+            leaf.parts: _as_hinted(leaf, state.value) if state.known else leaf.placeholder
             for leaf, state in zip(leaves, seen, strict=True)
         }
         unknown = [
@@ -214,6 +230,12 @@ def check_known(
         raise_problems(masked(problems, [state.value for state in seen if state.secret and state.known]))
 
     return pulumi.Output.all(*[observe(leaf) for leaf in leaves]).apply(check)
+
+
+def _as_hinted(leaf: InputLeaf, value: Any) -> Any:
+    """An integer field's value comes back from the engine as a float (protobuf numbers): make it an int."""
+    whole_float = isinstance(value, float) and value.is_integer()
+    return int(value) if whole_float and type(leaf.placeholder) is int else value
 
 
 def resolved(leaves: Sequence[InputLeaf], args: Any, checked: pulumi.Output[None]) -> pulumi.Output[Any]:
