@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import inspect
 import types
 import typing
@@ -79,7 +80,7 @@ def find_inputs(args: object) -> FoundInputs:
                 misplaced.append(parts)
             return
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            hints = typing.get_type_hints(type(value))
+            hints = _type_hints(type(value))
             for field in dataclasses.fields(value):
                 if (type(value), field.name) in OPAQUE_FIELDS:
                     continue
@@ -248,6 +249,12 @@ def resolved(leaves: Sequence[InputLeaf], args: Any, checked: pulumi.Output[None
 
 
 # --- type hints ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A dataclass's resolved annotations, once per class (every component walks its whole Args)."""
+    return typing.get_type_hints(cls)
 
 
 def _members(hint: object) -> tuple[object, ...]:
