@@ -72,3 +72,7 @@ _.OVF  # SourceKind (kvplan import --from reaches it by value)
 _.OVA  # SourceKind
 _.VSPHERE  # SourceKind
 _.PULUMI_STATE  # SourceKind
+_.blank  # DiskSourceArgs (package schema: the component provider host reads TypedDict annotations)
+_.upload  # DiskSourceArgs
+_.GetRootResource  # the Engine gRPC service the provider host calls (tests/package)
+_.SetRootResource  # the Engine gRPC service

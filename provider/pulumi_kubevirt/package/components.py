@@ -74,10 +74,6 @@ def _source(value: Mapping[str, Any]) -> Any:
     return cls() if value[kind] is True else to_spec(cls, value[kind])
 
 
-def _inherit(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=parent))
-
-
 class VirtualMachine(pulumi.ComponentResource):
     """A KubeVirt VirtualMachine and what it owns: cloud-init and SSH-key Secrets, root disk, Service."""
 
