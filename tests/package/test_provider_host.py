@@ -240,7 +240,7 @@ def test_construct_with_invalid_inputs_fails_with_the_python_message(
     address, recording = monitor
     with pytest.raises(grpc.RpcError) as caught:
         construct_vm(host, address, {**VM_INPUTS, "nics": [{"name": "default", "macAddress": "nope"}]})
-    assert "web.nics[0].mac_address: " in str(caught.value.details())
+    assert "args.nics[0].mac_address: " in str(caught.value.details())
     assert not [name for typ, name, _ in recording.registered if typ.startswith("kubernetes:")]
 
 

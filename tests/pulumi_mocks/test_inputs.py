@@ -342,5 +342,5 @@ def test_a_fleet_takes_plain_values_only() -> None:
 
     with pytest.raises(DesiredStateError) as caught:
         update(program)
-    assert "fleet.vms[0].namespace: this field takes a plain value" in str(caught.value)
+    assert "args.vms[0].namespace: this field takes a plain value" in str(caught.value)
     assert "build the VirtualMachine, Disk and Network components" in str(caught.value)
