@@ -15,7 +15,7 @@ import pytest
 
 from pulumi_kubevirt.compile import compile_disk, compile_vm
 from pulumi_kubevirt.components import Disk, Fleet, VirtualMachine
-from pulumi_kubevirt.components.inputs import SECRET_MASK, find_inputs
+from pulumi_kubevirt.components.inputs import SECRET_MASK, find_inputs, holds_input
 from pulumi_kubevirt.program.desired import UNKNOWN, DesiredState, DesiredStateError, desired_state_of_program
 from pulumi_kubevirt.spec import (
     BlankSource,
@@ -127,9 +127,41 @@ def test_inputs_are_found_where_a_user_takes_values_from_other_resources(
     changes: dict[str, Any], found: list[tuple[Any, ...]]
 ) -> None:
     def program() -> None:
-        result = find_inputs(vm_args(**changes))
+        args = vm_args(**changes)
+        result = find_inputs(args)
         assert [leaf.parts for leaf in result.leaves] == found
         assert result.misplaced == ()
+        assert holds_input(args)
+
+    update(program)
+
+
+def test_plain_args_hold_no_input_and_take_the_plain_path() -> None:
+    recorded: list[bool] = []
+
+    def program() -> None:
+        assert not holds_input(vm_args())
+        assert not holds_input(FleetArgs(namespaces=("dev",), vms=(vm_args(),)))
+        vm = VirtualMachine("web", vm_args())
+        recorded.append(vm._resolved_manifests == {} and vm._name_prefix is None)
+
+    update(program)
+    assert recorded == [True]
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        pytest.param(lambda: {"a": ("x", {"b": pulumi.Output.from_input(1)})}, id="deep-in-a-mapping"),
+        pytest.param(
+            lambda: [None, 1, 2.5, True, Memory(pulumi.Output.from_input("2Gi"))], id="dataclass-in-a-list"
+        ),
+        pytest.param(lambda: Memory("2Gi", max_guest=pulumi.Output.secret("8Gi")), id="last-field"),
+    ],
+)
+def test_an_input_is_noticed_wherever_it_sits(made: Callable[[], object]) -> None:
+    def program() -> None:
+        assert holds_input(made())
 
     update(program)
 

@@ -83,33 +83,24 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
     kubernetes_objects: tuple[pulumi.CustomResource, ...]
 
     def __init__(self, resource_name: str, args: ArgsT, opts: pulumi.ResourceOptions | None = None) -> None:
-        path = ARGS_PATH
         title = self._invalid_title(resource_name)
-        found = inputs.find_inputs(args)
-        if not self.TAKES_INPUTS:
-            found = inputs.FoundInputs((), found.misplaced + tuple(leaf.parts for leaf in found.leaves))
-        raise_if_invalid(
-            inputs.misplaced_problems(
-                found, path, adopt=bool(getattr(args, "adopt", False)), fix=self.PLAIN_FIX
-            ),
-            title,
-        )
-        unknown = [inputs.path_of(path, leaf.parts) for leaf in found.leaves]
-        # Plain values are checked now, with every Input standing in: an invalid component registers nothing.
-        shape = inputs.rebuild(args, {leaf.parts: leaf.placeholder for leaf in found.leaves})
-        raise_if_invalid(inputs.problems_of_known(self._problems(shape, path), unknown), title)
+        # Plain args (the common case) are checked and compiled as they are: Inputs cost them only this walk.
+        found = self._found_inputs(args, title) if inputs.holds_input(args) else None
+        shape = args if found is None else self._checked_shape(args, found, title)
+        if found is None:
+            raise_if_invalid(self._problems(args, ARGS_PATH), title)
         super().__init__(self.TYPE, resource_name, None, opts)
         self.args = args
         self._provider = kubernetes_provider(opts)
         self._inherited_depends_on = inherited_depends_on(opts)
         self._resolved_manifests: dict[int, pulumi.Output[Manifest]] = {}
-        self._name_prefix = resource_name if _namespace_is_input(found) else None
+        self._name_prefix = resource_name if found is not None and _namespace_is_input(found) else None
         context = stack_context()
         manifests = self._compile(shape, context)
         desired: pulumi.Input[Sequence[Manifest]] = manifests
-        if found.leaves:
+        if found is not None:
             desired = self._resolve(
-                leaves=found.leaves, args=args, path=path, title=title, shape=manifests, context=context
+                leaves=found.leaves, args=args, title=title, shape=manifests, context=context
             )
         self.kubernetes_objects = self._register_children(manifests)
         outputs = self._outputs(manifests)
@@ -137,12 +128,29 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         setattr(self, name, output)
         return output
 
+    def _found_inputs(self, args: ArgsT, title: str) -> inputs.FoundInputs | None:
+        """The Inputs in ``args`` to resolve, if any (cloud-init data passes through as it is); one where a
+        plain value is required is a user error."""
+        found = inputs.find_inputs(args)
+        if not self.TAKES_INPUTS:
+            found = inputs.FoundInputs((), found.misplaced + tuple(leaf.parts for leaf in found.leaves))
+        adopt = bool(getattr(args, "adopt", False))
+        raise_if_invalid(inputs.misplaced_problems(found, ARGS_PATH, adopt=adopt, fix=self.PLAIN_FIX), title)
+        return found if found.leaves else None
+
+    def _checked_shape(self, args: ArgsT, found: inputs.FoundInputs, title: str) -> ArgsT:
+        """``args`` with a stand-in for each Input, after checking every plain value: an invalid component
+        registers nothing."""
+        unknown = [inputs.path_of(ARGS_PATH, leaf.parts) for leaf in found.leaves]
+        shape: ArgsT = inputs.rebuild(args, {leaf.parts: leaf.placeholder for leaf in found.leaves})
+        raise_if_invalid(inputs.problems_of_known(self._problems(shape, ARGS_PATH), unknown), title)
+        return shape
+
     def _resolve(
         self,
         *,
         leaves: Sequence[inputs.InputLeaf],
         args: ArgsT,
-        path: str,
         title: str,
         shape: Sequence[Manifest],
         context: StackContext,
@@ -152,7 +160,9 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         def raise_problems(problems: list[Problem]) -> None:
             raise_if_invalid(problems, title)
 
-        checked = inputs.check_known(leaves, args, lambda a: self._problems(a, path), path, raise_problems)
+        checked = inputs.check_known(
+            leaves, args, lambda a: self._problems(a, ARGS_PATH), ARGS_PATH, raise_problems
+        )
 
         def compiled(plain_args: ArgsT) -> list[Manifest]:
             manifests = self._compile(plain_args, context)
@@ -163,7 +173,7 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
                     ValidationError(
                         [
                             Problem(
-                                path,
+                                ARGS_PATH,
                                 "an Input's value changed which objects this component creates",
                                 "give the value that decides it (an empty list, a name) as a plain value",
                             )
