@@ -148,6 +148,7 @@ def test_get_schema_is_the_checked_in_schema(
     parsed = json.loads(schema)
     assert sorted(parsed["resources"]) == [
         "kubevirt:index:Disk",
+        "kubevirt:index:Fleet",
         "kubevirt:index:Network",
         "kubevirt:index:VirtualMachine",
     ]
@@ -162,6 +163,7 @@ def construct_vm(
     monitor_address: str,
     inputs: dict[str, Any],
     dependencies: dict[str, list[str]] | None = None,
+    type_token: str = "kubevirt:index:VirtualMachine",
 ) -> Any:
     struct = struct_pb2.Struct()
     struct.update(inputs)
@@ -175,7 +177,7 @@ def construct_vm(
             stack=STACK,
             dryRun=False,
             monitorEndpoint=monitor_address,
-            type="kubevirt:index:VirtualMachine",
+            type=type_token,
             name="web",
             inputs=struct,
             inputDependencies=input_dependencies,
@@ -240,7 +242,13 @@ def test_construct_with_invalid_inputs_fails_with_the_python_message(
     address, recording = monitor
     with pytest.raises(grpc.RpcError) as caught:
         construct_vm(host, address, {**VM_INPUTS, "nics": [{"name": "default", "macAddress": "nope"}]})
-    assert "args.nics[0].mac_address: " in str(caught.value.details())
+    details = str(caught.value.details())
+    # The path as the program wrote it (schema names), the Python message, and no traceback.
+    assert "nics[0].macAddress: " in details
+    assert "is not a MAC address" in details
+    assert "Traceback" not in details
+    assert 'File "' not in details
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert not [name for typ, name, _ in recording.registered if typ.startswith("kubernetes:")]
 
 
@@ -261,3 +269,44 @@ def test_a_namespace_from_another_resource_reaches_every_child_as_a_dependency(
         "web/web-ssh-keys",
     ]
     assert all(namespace_urn in urns for urns in children.values()), children
+
+
+FLEET_INPUTS: dict[str, Any] = {
+    "namespaces": ["dev"],
+    "networks": [{"namespace": "dev", "name": "vlan120", "bridge": "br1", "vlan": 120}],
+    "disks": [{"namespace": "dev", "name": "data", "size": "10Gi", "source": {"blank": True}}],
+    "vms": [{**VM_INPUTS, "disks": [{"disk": "data"}]}],
+}
+
+
+def test_a_fleet_from_another_language_registers_namespaces_then_its_members(
+    host: provider_pb2_grpc.ResourceProviderStub, monitor: tuple[str, _Recording]
+) -> None:
+    address, recording = monitor
+    response = construct_vm(host, address, FLEET_INPUTS, type_token="kubevirt:index:Fleet")
+    assert rpc.deserialize_properties(response.state)["vmNames"] == ["dev/web"]
+    kubernetes = [
+        (typ.rpartition(":")[2], name) for typ, name, _ in recording.registered if "kubernetes:" in typ
+    ]
+    assert kubernetes[0] == ("Namespace", "dev")
+    assert sorted(kubernetes[1:]) == [
+        ("DataVolume", "dev/data"),
+        ("DataVolume", "dev/web-root"),
+        ("NetworkAttachmentDefinition", "dev/vlan120"),
+        ("Secret", "dev/web-cloudinit"),
+        ("Secret", "dev/web-ssh-keys"),
+        ("VirtualMachine", "dev/web"),
+    ]
+
+
+def test_a_fleet_value_from_another_resource_is_refused_with_the_fleet_fix(
+    host: provider_pb2_grpc.ResourceProviderStub, monitor: tuple[str, _Recording]
+) -> None:
+    address, recording = monitor
+    namespace_urn = f"urn:pulumi:{STACK}::{PROJECT}::kubernetes:core/v1:Namespace::shop"
+    with pytest.raises(grpc.RpcError) as caught:
+        construct_vm(host, address, FLEET_INPUTS, {"vms": [namespace_urn]}, type_token="kubevirt:index:Fleet")
+    details = str(caught.value.details())
+    assert "vms: this field takes a plain value, not a Pulumi Output" in details
+    assert "build the VirtualMachine, Disk and Network components themselves" in details
+    assert not [name for typ, name, _ in recording.registered if typ.startswith("kubernetes:")]

@@ -22,6 +22,16 @@ declare module "@pulumi/kubevirt" {
         storageClass?: pulumi.Input<string>;
         volumeMode?: types.enums.VolumeMode;
     }
+    class Fleet extends pulumi.ComponentResource {
+        readonly vmNames: pulumi.Output<string[]>;
+        constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions);
+    }
+    interface FleetArgs {
+        disks?: types.input.DiskArgsArgs[];
+        namespaces?: string[];
+        networks?: types.input.NetworkArgsArgs[];
+        vms?: types.input.VirtualMachineArgsArgs[];
+    }
     class Network extends pulumi.ComponentResource {
         readonly namespace: pulumi.Output<string>;
         readonly networkName: pulumi.Output<string>;
@@ -115,6 +125,20 @@ declare module "@pulumi/kubevirt" {
                 sockets: pulumi.Input<number>;
                 threads?: pulumi.Input<number>;
             }
+            interface DiskArgsArgs {
+                accessModes?: types.enums.AccessMode[];
+                allowDataLoss?: boolean;
+                annotations?: pulumi.Input<{[key: string]: string}>;
+                labels?: pulumi.Input<{[key: string]: string}>;
+                name: string;
+                namespace: pulumi.Input<string>;
+                preallocation?: boolean;
+                pvcOnly?: boolean;
+                size: pulumi.Input<string>;
+                source?: types.input.DiskSourceArgsArgs;
+                storageClass?: pulumi.Input<string>;
+                volumeMode?: types.enums.VolumeMode;
+            }
             interface DiskAttachmentArgsArgs {
                 bootOrder?: pulumi.Input<number>;
                 bus?: types.enums.DiskBus;
@@ -147,6 +171,21 @@ declare module "@pulumi/kubevirt" {
                 guest: pulumi.Input<string>;
                 hugepages?: pulumi.Input<string>;
                 maxGuest?: pulumi.Input<string>;
+            }
+            interface NetworkArgsArgs {
+                annotations?: pulumi.Input<{[key: string]: string}>;
+                bridge?: pulumi.Input<string>;
+                labels?: pulumi.Input<{[key: string]: string}>;
+                macSpoofCheck?: boolean;
+                macvlanMaster?: pulumi.Input<string>;
+                macvlanMode?: types.enums.MacvlanMode;
+                mtu?: pulumi.Input<number>;
+                name: string;
+                namespace: pulumi.Input<string>;
+                ovnPhysicalNetwork?: pulumi.Input<string>;
+                sriovResourceName?: pulumi.Input<string>;
+                type?: types.enums.NetworkType;
+                vlan?: pulumi.Input<number>;
             }
             interface NicArgsArgs {
                 binding?: types.enums.NicBinding;
@@ -199,6 +238,30 @@ declare module "@pulumi/kubevirt" {
                 keys?: pulumi.Input<string>[];
                 secretName?: pulumi.Input<string>;
                 users?: pulumi.Input<string>[];
+            }
+            interface VirtualMachineArgsArgs {
+                annotations?: pulumi.Input<{[key: string]: string}>;
+                cdroms?: types.input.CdromArgsArgs[];
+                cloudInit?: types.input.CloudInitArgsArgs;
+                containerDisks?: types.input.ContainerDiskArgsArgs[];
+                cpu?: types.input.CpuArgsArgs;
+                disks?: types.input.DiskAttachmentArgsArgs[];
+                hostname?: pulumi.Input<string>;
+                instancetype?: types.input.InstancetypeRefArgsArgs;
+                labels?: pulumi.Input<{[key: string]: string}>;
+                machineType?: pulumi.Input<string>;
+                memory?: types.input.MemoryArgsArgs;
+                name: string;
+                namespace: pulumi.Input<string>;
+                nics?: types.input.NicArgsArgs[];
+                nodeSelector?: pulumi.Input<{[key: string]: string}>;
+                preference?: types.input.PreferenceRefArgsArgs;
+                rootDisk?: types.input.RootDiskArgsArgs;
+                runStrategy?: types.enums.RunStrategy;
+                service?: types.input.ServiceExposureArgsArgs;
+                sshKeys?: types.input.SshKeysArgsArgs;
+                waitFor?: types.enums.WaitFor;
+                waitTimeoutSeconds?: number;
             }
         }
     }

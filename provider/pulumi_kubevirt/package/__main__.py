@@ -1,8 +1,8 @@
 """Run the component provider host: ``python -m pulumi_kubevirt.package`` (what PulumiPlugin.yaml starts)."""
 
-from pulumi.provider.experimental import component_provider_host
+import sys
 
-from pulumi_kubevirt.package.components import HOSTED, PACKAGE_NAME
+from pulumi_kubevirt.package.host import serve
 
 if __name__ == "__main__":
-    component_provider_host(HOSTED, name=PACKAGE_NAME)  # type: ignore[arg-type]
+    serve(sys.argv[1:])

@@ -4,8 +4,8 @@ Field names are the spec's (``pulumi_kubevirt.spec.model``), so :func:`..compone
 name. ``pulumi.Input[...]`` marks what may come from another resource (see ``components/inputs.py``); names,
 references, enums and booleans are plain, because they decide which objects exist. A source is one object with
 one key set per kind (the schema has no unions). This is a subset of the Python API: the escape hatches
-(``patch``, ``affinity``, ``tolerations``), VDDK imports, sysprep, TPM, firmware and ``Fleet`` (whose
-members are keyed by plain namespaces) are Python-only for now.
+(``patch``, ``affinity``, ``tolerations``), VDDK imports, sysprep, TPM and firmware are Python-only for now.
+A ``Fleet`` reuses the member types, but takes plain values only (its members are keyed by namespace/name).
 """
 
 from typing import NotRequired, TypedDict
@@ -237,3 +237,13 @@ class VirtualMachineArgs(TypedDict):
     service: NotRequired[ServiceExposureArgs]
     wait_for: NotRequired[WaitFor]
     wait_timeout_seconds: NotRequired[int]
+
+
+class FleetArgs(TypedDict):
+    """Everything one stack declares, in order: namespaces, networks and disks, then the VMs using them (plain
+    values only: a fleet is stack config; for values from other resources, use the components themselves)."""
+
+    namespaces: NotRequired[list[str]]
+    networks: NotRequired[list[NetworkArgs]]
+    disks: NotRequired[list[DiskArgs]]
+    vms: NotRequired[list[VirtualMachineArgs]]

@@ -52,6 +52,8 @@ def _convert(hint: Any, value: Any) -> Any:
     if len(members) > 1 and all(dataclasses.is_dataclass(m) for m in members):
         return _source(value)
     member = members[0]
+    if member is int and isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf has one number type: a whole number arrives as a float
     origin = typing.get_origin(member)
     if isinstance(member, type) and dataclasses.is_dataclass(member):
         return to_spec(member, value)
@@ -124,5 +126,18 @@ class Network(pulumi.ComponentResource):
         self.register_outputs({"network_name": self.network_name, "namespace": self.namespace})
 
 
-HOSTED = [VirtualMachine, Disk, Network]
+class Fleet(pulumi.ComponentResource):
+    """Everything one stack declares: namespaces, then networks and disks, then the VMs using them."""
+
+    vm_names: pulumi.Output[list[str]]
+    """Each VM as ``namespace/name``, in declaration order."""
+
+    def __init__(self, name: str, args: typed.FleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(components.ComponentType.FLEET, name, {}, opts)
+        fleet = components.Fleet(name, to_spec(model.FleetArgs, args), pulumi.ResourceOptions(parent=self))
+        self.vm_names = pulumi.Output.from_input(list(fleet.vms))
+        self.register_outputs({"vm_names": self.vm_names})
+
+
+HOSTED = [VirtualMachine, Disk, Network, Fleet]
 PACKAGE_NAME = "kubevirt"
