@@ -158,7 +158,7 @@ def test_get_schema_is_the_checked_in_schema(
     assert vm_inputs["name"]["plain"] is True
 
 
-def construct_vm(
+def construct(
     host: provider_pb2_grpc.ResourceProviderStub,
     monitor_address: str,
     inputs: dict[str, Any],
@@ -201,7 +201,7 @@ def test_construct_registers_the_compiled_objects_under_the_hosted_component(
     host: provider_pb2_grpc.ResourceProviderStub, monitor: tuple[str, _Recording]
 ) -> None:
     address, recording = monitor
-    response = construct_vm(host, address, VM_INPUTS)
+    response = construct(host, address, VM_INPUTS)
     assert response.urn.endswith("::web")
     outputs = rpc.deserialize_properties(response.state)
     assert outputs["vmName"] == "web"
@@ -241,7 +241,7 @@ def test_construct_with_invalid_inputs_fails_with_the_python_message(
 ) -> None:
     address, recording = monitor
     with pytest.raises(grpc.RpcError) as caught:
-        construct_vm(host, address, {**VM_INPUTS, "nics": [{"name": "default", "macAddress": "nope"}]})
+        construct(host, address, {**VM_INPUTS, "nics": [{"name": "default", "macAddress": "nope"}]})
     details = str(caught.value.details())
     # The path as the program wrote it (schema names), the Python message, and no traceback.
     assert "nics[0].macAddress: " in details
@@ -257,7 +257,7 @@ def test_a_namespace_from_another_resource_reaches_every_child_as_a_dependency(
 ) -> None:
     address, recording = monitor
     namespace_urn = f"urn:pulumi:{STACK}::{PROJECT}::kubernetes:core/v1:Namespace::shop"
-    construct_vm(host, address, VM_INPUTS, {"namespace": [namespace_urn]})
+    construct(host, address, VM_INPUTS, {"namespace": [namespace_urn]})
     children = {
         key: urns for key, urns in recording.servicer.dependencies.items() if key.startswith("kubernetes:")
     }
@@ -283,7 +283,7 @@ def test_a_fleet_from_another_language_registers_namespaces_then_its_members(
     host: provider_pb2_grpc.ResourceProviderStub, monitor: tuple[str, _Recording]
 ) -> None:
     address, recording = monitor
-    response = construct_vm(host, address, FLEET_INPUTS, type_token="kubevirt:index:Fleet")
+    response = construct(host, address, FLEET_INPUTS, type_token="kubevirt:index:Fleet")
     assert rpc.deserialize_properties(response.state)["vmNames"] == ["dev/web"]
     kubernetes = [
         (typ.rpartition(":")[2], name) for typ, name, _ in recording.registered if "kubernetes:" in typ
@@ -305,7 +305,7 @@ def test_a_fleet_value_from_another_resource_is_refused_with_the_fleet_fix(
     address, recording = monitor
     namespace_urn = f"urn:pulumi:{STACK}::{PROJECT}::kubernetes:core/v1:Namespace::shop"
     with pytest.raises(grpc.RpcError) as caught:
-        construct_vm(host, address, FLEET_INPUTS, {"vms": [namespace_urn]}, type_token="kubevirt:index:Fleet")
+        construct(host, address, FLEET_INPUTS, {"vms": [namespace_urn]}, type_token="kubevirt:index:Fleet")
     details = str(caught.value.details())
     assert "vms: this field takes a plain value, not a Pulumi Output" in details
     assert "build the VirtualMachine, Disk and Network components themselves" in details
