@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
 import pytest
 
 from pulumi_kubevirt.compile import compile_disk, compile_vm
@@ -376,3 +378,42 @@ def test_a_fleet_takes_plain_values_only() -> None:
         update(program)
     assert "args.vms[0].namespace: this field takes a plain value" in str(caught.value)
     assert "build the VirtualMachine, Disk and Network components" in str(caught.value)
+
+
+# --- the issue's program: real resources ----------------------------------------------------------------
+
+PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
+
+
+def key_created(type_token: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The TLS provider's part at update: a created key has its public half."""
+    return {**state, "publicKeyOpenssh": SSH_KEY} if type_token == PRIVATE_KEY else dict(state)
+
+
+def namespace_and_key_program() -> None:
+    namespace = k8s.core.v1.Namespace("shop", metadata={"name": "shop"})
+    key = tls.PrivateKey("ops", algorithm="ED25519")
+    ssh_keys = SshKeys(keys=(key.public_key_openssh,))
+    VirtualMachine("web", vm_args(namespace=namespace.metadata.name, ssh_keys=ssh_keys))
+
+
+def test_a_namespace_and_a_tls_key_from_real_resources_unknown_at_preview_known_at_update() -> None:
+    previewed = preview(namespace_and_key_program)
+    sources = {r.urn for r in previewed.resources if r.type in (PRIVATE_KEY, "kubernetes:core/v1:Namespace")}
+    children = kubernetes_children(previewed)
+    vm_children = [r for r in children if r.type != "kubernetes:core/v1:Namespace"]
+    assert len(sources) == 2
+    assert sorted(r.name for r in vm_children) == [
+        "web/web",
+        "web/web-cloudinit",
+        "web/web-root",
+        "web/web-ssh-keys",
+    ]
+    for resource in vm_children:
+        assert sources <= set(resource.options.depends_on), resource.name
+
+    updated = desired_state_of_program(
+        namespace_and_key_program, project=PROJECT, stack=STACK, observe=key_created
+    )
+    expected = compile_vm(vm_args(namespace="shop", ssh_keys=SshKeys(keys=(SSH_KEY,))), CTX)
+    assert [m for m in updated.manifests if m["kind"] != "Namespace"] == expected
