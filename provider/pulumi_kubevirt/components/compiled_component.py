@@ -86,9 +86,11 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         title = self._invalid_title(resource_name)
         # Plain args (the common case) are checked and compiled as they are: Inputs cost them only this walk.
         found = self._found_inputs(args, title) if inputs.holds_input(args) else None
-        shape = args if found is None else self._checked_shape(args, found, title)
         if found is None:
             raise_if_invalid(self._problems(args, ARGS_PATH), title)
+            shape = args
+        else:
+            shape = self._checked_shape(args, found, title)
         super().__init__(self.TYPE, resource_name, None, opts)
         self.args = args
         self._provider = kubernetes_provider(opts)
