@@ -18,6 +18,7 @@ from typing import Any
 
 import grpc
 import pytest
+import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.proto import (
@@ -310,3 +311,30 @@ def test_a_fleet_value_from_another_resource_is_refused_with_the_fleet_fix(
     assert "vms: this field takes a plain value, not a Pulumi Output" in details
     assert "build the VirtualMachine, Disk and Network components themselves" in details
     assert not [name for typ, name, _ in recording.registered if typ.startswith("kubernetes:")]
+
+
+YAML_EXAMPLE = SCHEMA.parents[1] / "examples" / "yaml-package" / "Pulumi.yaml"
+
+
+def test_the_yaml_examples_fleet_constructs_through_the_host(
+    host: provider_pb2_grpc.ResourceProviderStub, monitor: tuple[str, _Recording]
+) -> None:
+    """examples/yaml-package's properties, as Pulumi YAML sends them, build the fleet its README shows."""
+    program = yaml.safe_load(YAML_EXAMPLE.read_text())
+    fleet = program["resources"]["fleet"]
+    assert fleet["type"] == "kubevirt:index:Fleet"
+    address, recording = monitor
+    response = construct(host, address, fleet["properties"], type_token=fleet["type"])
+    assert rpc.deserialize_properties(response.state)["vmNames"] == ["shop/web-1", "shop/db"]
+    kubernetes = [
+        (typ.rpartition(":")[2], name) for typ, name, _ in recording.registered if "kubernetes:" in typ
+    ]
+    assert kubernetes[0] == ("Namespace", "shop")
+    assert sorted(kubernetes[1:]) == [
+        ("DataVolume", "shop/db-data"),
+        ("DataVolume", "shop/db-root"),
+        ("DataVolume", "shop/web-1-root"),
+        ("NetworkAttachmentDefinition", "shop/vlan120"),
+        ("VirtualMachine", "shop/db"),
+        ("VirtualMachine", "shop/web-1"),
+    ]
