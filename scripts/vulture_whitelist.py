@@ -74,3 +74,7 @@ _.VSPHERE  # SourceKind
 _.PULUMI_STATE  # SourceKind
 _.PAUSED  # PrintableStatus (KubeVirt's whole vocabulary; the wait reads it by value)
 _.WAITING_FOR_RECEIVER  # PrintableStatus
+_.blank  # DiskSourceArgs (package schema: the component provider host reads TypedDict annotations)
+_.upload  # DiskSourceArgs
+_.GetRootResource  # the Engine gRPC service the provider host calls (tests/package)
+_.SetRootResource  # the Engine gRPC service

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pulumi
 
+from pulumi_kubevirt.components import inputs
 from pulumi_kubevirt.components.preview import watch_preview
 from pulumi_kubevirt.components.resources import (
     Manifest,
     adopts,
     claim_growth_patch,
+    identity,
     inherited_depends_on,
     kubernetes_child,
     kubernetes_provider,
@@ -73,18 +75,36 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
     """
 
     TYPE: ClassVar[ComponentType]
+    TAKES_INPUTS: ClassVar[bool] = True
+    """Whether args may hold Pulumi Inputs (``components/inputs.py``); else every Input is a user error."""
+    PLAIN_FIX: ClassVar[str] = inputs.PLAIN_FIX
 
     args: ArgsT
     _plain_outputs: dict[str, Any]
     kubernetes_objects: tuple[pulumi.CustomResource, ...]
 
     def __init__(self, resource_name: str, args: ArgsT, opts: pulumi.ResourceOptions | None = None) -> None:
-        raise_if_invalid(self._problems(args, ARGS_PATH), self._invalid_title(resource_name))
+        title = self._invalid_title(resource_name)
+        # Plain args (the common case) are checked and compiled as they are: Inputs cost them only this walk.
+        found = self._found_inputs(args, title) if inputs.holds_input(args) else None
+        if found is None:
+            raise_if_invalid(self._problems(args, ARGS_PATH), title)
+            shape = args
+        else:
+            shape = self._checked_shape(args, found, title)
         super().__init__(self.TYPE, resource_name, None, opts)
         self.args = args
         self._provider = kubernetes_provider(opts)
         self._inherited_depends_on = inherited_depends_on(opts)
-        manifests = self._compile(args, stack_context())
+        self._resolved_manifests: dict[int, pulumi.Output[Manifest]] = {}
+        self._name_prefix = resource_name if found is not None and _namespace_is_input(found) else None
+        context = stack_context()
+        manifests = self._compile(shape, context)
+        desired: pulumi.Input[Sequence[Manifest]] = manifests
+        if found is not None:
+            desired = self._resolve(
+                leaves=found.leaves, args=args, title=title, shape=manifests, context=context
+            )
         self.kubernetes_objects = self._register_children(manifests)
         outputs = self._outputs(manifests)
         self._plain_outputs = {}
@@ -94,7 +114,7 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
             else:
                 self._plain_outputs[name] = value
         if manifests:
-            watch_preview(self, manifests)
+            watch_preview(self, desired)
         self.register_outputs(outputs)
 
     def __getattr__(self, name: str) -> Any:
@@ -110,6 +130,66 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         output: pulumi.Output[Any] = pulumi.Output.from_input(plain[name])
         setattr(self, name, output)
         return output
+
+    def _found_inputs(self, args: ArgsT, title: str) -> inputs.FoundInputs | None:
+        """The Inputs in ``args`` to resolve, if any (cloud-init data passes through as it is); one where a
+        plain value is required is a user error."""
+        found = inputs.find_inputs(args)
+        if not self.TAKES_INPUTS:
+            found = inputs.FoundInputs((), found.misplaced + tuple(leaf.parts for leaf in found.leaves))
+        adopt = bool(getattr(args, "adopt", False))
+        raise_if_invalid(inputs.misplaced_problems(found, ARGS_PATH, adopt=adopt, fix=self.PLAIN_FIX), title)
+        return found if found.leaves else None
+
+    def _checked_shape(self, args: ArgsT, found: inputs.FoundInputs, title: str) -> ArgsT:
+        """``args`` with a stand-in for each Input, after checking every plain value: an invalid component
+        registers nothing."""
+        unknown = [inputs.path_of(ARGS_PATH, leaf.parts) for leaf in found.leaves]
+        shape: ArgsT = inputs.rebuild(args, {leaf.parts: leaf.placeholder for leaf in found.leaves})
+        raise_if_invalid(inputs.problems_of_known(self._problems(shape, ARGS_PATH), unknown), title)
+        return shape
+
+    def _resolve(
+        self,
+        *,
+        leaves: Sequence[inputs.InputLeaf],
+        args: ArgsT,
+        title: str,
+        shape: Sequence[Manifest],
+        context: StackContext,
+    ) -> pulumi.Output[list[Manifest]]:
+        """The manifests of the resolved args, checked as each Input becomes known; one Output per child."""
+
+        def raise_problems(problems: list[Problem]) -> None:
+            raise_if_invalid(problems, title)
+
+        checked = inputs.check_known(
+            leaves, args, lambda a: self._problems(a, ARGS_PATH), ARGS_PATH, raise_problems
+        )
+
+        def compiled(plain_args: ArgsT) -> list[Manifest]:
+            manifests = self._compile(plain_args, context)
+            if [identity(m, self._name_prefix) for m in manifests] != [
+                identity(m, self._name_prefix) for m in shape
+            ]:
+                raise KubevirtValidationError(
+                    ValidationError(
+                        [
+                            Problem(
+                                ARGS_PATH,
+                                "an Input's value changed which objects this component creates",
+                                "give the value that decides it (an empty list, a name) as a plain value",
+                            )
+                        ],
+                        title,
+                    )
+                )
+            return manifests
+
+        desired = inputs.resolved(leaves, args, checked).apply(compiled)
+        for index, manifest in enumerate(shape):
+            self._resolved_manifests[id(manifest)] = desired.apply(_item(index))
+        return desired
 
     # --- the hooks ---------------------------------------------------------------------------------------
 
@@ -150,12 +230,21 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         child = kubernetes_child(
             self,
             manifest,
+            resolved=self._resolved_manifests.get(id(manifest)),
+            name_prefix=self._name_prefix,
             provider=self._provider,
             depends_on=[*self._inherited_depends_on, *depends_on],
             protect=protect,
             adopt=adopts(manifest, bool(getattr(self.args, "adopt", False))),
         )
-        claim_growth_patch(self, manifest, child, provider=self._provider)
+        claim_growth_patch(
+            self,
+            manifest,
+            child,
+            resolved=self._resolved_manifests.get(id(manifest)),
+            name_prefix=self._name_prefix,
+            provider=self._provider,
+        )
         return child
 
     def _child_options(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
@@ -165,3 +254,12 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
             provider=self._provider,
             depends_on=[*self._inherited_depends_on, *depends_on],
         )
+
+
+def _namespace_is_input(found: inputs.FoundInputs) -> bool:
+    """A namespace from another resource is unknown at preview: children are named after the component."""
+    return any(leaf.parts == ("namespace",) for leaf in found.leaves)
+
+
+def _item(index: int) -> Callable[[list[Manifest]], Manifest]:
+    return lambda manifests: manifests[index]

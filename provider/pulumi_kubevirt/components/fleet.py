@@ -29,6 +29,12 @@ class Fleet(CompiledComponent[FleetArgs]):
     """
 
     TYPE = ComponentType.FLEET
+    # A fleet is stack config: plain values, its members keyed by namespace/name.
+    TAKES_INPUTS = False
+    PLAIN_FIX = (
+        "a Fleet takes plain values (stack config): for values from other resources, build the "
+        "VirtualMachine, Disk and Network components themselves"
+    )
 
     vm_statuses: pulumi.Output[dict[str, Any]]
     namespaces: dict[str, pulumi.CustomResource]

@@ -25,11 +25,22 @@ PROTECTED_KINDS = DATA_KIND_NAMES
 """Kinds that hold a disk's data (``facts.kinds``): protected unless the disk sets ``allow_data_loss``."""
 
 
-def child_name(manifest: Mapping[str, Any]) -> str:
-    """A child's Pulumi name is its Kubernetes identity: ``namespace/name`` (``name`` if cluster-scoped)."""
+def child_name(manifest: Mapping[str, Any], name_prefix: str | None = None) -> str:
+    """A child's Pulumi name is its Kubernetes identity: ``namespace/name`` (``name`` if cluster-scoped).
+
+    When the namespace is a Pulumi Input (unknown at preview), ``name_prefix``, the component's name, stands
+    in for it: a Pulumi name must be known when the resource registers.
+    """
     metadata = manifest["metadata"]
+    if name_prefix is not None:
+        return f"{name_prefix}/{metadata['name']}"
     namespace = metadata.get("namespace")
     return f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+
+
+def identity(manifest: Mapping[str, Any], name_prefix: str | None = None) -> tuple[str, str]:
+    """What a child is to Pulumi: its kind and name."""
+    return str(manifest["kind"]), child_name(manifest, name_prefix)
 
 
 def kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
@@ -120,14 +131,17 @@ def kubernetes_child(
     depends_on: Sequence[pulumi.Resource] = (),
     protect: bool = False,
     adopt: bool = False,
+    resolved: pulumi.Output[Manifest] | None = None,
+    name_prefix: str | None = None,
 ) -> pulumi.CustomResource:
     """Register ``manifest`` as a pulumi-kubernetes resource: the core class for core kinds, else a CR.
 
     ``adopt`` sets Pulumi's ``import`` option (id ``namespace/name``): the existing object is adopted,
-    not created.
+    not created. ``resolved``, when the args hold Pulumi Inputs, carries the manifest's values (``manifest``
+    then only gives the kind and name): the child's inputs are Outputs with the Inputs' secrecy and resources.
     """
     kind = str(manifest["kind"])
-    name = child_name(manifest)
+    name = child_name(manifest, name_prefix)
     opts = pulumi.ResourceOptions(
         import_=adoption_id(manifest) if adopt else None,
         parent=parent,
@@ -142,21 +156,29 @@ def kubernetes_child(
     extra = sorted(set(manifest) - {"apiVersion", "kind", "metadata", "spec", "type", "stringData", "data"})
     if extra:
         raise TypeError(f"{kind} {name}: no pulumi-kubernetes input for top-level field(s) {extra}")
-    metadata = manifest["metadata"]
+    metadata: Any = manifest["metadata"]
+    spec: Any = manifest.get("spec")
+    secret_type: Any = manifest.get("type")
+    string_data: Any = manifest.get("stringData")
+    data: Any = manifest.get("data")
+    if resolved is not None:
+        metadata = resolved.apply(lambda found: found["metadata"])
+        spec = resolved.apply(lambda found: found.get("spec")) if spec is not None else None
+        string_data = (
+            resolved.apply(lambda found: found.get("stringData")) if string_data is not None else None
+        )
+        data = resolved.apply(lambda found: found.get("data")) if data is not None else None
     if kind == "Secret":
-        string_data, data = manifest.get("stringData"), manifest.get("data")
         # pulumi-kubernetes' Secret marks data and stringData secret itself (Secret._internal_init wraps
         # each in Output.secret, lists both in additional_secret_outputs): wrapping them here too costs an
         # Output per Secret and changes nothing.
         return k8s.core.v1.Secret(
-            name, metadata=metadata, type=manifest.get("type"), string_data=string_data, data=data, opts=opts
+            name, metadata=metadata, type=secret_type, string_data=string_data, data=data, opts=opts
         )
     if kind == "Service":
-        return k8s.core.v1.Service(name, metadata=metadata, spec=manifest.get("spec"), opts=opts)
+        return k8s.core.v1.Service(name, metadata=metadata, spec=spec, opts=opts)
     if kind == "PersistentVolumeClaim":
-        return k8s.core.v1.PersistentVolumeClaim(
-            name, metadata=metadata, spec=manifest.get("spec"), opts=opts
-        )
+        return k8s.core.v1.PersistentVolumeClaim(name, metadata=metadata, spec=spec, opts=opts)
     if kind == "Namespace":
         return k8s.core.v1.Namespace(name, metadata=metadata, opts=opts)
     return ObservedCustomResource(
@@ -164,7 +186,7 @@ def kubernetes_child(
         api_version=str(manifest["apiVersion"]),
         kind=kind,
         metadata=metadata,
-        spec=manifest.get("spec"),
+        spec=spec,
         opts=opts,
     )
 
@@ -174,21 +196,31 @@ def claim_growth_patch(
     data_volume_manifest: Mapping[str, Any],
     data_volume: pulumi.CustomResource,
     *,
+    resolved: pulumi.Output[Manifest] | None = None,
+    name_prefix: str | None = None,
     provider: pulumi.ProviderResource | None = None,
 ) -> pulumi.CustomResource | None:
     """Grow a DataVolume's disk in place: the claim patch of :func:`compile.claims.claim_growth_patch`.
 
     CDI refuses any DataVolume spec update (``facts.disk_growth``), so the size lives on the claim CDI
     created, at the request CDI would make for the new size. The patch depends on the DataVolume, which waits
-    until it names its claim (``status.claimName``), so the patch never creates the claim itself.
+    until it names its claim (``status.claimName``), so the patch never creates the claim itself. When the
+    args hold Pulumi Inputs, ``resolved`` carries the DataVolume's values (its size may be one of them).
     """
-    body = compiled_claim_patch(data_volume_manifest)
-    if body is None:
+    if data_volume_manifest.get("kind") != "DataVolume":
         return None
+    if resolved is None:
+        body = compiled_claim_patch(data_volume_manifest)
+        if body is None:
+            return None
+        metadata, spec = body["metadata"], body["spec"]
+    else:
+        later = resolved.apply(lambda manifest: compiled_claim_patch(manifest) or {})
+        metadata, spec = later.apply(lambda b: b.get("metadata")), later.apply(lambda b: b.get("spec"))
     return k8s.core.v1.PersistentVolumeClaimPatch(
-        child_name(data_volume_manifest),
-        metadata=body["metadata"],
-        spec=body["spec"],
+        child_name(data_volume_manifest, name_prefix),
+        metadata=metadata,
+        spec=spec,
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[data_volume]),
     )
 

@@ -183,6 +183,8 @@ def _used_component_problems(
     referenced_networks = {nic.network for nic in args.nics if nic.network is not None}
     for index, disk in enumerate(disks):
         where = paths.join(path, "disks", index)
+        if not _both_plain(disk.args.namespace, args.namespace):
+            continue  # a namespace from another resource: the API server checks the claim exists there
         if disk.args.namespace != args.namespace:
             problems.append(
                 Problem(
@@ -202,6 +204,8 @@ def _used_component_problems(
             )
     for index, network in enumerate(networks):
         where = paths.join(path, "networks", index)
+        if not _both_plain(network.args.namespace, args.namespace):
+            continue
         if network.args.namespace != args.namespace:
             problems.append(
                 Problem(
@@ -220,3 +224,7 @@ def _used_component_problems(
                 )
             )
     return problems
+
+
+def _both_plain(*values: object) -> bool:
+    return all(isinstance(value, str) for value in values)

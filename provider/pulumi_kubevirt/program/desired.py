@@ -38,6 +38,9 @@ value, shared with the cloud-init content checks, which skip it)."""
 REDACTED = manifest_tools.REDACTED
 """What output shows instead of a value the program marked secret (the same mark as Secret data)."""
 
+UNKNOWN = "<unknown>"
+"""What output shows for an input not known yet (a preview of a value taken from a resource to be created)."""
+
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _KUBERNETES_TYPE_PREFIX = "kubernetes:"
@@ -340,9 +343,11 @@ def desired_state_of_program(
     program_root: Path | None = None,
     description: str = "the Pulumi program",
     observe: ObserveApplied | None = None,
+    dry_run: bool = False,
 ) -> DesiredState:
     """The desired state of ``program`` run as a Pulumi program (own event loop, settings and config; all
-    reset afterwards): see :func:`pulumi_kubevirt.program.runtime.run_program`.
+    reset afterwards): see :func:`pulumi_kubevirt.program.runtime.run_program`. ``dry_run`` runs it as
+    ``pulumi preview`` does.
 
     Pulumi's SDK is imported only here, when a program must run: a config-driven stack never pays for it.
     """
@@ -358,6 +363,7 @@ def desired_state_of_program(
         program_root=program_root,
         description=description,
         observe=observe,
+        dry_run=dry_run,
     )
 
 

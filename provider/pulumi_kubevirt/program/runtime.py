@@ -25,6 +25,7 @@ from pulumi_kubevirt.compile import emit as manifest_tools
 from pulumi_kubevirt.core.errors import UserError
 from pulumi_kubevirt.program.desired import (
     _STACK_TYPE,
+    UNKNOWN,
     DesiredState,
     DesiredStateError,
     ObserveApplied,
@@ -46,6 +47,7 @@ def run_program(
     program_root: Path | None = None,
     description: str = "the Pulumi program",
     observe: ObserveApplied | None = None,
+    dry_run: bool = False,
 ) -> DesiredState:
     """The desired state of ``program`` run as a Pulumi program (own event loop, settings and config; all
     reset afterwards).
@@ -53,15 +55,28 @@ def run_program(
     ``config`` maps full keys (``kubevirt:fleet``) to the strings the CLI would pass; ``secret_keys`` are
     the secret ones. A RunError or ValidationError comes back as a DesiredStateError with its message alone.
     ``observe`` plays the cluster for the resources' outputs (by default they equal the inputs).
+    ``dry_run`` runs it as ``pulumi preview`` does: outputs the mocks do not return are unknown, and an
+    unknown input is recorded as ``UNKNOWN``.
     """
-    recorder = _Recorder(observe)
+    recorder = _Recorder(observe, dry_run=dry_run)
     runtime = _isolated_runtime(
-        project, stack, config=dict(config or {}), secret_keys=secret_keys, recorder=recorder, workdir=workdir
+        project,
+        stack,
+        config=dict(config or {}),
+        secret_keys=secret_keys,
+        recorder=recorder,
+        workdir=workdir,
+        dry_run=dry_run,
     )
     with runtime as loop:
         outputs, secret_outputs = _run_in_stack(loop, program, program_root, description)
     resources = tuple(recorder.resources)
-    collected = [dict(resource.inputs) for resource in resources if resource.is_kubernetes_object]
+    # A preview's object whose metadata is still unknown has no identity to plan with: it is not collected.
+    collected = [
+        dict(resource.inputs)
+        for resource in resources
+        if resource.is_kubernetes_object and isinstance(resource.inputs.get("metadata"), Mapping)
+    ]
     ordered = tuple(dict(manifest) for manifest in manifest_tools.sort_manifests(collected))
     return DesiredState(
         project, stack, ordered, resources, outputs, secret_outputs, dict(recorder.component_outputs)
@@ -86,7 +101,7 @@ class _RecordingMonitor(mocks.MockMonitor):  # type: ignore[misc]
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if f"::{_STACK_TYPE}::" not in request.urn:
-            outputs = _plain(rpc.deserialize_properties(request.outputs))
+            outputs = self.recorder.plain(rpc.deserialize_properties(request.outputs))
             self.recorder.component_outputs[request.urn] = outputs
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
@@ -115,14 +130,19 @@ class _ApplyLikeMocks(mocks.Mocks):  # type: ignore[misc]
 
 
 class _Recorder:
-    def __init__(self, observe: ObserveApplied | None = None) -> None:
+    def __init__(self, observe: ObserveApplied | None = None, *, dry_run: bool = False) -> None:
         self.resources: list[RegisteredResource] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
         self.observe = observe
+        self.dry_run = dry_run
+
+    def plain(self, value: Any) -> Any:
+        """A deserialized value made plain; in a preview, each unknown named ``UNKNOWN``."""
+        return _plain(_named_unknowns(value) if self.dry_run else value)
 
     def record(self, request: Any, urn: str, raw_inputs: Mapping[str, Any]) -> None:
         secret_keys = frozenset(key for key, value in raw_inputs.items() if _is_secret(value))
-        inputs = {key: _plain(value) for key, value in raw_inputs.items()}
+        inputs = {key: self.plain(value) for key, value in raw_inputs.items()}
         inputs = {key: value for key, value in inputs.items() if value is not None}
         options = ResourceOptionsRecord(
             parent=request.parent,
@@ -155,6 +175,7 @@ def _isolated_runtime(
     secret_keys: Sequence[str],
     recorder: _Recorder,
     workdir: Path | None,
+    dry_run: bool,
 ) -> Iterator[asyncio.AbstractEventLoop]:
     """A fresh event loop, settings and config for one run; everything is reset afterwards."""
     previous_cwd = Path.cwd()
@@ -185,7 +206,7 @@ def _isolated_runtime(
             engine=mocks.MockEngine(None),
             project=project,
             stack=stack,
-            dry_run=False,
+            dry_run=dry_run,
             organization="organization",
             callbacks=None,
         )
@@ -261,3 +282,14 @@ def _unexpected(error: BaseException, program_root: Path | None, description: st
         f"running it raised {type(error).__name__}{where}: {error}",
         "fix the program there; if the line is inside pulumi-kubevirt, report it as a bug",
     )
+
+
+def _named_unknowns(value: Any) -> Any:
+    """``value`` with each SDK ``Unknown`` (a value a preview does not know yet) named ``UNKNOWN``."""
+    if isinstance(value, pulumi.output.Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: _named_unknowns(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_named_unknowns(item) for item in value]
+    return value
