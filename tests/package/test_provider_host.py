@@ -232,7 +232,8 @@ def test_construct_registers_the_compiled_objects_under_the_hosted_component(
     assert sorted(name for typ, name, _ in recording.registered if typ.startswith("kubernetes:")) == [
         "dev/web",
         "dev/web-cloudinit",
-        "dev/web-root",
+        "dev/web-root",  # the DataVolume
+        "dev/web-root",  # the claim patch that grows it in place
         "dev/web-ssh-keys",
     ]
 
@@ -266,7 +267,8 @@ def test_a_namespace_from_another_resource_reaches_every_child_as_a_dependency(
     assert sorted(key.rpartition("::")[2] for key in children) == [
         "web/web",
         "web/web-cloudinit",
-        "web/web-root",
+        "web/web-root",  # the DataVolume
+        "web/web-root",  # the claim patch that grows it in place
         "web/web-ssh-keys",
     ]
     assert all(namespace_urn in urns for urns in children.values()), children
@@ -294,6 +296,8 @@ def test_a_fleet_from_another_language_registers_namespaces_then_its_members(
         ("DataVolume", "dev/data"),
         ("DataVolume", "dev/web-root"),
         ("NetworkAttachmentDefinition", "dev/vlan120"),
+        ("PersistentVolumeClaimPatch", "dev/data"),
+        ("PersistentVolumeClaimPatch", "dev/web-root"),
         ("Secret", "dev/web-cloudinit"),
         ("Secret", "dev/web-ssh-keys"),
         ("VirtualMachine", "dev/web"),
@@ -335,6 +339,9 @@ def test_the_yaml_examples_fleet_constructs_through_the_host(
         ("DataVolume", "shop/db-root"),
         ("DataVolume", "shop/web-1-root"),
         ("NetworkAttachmentDefinition", "shop/vlan120"),
+        ("PersistentVolumeClaimPatch", "shop/db-data"),
+        ("PersistentVolumeClaimPatch", "shop/db-root"),
+        ("PersistentVolumeClaimPatch", "shop/web-1-root"),
         ("VirtualMachine", "shop/db"),
         ("VirtualMachine", "shop/web-1"),
     ]

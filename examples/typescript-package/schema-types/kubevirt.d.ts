@@ -75,11 +75,15 @@ declare module "@pulumi/kubevirt" {
         nics?: types.input.NicArgsArgs[];
         nodeSelector?: pulumi.Input<{[key: string]: string}>;
         preference?: types.input.PreferenceRefArgsArgs;
+        restartPolicy?: types.enums.RestartPolicy;
         rootDisk?: types.input.RootDiskArgsArgs;
         runStrategy?: types.enums.RunStrategy;
         service?: types.input.ServiceExposureArgsArgs;
         sshKeys?: types.input.SshKeysArgsArgs;
         waitFor?: types.enums.WaitFor;
+        waitInterface?: string;
+        waitIpCidr?: pulumi.Input<string>;
+        waitIpFamily?: types.enums.IpFamily;
         waitTimeoutSeconds?: number;
     }
     namespace types {
@@ -88,6 +92,7 @@ declare module "@pulumi/kubevirt" {
             type CdromBus = "sata" | "scsi";
             type DiskBus = "virtio" | "scsi" | "sata";
             type InstancetypeKind = "VirtualMachineClusterInstancetype" | "VirtualMachineInstancetype";
+            type IpFamily = "ipv4" | "ipv6";
             type MacvlanMode = "bridge" | "private" | "vepa" | "passthru";
             type NetworkType = "bridge" | "macvlan" | "sriov" | "ovn-localnet";
             type NicBinding = "masquerade" | "bridge" | "sriov";
@@ -95,10 +100,11 @@ declare module "@pulumi/kubevirt" {
             type PreferenceKind = "VirtualMachineClusterPreference" | "VirtualMachinePreference";
             type Protocol = "TCP" | "UDP" | "SCTP";
             type PullMethod = "pod" | "node";
+            type RestartPolicy = "defer" | "restart" | "fail";
             type RunStrategy = "Always" | "Halted" | "Manual" | "RerunOnFailure" | "Once";
             type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
             type VolumeMode = "Filesystem" | "Block";
-            type WaitFor = "none" | "running" | "agent";
+            type WaitFor = "none" | "running" | "agent" | "ip";
         }
         namespace input {
             interface CdromArgsArgs {
@@ -256,11 +262,15 @@ declare module "@pulumi/kubevirt" {
                 nics?: types.input.NicArgsArgs[];
                 nodeSelector?: pulumi.Input<{[key: string]: string}>;
                 preference?: types.input.PreferenceRefArgsArgs;
+                restartPolicy?: types.enums.RestartPolicy;
                 rootDisk?: types.input.RootDiskArgsArgs;
                 runStrategy?: types.enums.RunStrategy;
                 service?: types.input.ServiceExposureArgsArgs;
                 sshKeys?: types.input.SshKeysArgsArgs;
                 waitFor?: types.enums.WaitFor;
+                waitInterface?: string;
+                waitIpCidr?: pulumi.Input<string>;
+                waitIpFamily?: types.enums.IpFamily;
                 waitTimeoutSeconds?: number;
             }
         }

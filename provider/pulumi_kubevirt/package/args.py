@@ -17,6 +17,7 @@ from pulumi_kubevirt.spec.model import (
     CdromBus,
     DiskBus,
     InstancetypeKind,
+    IpFamily,
     MacvlanMode,
     NetworkType,
     NicBinding,
@@ -24,6 +25,7 @@ from pulumi_kubevirt.spec.model import (
     PreferenceKind,
     Protocol,
     PullMethod,
+    RestartPolicy,
     RunStrategy,
     ServiceType,
     VolumeMode,
@@ -237,6 +239,10 @@ class VirtualMachineArgs(TypedDict):
     service: NotRequired[ServiceExposureArgs]
     wait_for: NotRequired[WaitFor]
     wait_timeout_seconds: NotRequired[int]
+    wait_interface: NotRequired[str]
+    wait_ip_family: NotRequired[IpFamily]
+    wait_ip_cidr: NotRequired[pulumi.Input[str]]
+    restart_policy: NotRequired[RestartPolicy]
 
 
 class FleetArgs(TypedDict):
