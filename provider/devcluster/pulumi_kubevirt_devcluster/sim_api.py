@@ -44,6 +44,12 @@ VIRTUAL_MACHINE_INSTANCE_MIGRATION = CustomKind(
 )
 KUBEVIRT = CustomKind("kubevirt.io", "v1", "kubevirts", "KubeVirt")
 DATA_VOLUME = CustomKind("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume")
+VIRTUAL_MACHINE_SNAPSHOT = CustomKind(
+    "snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshots", "VirtualMachineSnapshot"
+)
+VIRTUAL_MACHINE_RESTORE = CustomKind(
+    "snapshot.kubevirt.io", "v1beta1", "virtualmachinerestores", "VirtualMachineRestore"
+)
 
 
 def object_key(obj: JsonObject) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 from pulumi_kubevirt.core.labels import stack_labels
 from pulumi_kubevirt.core.paths import format_path
 from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VMI, kind_rank
+from pulumi_kubevirt.facts.ownership import made_by_platform
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.model import (
     Action,
@@ -253,7 +254,7 @@ def _deletions(
             continue
         if key.kind == PVC and (key.namespace, key.name) in data_volumes:
             continue
-        if not _carries_stack_labels(obj, labels):
+        if not _carries_stack_labels(obj, labels) or made_by_platform(key.kind, obj) is not None:
             continue
         out.append(_deletion(key, obj, live, facts))
     return out

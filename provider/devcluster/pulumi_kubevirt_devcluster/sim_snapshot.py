@@ -1,0 +1,106 @@
+"""KubeVirt's snapshot and restore controllers (virt-controller, pkg/storage/snapshot), as far as a plan sees.
+
+A VirtualMachineSnapshot becomes ready (no VolumeSnapshots: the CSI snapshot CRDs are not loaded here). A
+VirtualMachineRestore creates one PVC per claim-backed volume of its target VM, the way
+``CreateRestorePVCDefFromVMRestore`` (kubevirt/kubevirt v1.9.0 pkg/storage/snapshot/restore.go) does: named
+``restore-<restore uid>-<volume>``, carrying the source PVC's labels (so, a stack's labels too) plus the
+restore's own label and annotation. Not played: the rewrite of the VM's volumes to those PVCs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_kubevirt_devcluster.sim_api import (
+    VIRTUAL_MACHINE,
+    VIRTUAL_MACHINE_RESTORE,
+    VIRTUAL_MACHINE_SNAPSHOT,
+    ClusterDoor,
+    JsonObject,
+)
+from pulumi_kubevirt_devcluster.sim_tables import Manager
+
+RESTORE_NAME_ANNOTATION = "restore.kubevirt.io/name"
+RESTORE_SOURCE_NAME_LABEL = "restore.kubevirt.io/source-vm-name"
+RESTORE_SOURCE_NAMESPACE_LABEL = "restore.kubevirt.io/source-vm-namespace"
+
+
+def _claim(volume: JsonObject) -> str | None:
+    name = (volume.get("persistentVolumeClaim") or {}).get("claimName") or (
+        volume.get("dataVolume") or {}
+    ).get("name")
+    return str(name) if name else None
+
+
+def reconcile_snapshots(door: ClusterDoor, namespace: str | None) -> None:
+    """Mark each new VirtualMachineSnapshot ready, and carry out each new VirtualMachineRestore."""
+    for snapshot in door.list_custom(VIRTUAL_MACHINE_SNAPSHOT, namespace):
+        if (snapshot.get("status") or {}).get("readyToUse"):
+            continue
+        meta = snapshot["metadata"]
+        status = {"status": {"readyToUse": True, "phase": "Succeeded", "sourceUID": meta.get("uid", "")}}
+        door.patch_custom(
+            VIRTUAL_MACHINE_SNAPSHOT,
+            meta["namespace"],
+            meta["name"],
+            status,
+            Manager.VIRT_CONTROLLER,
+            status=True,
+        )
+    pvcs = {(p["metadata"]["namespace"], p["metadata"]["name"]): p for p in door.list_pvcs(namespace)}
+    for restore in door.list_custom(VIRTUAL_MACHINE_RESTORE, namespace):
+        if (restore.get("status") or {}).get("complete"):
+            continue
+        _restore(door, restore, pvcs)
+
+
+def _restore(door: ClusterDoor, restore: JsonObject, pvcs: dict[tuple[str, str], JsonObject]) -> None:
+    meta = restore["metadata"]
+    namespace, target = meta["namespace"], restore["spec"]["target"]["name"]
+    vm = door.get_custom(VIRTUAL_MACHINE, namespace, target)
+    snapshot = door.get_custom(
+        VIRTUAL_MACHINE_SNAPSHOT, namespace, restore["spec"]["virtualMachineSnapshotName"]
+    )
+    snapshot_uid = str(((snapshot or {}).get("metadata") or {}).get("uid", ""))
+    restored: list[dict[str, Any]] = []
+    volumes = ((((vm or {}).get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes") or []
+    for volume in volumes:
+        claim = _claim(volume)
+        source = pvcs.get((namespace, claim)) if claim else None
+        if source is None:
+            continue
+        name = f"restore-{meta['uid']}-{volume['name']}"
+        labels = {
+            **(source["metadata"].get("labels") or {}),
+            RESTORE_SOURCE_NAME_LABEL: target,
+            RESTORE_SOURCE_NAMESPACE_LABEL: namespace,
+        }
+        spec = {
+            k: source["spec"][k]
+            for k in ("accessModes", "resources", "storageClassName", "volumeMode")
+            if k in source["spec"]
+        }
+        body = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {
+                "name": name,
+                "labels": labels,
+                "annotations": {RESTORE_NAME_ANNOTATION: meta["name"]},
+            },
+            "spec": spec,
+        }
+        if (namespace, name) not in pvcs:
+            door.create_pvc(namespace, body, Manager.VIRT_CONTROLLER)
+        restored.append(
+            {
+                "volumeName": volume["name"],
+                "persistentVolumeClaim": name,
+                # snapshot.go: the VolumeSnapshot of each volume is vmsnapshot-<snapshot uid>-volume-<volume>
+                "volumeSnapshotName": f"vmsnapshot-{snapshot_uid}-volume-{volume['name']}",
+            }
+        )
+    status = {"status": {"complete": True, "restores": restored}}
+    door.patch_custom(
+        VIRTUAL_MACHINE_RESTORE, namespace, meta["name"], status, Manager.VIRT_CONTROLLER, status=True
+    )

@@ -1,0 +1,53 @@
+"""Objects KubeVirt makes from ours that carry our stack labels but are not ours to delete.
+
+Why: KubeVirt's restore controller copies the source PVC's labels onto each PVC it restores, so a restore of a
+stack's VM leaves claims labelled as the stack's. Planning their deletion would destroy the restored data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformMade:
+    """A marker (annotation or label key) that says which KubeVirt controller made the object, and why."""
+
+    kind: str
+    annotation: str
+    label: str
+    made_by: str
+    reason: str
+    source: str
+
+
+PLATFORM_MADE: tuple[PlatformMade, ...] = (
+    PlatformMade(
+        kind="PersistentVolumeClaim",
+        annotation="restore.kubevirt.io/name",
+        label="restore.kubevirt.io/source-vm-name",
+        made_by="KubeVirt's restore controller",
+        reason=(
+            "a VirtualMachineRestore creates restore-<uid>-<volume> claims with the source claim's labels, "
+            "plus its own label and annotation"
+        ),
+        source=(
+            "kubevirt/kubevirt v1.9.0 pkg/storage/snapshot/restore.go CreateRestorePVCDef (Labels: "
+            "sourcePVC.Labels) and CreateRestorePVCDefFromVMRestore (restoreSourceNameLabel, "
+            "RestoreNameAnnotation)"
+        ),
+    ),
+)
+
+
+def made_by_platform(kind: str, obj: Mapping[str, Any]) -> PlatformMade | None:
+    """The row whose marker ``obj`` carries, if KubeVirt made it from one of ours."""
+    metadata = obj.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
+    labels = metadata.get("labels") or {}
+    for row in PLATFORM_MADE:
+        if row.kind == kind and (row.annotation in annotations or row.label in labels):
+            return row
+    return None
