@@ -106,3 +106,6 @@ def test_a_node_without_stack_vms_says_so(applied: Program, cluster: Any) -> Non
     assert run.code == 0, run.err
     assert "none of the stack's VMs runs on this node" in run.out
     assert f"Drain summary: nothing on the node; {len(FLEET)} on other nodes, 0 not running." in run.out
+    markdown = drain(applied, str(cluster.kubeconfig_path), "no-such-node", "--format", "markdown")
+    assert markdown.code == 0, markdown.err
+    assert "#### Drain of `no-such-node`\n\n```\nDrain of node no-such-node" in markdown.out

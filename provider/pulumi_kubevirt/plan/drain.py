@@ -22,6 +22,7 @@ from pulumi_kubevirt.facts.eviction import (
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
 FINAL_PHASES = frozenset({"Succeeded", "Failed"})
+KNOWN_STRATEGIES = frozenset(s.value for s in Strategy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +84,10 @@ def effective_strategy(
 ) -> tuple[Strategy, StrategySource]:
     """The VMI's own strategy, else the cluster's, else KubeVirt's default (``VMIEvictionStrategy``)."""
     own = _get(vmi, "spec", "evictionStrategy")
-    if own in Strategy._value2member_map_:
+    if own in KNOWN_STRATEGIES:
         return Strategy(own), StrategySource.VMI
     cluster = _get(kubevirt, "spec", "configuration", "evictionStrategy")
-    if cluster in Strategy._value2member_map_:
+    if cluster in KNOWN_STRATEGIES:
         return Strategy(cluster), StrategySource.CLUSTER
     return DEFAULT_STRATEGY, StrategySource.DEFAULT
 
