@@ -18,7 +18,6 @@ class PlatformMade:
     kind: str
     annotation: str
     label: str
-    made_by: str
     reason: str
     source: str
 
@@ -28,10 +27,9 @@ PLATFORM_MADE: tuple[PlatformMade, ...] = (
         kind="PersistentVolumeClaim",
         annotation="restore.kubevirt.io/name",
         label="restore.kubevirt.io/source-vm-name",
-        made_by="KubeVirt's restore controller",
         reason=(
-            "a VirtualMachineRestore creates restore-<uid>-<volume> claims with the source claim's labels, "
-            "plus its own label and annotation"
+            "KubeVirt's restore controller creates restore-<uid>-<volume> claims for a restore, "
+            "with the source claim's labels plus its own label and annotation"
         ),
         source=(
             "kubevirt/kubevirt v1.9.0 pkg/storage/snapshot/restore.go CreateRestorePVCDef (Labels: "
