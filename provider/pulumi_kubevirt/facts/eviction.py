@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-KUBEVIRT_VERSION = "v1.9.0"
+from pulumi_kubevirt.facts.source import Upstream, kubevirt
 
 ADMITTER = "pkg/virt-api/webhooks/validating-webhook/admitters/pod-eviction-admitter.go"
 EVACUATION = "pkg/virt-controller/watch/drain/evacuation/evacuation.go"
@@ -44,16 +44,18 @@ class StrategySource(enum.StrEnum):
 
 
 DEFAULT_STRATEGY = Strategy.NONE
-"""With neither the VMI nor the KubeVirt CR setting one, the strategy is None (source: kubevirt/kubevirt
-v1.9.0 pkg/virt-config/configuration.go defaultClusterConfig, ``defaultEvictionStrategy``)."""
+"""With neither the VMI nor the KubeVirt CR setting one, the strategy is None (``defaultEvictionStrategy`` in
+KubeVirt's pkg/virt-config/configuration.go defaultClusterConfig)."""
 
-STRATEGY_ORDER_SOURCE = f"kubevirt/kubevirt {KUBEVIRT_VERSION} {MIGRATIONS} VMIEvictionStrategy"
+STRATEGY_ORDER_SOURCE = kubevirt(MIGRATIONS, "VMIEvictionStrategy")
+"""The VMI's own strategy, else the cluster's, else the default."""
 
-MIGRATABLE_SOURCE = (
-    f"kubevirt/kubevirt {KUBEVIRT_VERSION} staging/src/kubevirt.io/api/core/v1/types.go "
-    "VirtualMachineInstance.IsMigratable (the LiveMigratable condition is True; absent counts as not "
-    "migratable), "
-    "set by pkg/virt-handler/vm.go calculateLiveMigrationCondition (every PVC must be ReadWriteMany)"
+MIGRATABLE_SOURCES = (
+    kubevirt(
+        "staging/src/kubevirt.io/api/core/v1/types.go",
+        "VirtualMachineInstance.IsMigratable (LiveMigratable is True; absent is not migratable)",
+    ),
+    kubevirt("pkg/virt-handler/vm.go", "calculateLiveMigrationCondition (every PVC must be ReadWriteMany)"),
 )
 
 
@@ -65,11 +67,11 @@ class DrainRule:
     migratable: bool
     outcome: DrainOutcome
     reason: str
-    source: str
+    sources: tuple[Upstream, ...]
 
 
-def _source(function: str, path: str = ADMITTER) -> str:
-    return f"kubevirt/kubevirt {KUBEVIRT_VERSION} {path} {function}"
+_ADMIT = kubevirt(ADMITTER, "admitLauncherPod")
+_ON_EVICTION = kubevirt(MIGRATIONS, "VMIMigratableOnEviction")
 
 
 _MARKED = (
@@ -83,7 +85,7 @@ DRAIN_RULES: tuple[DrainRule, ...] = (
         True,
         DrainOutcome.MIGRATES,
         _MARKED,
-        _source("admitLauncherPod") + f"; {EVACUATION} filterRunningNonMigratingVMIs",
+        (_ADMIT, kubevirt(EVACUATION, "filterRunningNonMigratingVMIs")),
     ),
     DrainRule(
         Strategy.LIVE_MIGRATE,
@@ -91,14 +93,14 @@ DRAIN_RULES: tuple[DrainRule, ...] = (
         DrainOutcome.BLOCKS_DRAIN,
         "the eviction webhook denies the eviction: the VMI asks to migrate but is not live-migratable; "
         "the drain retries until the VM is stopped or made migratable",
-        _source("admitLauncherPod"),
+        (_ADMIT,),
     ),
     DrainRule(
         Strategy.LIVE_MIGRATE_IF_POSSIBLE,
         True,
         DrainOutcome.MIGRATES,
         _MARKED,
-        _source("admitLauncherPod") + f"; {MIGRATIONS} VMIMigratableOnEviction",
+        (_ADMIT, _ON_EVICTION),
     ),
     DrainRule(
         Strategy.LIVE_MIGRATE_IF_POSSIBLE,
@@ -106,7 +108,7 @@ DRAIN_RULES: tuple[DrainRule, ...] = (
         DrainOutcome.SHUTS_DOWN,
         "the eviction webhook lets the eviction through: the virt-launcher pod is deleted and the guest "
         "stops",
-        _source("admitLauncherPod"),
+        (_ADMIT,),
     ),
     DrainRule(
         Strategy.EXTERNAL,
@@ -114,7 +116,7 @@ DRAIN_RULES: tuple[DrainRule, ...] = (
         DrainOutcome.WAITS_FOR_EXTERNAL,
         "the eviction webhook denies the eviction and marks the VMI; KubeVirt does not migrate it "
         "(VMIMigratableOnEviction is false for External): the drain waits for an external controller",
-        _source("admitLauncherPod") + f"; {MIGRATIONS} VMIMigratableOnEviction",
+        (_ADMIT, _ON_EVICTION),
     ),
     DrainRule(
         Strategy.EXTERNAL,
@@ -122,7 +124,7 @@ DRAIN_RULES: tuple[DrainRule, ...] = (
         DrainOutcome.WAITS_FOR_EXTERNAL,
         "the eviction webhook denies the eviction and marks the VMI; KubeVirt does not migrate it "
         "(VMIMigratableOnEviction is false for External): the drain waits for an external controller",
-        _source("admitLauncherPod") + f"; {MIGRATIONS} VMIMigratableOnEviction",
+        (_ADMIT, _ON_EVICTION),
     ),
     DrainRule(
         Strategy.NONE,
@@ -130,14 +132,14 @@ DRAIN_RULES: tuple[DrainRule, ...] = (
         DrainOutcome.SHUTS_DOWN,
         "no eviction strategy: the webhook lets the eviction through and the guest stops, even though it "
         "could migrate",
-        _source("admitLauncherPod"),
+        (_ADMIT,),
     ),
     DrainRule(
         Strategy.NONE,
         False,
         DrainOutcome.SHUTS_DOWN,
         "no eviction strategy: the webhook lets the eviction through and the guest stops",
-        _source("admitLauncherPod"),
+        (_ADMIT,),
     ),
 )
 

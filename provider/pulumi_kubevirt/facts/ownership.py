@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi_kubevirt.facts.source import Upstream, kubevirt
+
 
 @dataclass(frozen=True, slots=True)
 class PlatformMade:
@@ -19,7 +21,7 @@ class PlatformMade:
     annotation: str
     label: str
     reason: str
-    source: str
+    source: Upstream
 
 
 PLATFORM_MADE: tuple[PlatformMade, ...] = (
@@ -31,10 +33,10 @@ PLATFORM_MADE: tuple[PlatformMade, ...] = (
             "KubeVirt's restore controller creates restore-<uid>-<volume> claims for a restore, "
             "with the source claim's labels plus its own label and annotation"
         ),
-        source=(
-            "kubevirt/kubevirt v1.9.0 pkg/storage/snapshot/restore.go CreateRestorePVCDef (Labels: "
-            "sourcePVC.Labels) and CreateRestorePVCDefFromVMRestore (restoreSourceNameLabel, "
-            "RestoreNameAnnotation)"
+        source=kubevirt(
+            "pkg/storage/snapshot/restore.go",
+            "CreateRestorePVCDef (Labels: sourcePVC.Labels); CreateRestorePVCDefFromVMRestore "
+            "(restoreSourceNameLabel, RestoreNameAnnotation)",
         ),
     ),
 )

@@ -93,7 +93,11 @@ def test_each_strategy_and_migratability_has_its_outcome(
 def test_every_strategy_and_migratability_pair_has_exactly_one_cited_rule() -> None:
     pairs = [(rule.strategy, rule.migratable) for rule in DRAIN_RULES]
     assert sorted(pairs) == sorted((s, m) for s in Strategy for m in (True, False))
-    assert all("kubevirt/kubevirt v1.9.0 pkg/" in rule.source for rule in DRAIN_RULES)
+    for rule in DRAIN_RULES:
+        assert rule.sources, rule
+        assert all(
+            s.repo == "kubevirt/kubevirt" and s.pinned == "v1.9.0" and s.function for s in rule.sources
+        )
 
 
 @pytest.mark.parametrize(
@@ -142,7 +146,7 @@ def test_the_text_names_the_disks_access_modes_and_why_it_cannot_migrate() -> No
     assert "!! VirtualMachine apps/db: blocks-drain" in text
     assert "disks: db-root (ReadWriteOnce)" in text
     assert "not live-migratable: PVC db-root is not shared" in text
-    assert "source: kubevirt/kubevirt v1.9.0 pkg/virt-api/webhooks" in text
+    assert "source: kubevirt/kubevirt@v1.9.0 pkg/virt-api/webhooks" in text
     assert "The drain will not finish on its own" in text
     document = drain_to_json(report)
     assert document["vms"][0]["disks"] == [{"claim": "db-root", "access_modes": ["ReadWriteOnce"]}]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_kubevirt.facts.eviction import MIGRATABLE_SOURCE, STRATEGY_ORDER_SOURCE, DrainOutcome
+from pulumi_kubevirt.facts.eviction import MIGRATABLE_SOURCES, STRATEGY_ORDER_SOURCE, DrainOutcome
 from pulumi_kubevirt.plan.drain import DrainReport
 
 DRAIN_SCHEMA = "pulumi-kubevirt/drain"
@@ -31,7 +31,7 @@ def drain_text(report: DrainReport, verbose: bool = False) -> str:
             lines.append(f"       disks: {', '.join(c.display() for c in entry.claims)}")
         lines.append(f"       {entry.rule.reason}")
         if verbose:
-            lines.append(f"       source: {entry.rule.source}")
+            lines.append(f"       source: {'; '.join(map(str, entry.rule.sources))}")
     counts = {outcome: sum(1 for e in report.entries if e.outcome is outcome) for outcome in DrainOutcome}
     summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
     lines.append(
@@ -42,7 +42,7 @@ def drain_text(report: DrainReport, verbose: bool = False) -> str:
         lines.append("The drain will not finish on its own: see the VMs marked !! and .. above.")
     if verbose:
         lines.append(f"Effective strategy: {STRATEGY_ORDER_SOURCE}.")
-        lines.append(f"Live-migratable: {MIGRATABLE_SOURCE}.")
+        lines.append(f"Live-migratable: {'; '.join(map(str, MIGRATABLE_SOURCES))}.")
     return "\n".join(lines) + "\n"
 
 
@@ -65,7 +65,7 @@ def drain_to_json(report: DrainReport) -> dict[str, Any]:
                 "why": e.migratable_reason,
                 "disks": [{"claim": c.name, "access_modes": list(c.access_modes)} for c in e.claims],
                 "reason": e.rule.reason,
-                "source": e.rule.source,
+                "sources": [str(s) for s in e.rule.sources],
             }
             for e in report.entries
         ],
