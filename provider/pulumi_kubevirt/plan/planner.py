@@ -36,6 +36,7 @@ from pulumi_kubevirt.plan.policy import (
     classify_all,
     is_sensitive,
 )
+from pulumi_kubevirt.plan.snapshots import review_snapshots
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
 DATA_KINDS = DATA_KIND_NAMES
@@ -84,12 +85,13 @@ def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project:
         resources.append(_plan_object(key, manifest, live, facts, uses))
     resources.extend(_deletions(live, desired_keys, project, stack, facts))
     errors.extend(_cluster_errors(live))
-    return Plan(
+    plan = Plan(
         resources=tuple(sorted(resources, key=order_key)),
         cluster=live.cluster,
         facts=facts.summary(),
         errors=tuple(errors),
     )
+    return review_snapshots(plan, desired, live)
 
 
 def secret_uses(desired: Sequence[Mapping[str, Any]]) -> Mapping[tuple[str, str], SecretUse]:

@@ -67,6 +67,7 @@ from pulumi_kubevirt.spec import (
     PvcCloneSource,
     RegistrySource,
     Resources,
+    Restore,
     RootDisk,
     Route,
     RunStrategy,
@@ -541,6 +542,12 @@ def _vm(
         wait_timeout_seconds=int(raw.get("wait_timeout_seconds") or defaults.wait_timeout_seconds or 600),
         patch=dict(raw.get("patch") or {}),
         adopt=_adopt(raw, defaults),
+        snapshots=tuple(raw.get("snapshots") or ()),
+        snapshot_keep=raw.get("snapshot_keep"),
+        snapshot_before=bool(raw.get("snapshot_before", False)),
+        restore=Restore(raw["restore"]["snapshot"], raw["restore"].get("name"))
+        if raw.get("restore")
+        else None,
         **optional,
     )
 
