@@ -1,10 +1,10 @@
-"""Snapshots in the plan: when snapshot_before takes one, retention, restores, disks without a snapshot class."""
+"""Snapshots in the plan: snapshot_before, retention, restores, disks without a snapshot class."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -57,7 +57,7 @@ def _vm_snapshot(name: str, vm: str, created: str, *, before: bool = False, **st
 
 
 def _state(
-    live_objects: list[Mapping[str, Any]],
+    live_objects: Sequence[Mapping[str, Any]],
     *,
     classes: tuple[dict[str, Any], ...] | None = (_snapshot_class("local"),),
     snapshots: tuple[dict[str, Any], ...] = (),
