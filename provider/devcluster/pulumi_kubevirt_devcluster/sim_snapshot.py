@@ -1,6 +1,9 @@
 """KubeVirt's snapshot and restore controllers (virt-controller, pkg/storage/snapshot), as far as a plan sees.
 
-A VirtualMachineSnapshot becomes ready (no VolumeSnapshots: the CSI snapshot CRDs are not loaded here). A
+A VirtualMachineSnapshot becomes ready, listing the VM's claim-backed volumes in ``status.snapshotVolumes``:
+when the cluster serves VolumeSnapshotClass, a volume whose storage class's provisioner no class drives is
+excluded and the snapshot marked Partial (``getVolumeSnapshotClassName`` and
+``updateSnapshotSnapshotableVolumes`` in pkg/storage/snapshot/snapshot.go); no VolumeSnapshots are made. A
 VirtualMachineRestore creates one PVC per claim-backed volume of its target VM, the way
 ``CreateRestorePVCDefFromVMRestore`` (kubevirt/kubevirt v1.9.0 pkg/storage/snapshot/restore.go) does: named
 ``restore-<restore uid>-<volume>``, carrying the source PVC's labels (so, a stack's labels too) plus the
@@ -15,6 +18,7 @@ from pulumi_kubevirt_devcluster.sim_api import (
     VIRTUAL_MACHINE,
     VIRTUAL_MACHINE_RESTORE,
     VIRTUAL_MACHINE_SNAPSHOT,
+    VOLUME_SNAPSHOT_CLASS,
     ClusterDoor,
     JsonObject,
 )
@@ -34,24 +38,66 @@ def _claim(volume: JsonObject) -> str | None:
 
 def reconcile_snapshots(door: ClusterDoor, namespace: str | None) -> None:
     """Mark each new VirtualMachineSnapshot ready, and carry out each new VirtualMachineRestore."""
-    for snapshot in door.list_custom(VIRTUAL_MACHINE_SNAPSHOT, namespace):
-        if (snapshot.get("status") or {}).get("readyToUse"):
-            continue
-        meta = snapshot["metadata"]
-        status = {"status": {"readyToUse": True, "phase": "Succeeded", "sourceUID": meta.get("uid", "")}}
-        door.patch_custom(
-            VIRTUAL_MACHINE_SNAPSHOT,
-            meta["namespace"],
-            meta["name"],
-            status,
-            Manager.VIRT_CONTROLLER,
-            status=True,
-        )
+    pending = [
+        s
+        for s in door.list_custom(VIRTUAL_MACHINE_SNAPSHOT, namespace)
+        if not (s.get("status") or {}).get("readyToUse")
+    ]
     pvcs = {(p["metadata"]["namespace"], p["metadata"]["name"]): p for p in door.list_pvcs(namespace)}
+    if pending:
+        drivers = _snapshot_drivers(door)
+        for snapshot in pending:
+            _take(door, snapshot, pvcs, drivers)
     for restore in door.list_custom(VIRTUAL_MACHINE_RESTORE, namespace):
         if (restore.get("status") or {}).get("complete"):
             continue
         _restore(door, restore, pvcs)
+
+
+def _snapshot_drivers(door: ClusterDoor) -> dict[str, bool] | None:
+    """Storage class -> whether a VolumeSnapshotClass has its provisioner as driver (``None``: not served)."""
+    classes = door.list_custom_if_served(VOLUME_SNAPSHOT_CLASS)
+    if classes is None:
+        return None
+    drivers = {c.get("driver") for c in classes}
+    return {sc["metadata"]["name"]: sc.get("provisioner") in drivers for sc in door.list_storage_classes()}
+
+
+def _take(
+    door: ClusterDoor,
+    snapshot: JsonObject,
+    pvcs: dict[tuple[str, str], JsonObject],
+    drivers: dict[str, bool] | None,
+) -> None:
+    meta = snapshot["metadata"]
+    namespace = meta["namespace"]
+    vm = door.get_custom(VIRTUAL_MACHINE, namespace, snapshot["spec"]["source"]["name"])
+    volumes = ((((vm or {}).get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes") or []
+    included, excluded = [], []
+    for volume in volumes:
+        claim = _claim(volume)
+        pvc = pvcs.get((namespace, claim)) if claim else None
+        storage_class = ((pvc or {}).get("spec") or {}).get("storageClassName")
+        if claim and (drivers is None or drivers.get(str(storage_class), False)):
+            included.append(volume["name"])
+        else:
+            excluded.append(volume["name"])
+    status: dict[str, Any] = {
+        "readyToUse": True,
+        "phase": "Succeeded",
+        "sourceUID": (vm or {}).get("metadata", {}).get("uid", ""),
+        "snapshotVolumes": {"includedVolumes": included, "excludedVolumes": excluded},
+    }
+    if any(_claim(v) for v in volumes if v["name"] in excluded):
+        status["indications"] = ["Partial"]
+    door.patch_custom(
+        VIRTUAL_MACHINE_SNAPSHOT,
+        namespace,
+        meta["name"],
+        {"status": status},
+        Manager.VIRT_CONTROLLER,
+        status=True,
+    )
 
 
 def _restore(door: ClusterDoor, restore: JsonObject, pvcs: dict[tuple[str, str], JsonObject]) -> None:
