@@ -108,14 +108,16 @@ def _restore(door: ClusterDoor, restore: JsonObject, pvcs: dict[tuple[str, str],
         VIRTUAL_MACHINE_SNAPSHOT, namespace, restore["spec"]["virtualMachineSnapshotName"]
     )
     snapshot_uid = str(((snapshot or {}).get("metadata") or {}).get("uid", ""))
+    included = (((snapshot or {}).get("status") or {}).get("snapshotVolumes") or {}).get("includedVolumes")
+    in_place = restore["spec"].get("volumeRestorePolicy") == "InPlace"
     restored: list[dict[str, Any]] = []
     volumes = ((((vm or {}).get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes") or []
     for volume in volumes:
         claim = _claim(volume)
         source = pvcs.get((namespace, claim)) if claim else None
-        if source is None:
+        if source is None or (included is not None and volume["name"] not in included):
             continue
-        name = f"restore-{meta['uid']}-{volume['name']}"
+        name = claim if in_place and claim else f"restore-{meta['uid']}-{volume['name']}"
         labels = {
             **(source["metadata"].get("labels") or {}),
             RESTORE_SOURCE_NAME_LABEL: target,

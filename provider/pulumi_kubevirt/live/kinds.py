@@ -76,6 +76,9 @@ NAMESPACE = KindRef("", "v1", "Namespace", "namespaces", False)
 VIRTUAL_MACHINE_SNAPSHOT = KindRef(
     "snapshot.kubevirt.io", "v1beta1", "VirtualMachineSnapshot", "virtualmachinesnapshots", True
 )
+VIRTUAL_MACHINE_RESTORE = KindRef(
+    "snapshot.kubevirt.io", "v1beta1", "VirtualMachineRestore", "virtualmachinerestores", True
+)
 VOLUME_SNAPSHOT_CLASS = KindRef(
     "snapshot.storage.k8s.io", "v1", "VolumeSnapshotClass", "volumesnapshotclasses", False
 )
@@ -132,6 +135,18 @@ KNOWN_KINDS: tuple[KnownKind, ...] = (
         Selection.UNFILTERED,
         "storage classes belong to the platform; expansion support decides disk growth",
         "storage.k8s.io/v1 StorageClass allowVolumeExpansion",
+    ),
+    KnownKind(
+        VIRTUAL_MACHINE_SNAPSHOT,
+        Selection.LABELLED,
+        "declared snapshots carry the stack labels (the ones others take are read apart, for restores)",
+        "crds/k8s-1.20/snapshot.kubevirt.io_virtualmachinesnapshots.yaml",
+    ),
+    KnownKind(
+        VIRTUAL_MACHINE_RESTORE,
+        Selection.LABELLED,
+        "declared restores carry the stack labels",
+        "crds/k8s-1.20/snapshot.kubevirt.io_virtualmachinerestores.yaml",
     ),
     KnownKind(
         NAMESPACE,
