@@ -78,7 +78,7 @@ class DynamicHost:
         return _plain(answer.properties)
 
     def apply(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
-        """What ``pulumi up`` does for an existing resource: Check, Diff, and Update only when Diff says so."""
+        """What ``pulumi up`` does to an existing resource: Check, Diff, then Update if Diff says so."""
         inputs = self.check(olds, news)
         if self.diff(id_, olds, inputs).changes != proto.DiffResponse.DIFF_SOME:
             return dict(olds)

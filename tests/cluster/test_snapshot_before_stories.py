@@ -1,4 +1,4 @@
-"""snapshot_before, retention and restores against the real API server, the simulator and the real dynamic host.
+"""snapshot_before, retention and restores: the real API server, the simulator, the real dynamic host.
 
 The CSI snapshot CRDs (``../shared/csi-snapshot``, kept apart from the KubeVirt bundle) are loaded for these
 stories, with a VolumeSnapshotClass for the simulated provisioner and a storage class that has none.
@@ -130,7 +130,7 @@ def _vm_resource(plan: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
-def test_snapshot_before_a_restart_is_taken_exactly_once_and_retention_deletes_the_oldest(
+def test_snapshot_before_a_restart_is_taken_exactly_once_and_retention_deletes_the_oldest(  # noqa: PLR0917 (fixtures)
     api_client: ApiClient,
     namespace: str,
     simulator: Any,
@@ -200,7 +200,7 @@ def test_snapshot_before_a_restart_is_taken_exactly_once_and_retention_deletes_t
     assert _before_apply_snapshots(api_client, namespace, "db") == sorted(taken[1:])
 
 
-def test_a_restore_is_planned_as_a_restart_with_its_disks_and_leaves_an_empty_plan(
+def test_a_restore_is_planned_as_a_restart_with_its_disks_and_leaves_an_empty_plan(  # noqa: PLR0917 (fixtures)
     api_client: ApiClient,
     namespace: str,
     simulator: Any,
@@ -236,7 +236,8 @@ def test_a_restore_is_planned_as_a_restart_with_its_disks_and_leaves_an_empty_pl
     )
     assert planned.json["summary"]["restarts"] == 1, planned.json["summary"]
     text = kvplan("plan", str(program.directory), *base)
-    assert "VirtualMachineRestore" in text.out and "the VM restarts" in text.out
+    assert "VirtualMachineRestore" in text.out
+    assert "the VM restarts" in text.out
 
     # Applied (pulumi up deletes what left the code): the claims keep their names (InPlace), so the next
     # plan is empty.
