@@ -22,6 +22,8 @@ def test_a_virtctl_snapshot_and_restore_are_not_drift_and_the_restore_claims_are
     fleet = basic_fleet(namespace)
     fleet["disks"]["db-logs"] = {"size": "5Gi", "pvc_only": True}
     fleet["vms"]["db"]["disks"] = ["db-data", "db-logs"]
+    # A stack that uses snapshots itself: the plan then reads every VM snapshot in the namespace.
+    fleet["vms"]["db"].update({"snapshot_before": True, "snapshot_keep": 1})
     program = Program(tmp_path / "fleet", "dev", fleet).write()
     server_side_apply(api_client, program.manifests())
     simulator.settle(namespace)
