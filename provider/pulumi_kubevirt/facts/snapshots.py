@@ -12,13 +12,8 @@ from dataclasses import dataclass
 from pulumi_kubevirt.facts.source import Upstream, kubevirt
 
 SNAPSHOT_API = "snapshot.kubevirt.io/v1beta1"
-SNAPSHOT_GROUP = "snapshot.kubevirt.io"
 VM_SNAPSHOT = "VirtualMachineSnapshot"
 VM_RESTORE = "VirtualMachineRestore"
-
-VOLUME_SNAPSHOT_CLASS_API = "snapshot.storage.k8s.io/v1"
-VOLUME_SNAPSHOT_CLASS = "VolumeSnapshotClass"
-STORAGE_PROFILE = "StorageProfile"
 
 DEFAULT_CLASS_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
 

@@ -290,3 +290,13 @@ def test_a_restore_from_a_missing_snapshot_is_an_error() -> None:
     vm = b.vm()
     plan = _plan([vm, _restore("nope")], _state(b.running([vm])))
     assert [e.rule for e in plan.all_errors] == ["restore-snapshot-missing"]
+
+
+def test_every_snapshot_fact_cites_kubevirt_code_at_the_pinned_version() -> None:
+    from pulumi_kubevirt.facts.snapshots import SNAPSHOT_FACTS
+
+    assert len(SNAPSHOT_FACTS) == 8
+    for fact in SNAPSHOT_FACTS:
+        assert (fact.source.repo, fact.source.pinned) == ("kubevirt/kubevirt", "v1.9.0"), fact.rule
+        assert fact.source.file.startswith("pkg/storage/"), fact.rule
+        assert fact.source.function, fact.rule
