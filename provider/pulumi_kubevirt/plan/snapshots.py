@@ -144,7 +144,7 @@ def _storage_class_of(
         ObjectKey("", PVC, namespace, claim),
         ObjectKey("cdi.kubevirt.io", DV, namespace, claim),
     ):
-        for source in (live.objects.get(key), desired.get(key)):
+        for source in (desired.get(key), live.objects.get(key)):  # the class the apply leaves
             spec = (source or {}).get("spec") or {}
             for holder in (spec, spec.get("storage") or {}, spec.get("pvc") or {}):
                 if holder.get("storageClassName"):
@@ -186,6 +186,7 @@ def _unsnapshottable(
     key: ObjectKey, vm: Mapping[str, Any], desired: Mapping[ObjectKey, Mapping[str, Any]], live: LiveState
 ) -> list[PlanError]:
     errors = []
+    owner = ObjectKey.of(vm).display() if vm else key.display()
     for volume, claim in snapshot_disks(vm):
         storage_class = _storage_class_of(key.namespace, claim, desired, live)
         _, why = snapshot_class_for(storage_class, live)
@@ -193,7 +194,7 @@ def _unsnapshottable(
             errors.append(
                 PlanError(
                     f"spec.template.spec.volumes[name={volume}]",
-                    f"disk {volume} (claim {claim}) of {key.display()} cannot be snapshotted: {why}. "
+                    f"disk {volume} (claim {claim}) of {owner} cannot be snapshotted: {why}. "
                     "KubeVirt "
                     "would leave it out and mark the snapshot Partial; a restore would not roll it back.",
                     f"create a VolumeSnapshotClass whose driver is the provisioner of storage class "
