@@ -49,30 +49,30 @@ class DynamicHost:
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.stub.Configure(proto.ConfigureRequest(args=_struct({})))
 
-    def _with_provider(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
+    def with_provider(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
         return _struct({**props, PROVIDER_KEY: self.provider_text})
 
     def check(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
         answer = self.stub.Check(
-            proto.CheckRequest(urn=self.urn, olds=self._with_provider(olds), news=self._with_provider(news))
+            proto.CheckRequest(urn=self.urn, olds=self.with_provider(olds), news=self.with_provider(news))
         )
         return _plain(answer.inputs)
 
     def create(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        answer = self.stub.Create(proto.CreateRequest(urn=self.urn, properties=self._with_provider(props)))
+        answer = self.stub.Create(proto.CreateRequest(urn=self.urn, properties=self.with_provider(props)))
         return answer.id, _plain(answer.properties)
 
     def diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Any:
         return self.stub.Diff(
             proto.DiffRequest(
-                id=id_, urn=self.urn, olds=self._with_provider(olds), news=self._with_provider(news)
+                id=id_, urn=self.urn, olds=self.with_provider(olds), news=self.with_provider(news)
             )
         )
 
     def update(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
         answer = self.stub.Update(
             proto.UpdateRequest(
-                id=id_, urn=self.urn, olds=self._with_provider(olds), news=self._with_provider(news)
+                id=id_, urn=self.urn, olds=self.with_provider(olds), news=self.with_provider(news)
             )
         )
         return _plain(answer.properties)

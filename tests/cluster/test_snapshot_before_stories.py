@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes.client import ApiClient
+from pulumi.runtime import proto, rpc
 
 from pulumi_kubevirt.components.snapshot_before import SnapshotBeforeProvider
 from pulumi_kubevirt.facts.ownership import SNAPSHOT_BEFORE_LABEL
@@ -197,6 +198,10 @@ def test_snapshot_before_a_restart_is_taken_exactly_once_and_retention_deletes_t
             state = host.apply(id_, state, _props(vm, cluster, 2))
         taken.append(state["snapshot"])
     assert state["deleted"] == [taken[0]]
+    # pulumi refresh: the outputs stay, the inputs come back without them.
+    refreshed = host.stub.Read(proto.ReadRequest(id=id_, urn=host.urn, properties=host.with_provider(state)))
+    assert rpc.deserialize_properties(refreshed.properties)["snapshot"] == taken[-1]
+    assert "snapshot" not in rpc.deserialize_properties(refreshed.inputs)
     assert _before_apply_snapshots(api_client, namespace, "db") == sorted(taken[1:])
 
 

@@ -40,6 +40,8 @@ PLURAL = "virtualmachinesnapshots"
 IDENTITY = ("namespace", "vm")
 """Inputs that name another VM: a change is a new resource (``replaces``; the dynamic host ignores
 ``replace_on_changes``)."""
+OUTPUTS = ("snapshot", "deleted")
+"""What ``update`` adds to the inputs: the snapshot it took and the ones retention deleted."""
 POLL_SECONDS = 1.0
 
 
@@ -86,7 +88,9 @@ class SnapshotBeforeProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, props)
+        """Nothing in the cluster is this step's own: a refresh keeps the outputs and gives back the inputs."""
+        inputs = {key: value for key, value in props.items() if key not in OUTPUTS}
+        return ReadResult(id_, props, inputs=inputs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         taken, deleted = "", []
