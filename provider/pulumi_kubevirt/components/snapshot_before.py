@@ -88,7 +88,7 @@ class SnapshotBeforeProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Nothing in the cluster is this step's own: a refresh keeps the outputs and gives back the inputs."""
+        """The step owns nothing in the cluster: a refresh keeps the outputs and gives back the inputs."""
         inputs = {key: value for key, value in props.items() if key not in OUTPUTS}
         return ReadResult(id_, props, inputs=inputs)
 
