@@ -613,3 +613,39 @@ def test_secret_cloud_init_is_checked_when_it_resolves_without_showing_it(
     assert expected in message
     assert "hunter2" not in message
     assert "Traceback" not in message
+
+
+# --- snapshot_before ------------------------------------------------------------------------------
+
+
+def test_snapshot_before_is_a_step_the_vm_waits_for_and_its_provider_is_pickled_by_reference() -> None:
+    import base64
+
+    from pulumi_kubevirt.plan.snapshots import restart_fingerprint
+
+    def program() -> None:
+        VirtualMachine("web", web_vm(snapshot_before=True, snapshot_keep=3, snapshots=("a", "b")))
+        VirtualMachine("db", db_vm())
+
+    result = run(program)
+    (step,) = result.by_type("pulumi-python:dynamic:Resource")
+    assert step.name == "dev/web/snapshot-before"
+    vm = child(result, "kubernetes:kubevirt.io/v1:VirtualMachine", "dev/web")
+    assert "pulumi-python:dynamic:Resource::dev/web/snapshot-before" in short(vm.options.depends_on)
+    compiled = next(
+        m
+        for m in compile_vm(web_vm(snapshot_before=True, snapshot_keep=3), CTX)
+        if m["kind"] == "VirtualMachine"
+    )
+    assert step.inputs["trigger"] == restart_fingerprint(compiled)
+    assert (step.inputs["namespace"], step.inputs["vm"], step.inputs["keep"]) == ("dev", "web", 3)
+    # By reference (DESIGN.md section 6): the module path and class name, not the class's code.
+    pickled = base64.b64decode(step.inputs["__provider"])
+    assert b"pulumi_kubevirt.components.snapshot_before" in pickled
+    assert b"SnapshotBeforeProvider" in pickled
+    assert b"_retain" not in pickled
+    for name in ("a", "b"):
+        snapshot = child(
+            result, "kubernetes:snapshot.kubevirt.io/v1beta1:VirtualMachineSnapshot", f"dev/{name}"
+        )
+        assert short(snapshot.options.depends_on) == {"kubernetes:kubevirt.io/v1:VirtualMachine::dev/web"}

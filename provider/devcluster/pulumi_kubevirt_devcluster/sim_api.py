@@ -45,6 +45,15 @@ VIRTUAL_MACHINE_INSTANCE_MIGRATION = CustomKind(
 KUBEVIRT = CustomKind("kubevirt.io", "v1", "kubevirts", "KubeVirt")
 DATA_VOLUME = CustomKind("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume")
 DATA_SOURCE = CustomKind("cdi.kubevirt.io", "v1beta1", "datasources", "DataSource")
+VIRTUAL_MACHINE_SNAPSHOT = CustomKind(
+    "snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshots", "VirtualMachineSnapshot"
+)
+VIRTUAL_MACHINE_RESTORE = CustomKind(
+    "snapshot.kubevirt.io", "v1beta1", "virtualmachinerestores", "VirtualMachineRestore"
+)
+VOLUME_SNAPSHOT_CLASS = CustomKind(
+    "snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass"
+)
 
 
 def object_key(obj: JsonObject) -> tuple[str, str]:
@@ -81,6 +90,15 @@ class ClusterDoor:
                 kind.group, kind.version, namespace, kind.plural
             )
         return _sorted(list(cast(JsonObject, answer).get("items", [])))
+
+    def list_custom_if_served(self, kind: CustomKind) -> list[JsonObject] | None:
+        """Every cluster-wide object of ``kind``; ``None`` when the cluster does not serve the kind."""
+        try:
+            return self.list_custom(kind, None)
+        except ApiException as error:
+            if error.status == HTTP_NOT_FOUND:
+                return None
+            raise
 
     def get_custom(self, kind: CustomKind, namespace: str, name: str) -> JsonObject | None:
         try:

@@ -28,6 +28,8 @@ from pulumi_kubevirt_devcluster.sim_api import (
     VIRTUAL_MACHINE,
     VIRTUAL_MACHINE_INSTANCE,
     VIRTUAL_MACHINE_INSTANCE_MIGRATION,
+    VIRTUAL_MACHINE_RESTORE,
+    VIRTUAL_MACHINE_SNAPSHOT,
     ClusterDoor,
     CustomKind,
 )
@@ -37,6 +39,7 @@ from pulumi_kubevirt_devcluster.sim_pass import (
     index,
     read_cluster_config,
 )
+from pulumi_kubevirt_devcluster.sim_snapshot import reconcile_snapshots
 from pulumi_kubevirt_devcluster.sim_storage import reconcile_storage
 from pulumi_kubevirt_devcluster.sim_tables import (
     FAILURE_ANNOTATION,
@@ -114,6 +117,7 @@ class Simulator:
         reconcile_vms(snapshot)
         update_workloads(snapshot)
         collect_garbage(snapshot)
+        reconcile_snapshots(self._door, namespace)
         return self._door.writes - before
 
     def settle(self, namespace: str | None = None, max_passes: int = 20) -> int:
@@ -147,6 +151,29 @@ class Simulator:
         self._door.delete_custom(VIRTUAL_MACHINE_INSTANCE, namespace, name)
         del snapshot.vmis[key]
         reconcile_vm(snapshot, key, force_start=True)
+
+    def snapshot_vm(self, namespace: str, vm: str, name: str) -> None:
+        """``virtctl vm snapshot``: a VirtualMachineSnapshot of ``vm``, without any stack's labels."""
+        body = {
+            "apiVersion": VIRTUAL_MACHINE_SNAPSHOT.api_version,
+            "kind": VIRTUAL_MACHINE_SNAPSHOT.kind,
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"source": {"apiGroup": "kubevirt.io", "kind": "VirtualMachine", "name": vm}},
+        }
+        self._door.create_custom(VIRTUAL_MACHINE_SNAPSHOT, namespace, body, Manager.VIRTCTL)
+
+    def restore_vm(self, namespace: str, vm: str, snapshot: str, name: str) -> None:
+        """``virtctl vm restore``: a VirtualMachineRestore of ``vm`` from ``snapshot``."""
+        body = {
+            "apiVersion": VIRTUAL_MACHINE_RESTORE.api_version,
+            "kind": VIRTUAL_MACHINE_RESTORE.kind,
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "target": {"apiGroup": "kubevirt.io", "kind": "VirtualMachine", "name": vm},
+                "virtualMachineSnapshotName": snapshot,
+            },
+        }
+        self._door.create_custom(VIRTUAL_MACHINE_RESTORE, namespace, body, Manager.VIRTCTL)
 
     def stop_vm(self, namespace: str, name: str) -> None:
         """``virtctl stop``: flip the run strategy to Halted under the ``virtctl`` field manager."""

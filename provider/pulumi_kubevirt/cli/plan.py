@@ -108,6 +108,15 @@ def register(sub: Any) -> None:
             "(without it, the stack's policy gates, as in pulumi preview)"
         ),
     )
+    plan.add_argument(
+        "--drain",
+        metavar="NODE",
+        help=(
+            "also report what draining NODE does to each of the stack's VMs running there (migrates, "
+            "shuts-down, blocks-drain, waits-for-external), from their live eviction strategy and "
+            "LiveMigratable condition"
+        ),
+    )
     plan.add_argument("--verbose", action="store_true", help="list unchanged objects and each rule's source")
     add_max_chars_argument(plan)
     add_annotations_argument(plan, "rejected and gated changes")
@@ -223,7 +232,7 @@ def run_plan(args: argparse.Namespace) -> int:
     from pulumi_kubevirt.plan.report.json_codec import plan_to_json
 
     policy = disruption_policy(args)
-    _, plan = observe(args, plan_of)
+    observed, plan = observe(args, plan_of)
     document = json_text(plan_to_json(plan))
     if args.out is not None:
         try:
@@ -236,11 +245,24 @@ def run_plan(args: argparse.Namespace) -> int:
                 "choose a writable path for --out",
             ) from None
     fmt = OutputFormat(args.format)
-    sys.stdout.write(
-        document
-        if fmt is OutputFormat.JSON
-        else render_plan(plan, fmt, args.verbose, sys.stdout, max_chars=args.max_chars)
-    )
+    if args.drain:
+        sys.stdout.write(
+            with_drain(
+                plan,
+                observed.live,
+                args.drain,
+                fmt,
+                verbose=args.verbose,
+                stream=sys.stdout,
+                max_chars=args.max_chars,
+            )
+        )
+    else:
+        sys.stdout.write(
+            document
+            if fmt is OutputFormat.JSON
+            else render_plan(plan, fmt, args.verbose, sys.stdout, max_chars=args.max_chars)
+        )
     verdict = judge(plan, policy)
     code = plan_exit_code(plan, detailed=args.detailed_exitcode, verdict=verdict)
     if annotating(args):
@@ -264,6 +286,30 @@ def plan_of(seen: Observed) -> Plan:
     if seen.fleet is None:
         return plan
     return dataclasses.replace(plan, errors=plan.errors + cluster_rule_errors(seen.fleet, seen.live))
+
+
+def with_drain(
+    plan: Plan,
+    live: LiveState,
+    node: str,
+    fmt: OutputFormat,
+    *,
+    verbose: bool,
+    stream: TextIO,
+    max_chars: int,
+) -> str:
+    """The plan, then the drain report for ``node``: one JSON document with a ``drain`` key, or text."""
+    from pulumi_kubevirt.plan.drain import drain_report
+    from pulumi_kubevirt.plan.report.drain import drain_text, drain_to_json
+    from pulumi_kubevirt.plan.report.json_codec import plan_to_json
+
+    report = drain_report(live, node)
+    if fmt is OutputFormat.JSON:
+        return json_text({**plan_to_json(plan), "drain": drain_to_json(report)})
+    text = drain_text(report, verbose)
+    if fmt is OutputFormat.MARKDOWN:
+        text = f"#### Drain of `{node}`\n\n```\n{text}```\n"
+    return render_plan(plan, fmt, verbose, stream, max_chars=max_chars) + "\n" + text
 
 
 def disruption_policy(args: argparse.Namespace) -> DisruptionPolicy:

@@ -111,13 +111,13 @@ def _prune(value: Any) -> Any:
     return value
 
 
-def _clean(manifest: Mapping[str, Any]) -> Manifest:
+def clean_manifest(manifest: Mapping[str, Any]) -> Manifest:
     """A manifest without nulls."""
     pruned: Manifest = _prune(manifest)
     return pruned
 
 
-def _metadata(
+def object_metadata(
     name: str,
     namespace: str | None,
     ctx: StackContext,
@@ -178,7 +178,7 @@ def compile_namespace(name: str, ctx: StackContext) -> list[Manifest]:
         {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": _metadata(name, None, ctx, component=name, kind=ComponentKind.NAMESPACE),
+            "metadata": object_metadata(name, None, ctx, component=name, kind=ComponentKind.NAMESPACE),
         }
     ]
 
@@ -216,7 +216,7 @@ def network_cni_config(args: NetworkArgs) -> dict[str, Any]:
         if args.ipam.type is IpamType.WHEREABOUTS:
             config["subnets"] = args.ipam.range
             config["excludeSubnets"] = ",".join(args.ipam.exclude) or None
-    return _clean(config)
+    return clean_manifest(config)
 
 
 def _ipam_config(args: NetworkArgs) -> dict[str, Any]:
@@ -248,7 +248,7 @@ def compile_network(args: NetworkArgs, ctx: StackContext) -> list[Manifest]:
     nad = {
         "apiVersion": NAD_API,
         "kind": "NetworkAttachmentDefinition",
-        "metadata": _metadata(
+        "metadata": object_metadata(
             args.name,
             args.namespace,
             ctx,
@@ -328,7 +328,7 @@ def _data_volume(
     final_checkpoint: bool = False,
 ) -> Manifest:
     annotations = {**(metadata.get("annotations") or {}), **DATAVOLUME_CLAIM_AWAIT}
-    return _clean(
+    return clean_manifest(
         {
             "apiVersion": CDI_API,
             "kind": "DataVolume",
@@ -358,7 +358,7 @@ def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
         annotations[ALLOW_DATA_LOSS_ANNOTATION] = "true"
     if not args.is_plain_pvc:
         annotations.update(CDI_KEEP_ANNOTATIONS)
-    metadata = _metadata(
+    metadata = object_metadata(
         args.name,
         args.namespace,
         ctx,
@@ -381,7 +381,7 @@ def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
                 "volumeMode": volume_mode,
             },
         }
-        return [patched(_clean(pvc), args.patch, f"disks.{args.name}")]
+        return [patched(clean_manifest(pvc), args.patch, f"disks.{args.name}")]
     storage = {"storageClassName": args.storage_class, "accessModes": access, "volumeMode": volume_mode}
     data_volume = _data_volume(
         metadata,
@@ -414,7 +414,7 @@ def _root_data_volume(vm: VirtualMachineArgs, root: RootDisk, ctx: StackContext)
     if root.allow_data_loss:
         annotations[ALLOW_DATA_LOSS_ANNOTATION] = "true"
     name = root_disk_name(vm.name)
-    metadata = _metadata(
+    metadata = object_metadata(
         name,
         vm.namespace,
         ctx,
@@ -595,8 +595,11 @@ def vm_readiness_annotations() -> dict[str, str]:
 
 
 def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
+    from pulumi_kubevirt.compile.snapshots import snapshot_annotations  # it builds on this module
+
     annotations = dict(args.annotations)
     annotations.update(vm_readiness_annotations())
+    annotations.update(snapshot_annotations(args))
     _, volumes = _storage(args)
     template_spec: dict[str, Any] = {
         "domain": _domain(args),
@@ -621,11 +624,11 @@ def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
             "spec": template_spec,
         },
     }
-    manifest = _clean(
+    manifest = clean_manifest(
         {
             "apiVersion": KUBEVIRT_API,
             "kind": "VirtualMachine",
-            "metadata": _metadata(
+            "metadata": object_metadata(
                 args.name,
                 args.namespace,
                 ctx,
@@ -645,7 +648,7 @@ def _secret(name: str, args: VirtualMachineArgs, ctx: StackContext, values: Mapp
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": _metadata(name, args.namespace, ctx, component=args.name, kind=ComponentKind.VM),
+        "metadata": object_metadata(name, args.namespace, ctx, component=args.name, kind=ComponentKind.VM),
         "type": "Opaque",
         "stringData": {key: values[key] for key in sorted(values) if values[key] is not None},
     }
@@ -674,11 +677,11 @@ def _service(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
         }
         for port in args.service.ports
     ]
-    return _clean(
+    return clean_manifest(
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": _metadata(
+            "metadata": object_metadata(
                 service_name(args), args.namespace, ctx, component=args.name, kind=ComponentKind.VM
             ),
             "spec": {"type": args.service.type.value, "selector": service_selector(args), "ports": ports},
@@ -702,6 +705,9 @@ def compile_vm(args: VirtualMachineArgs, ctx: StackContext) -> list[Manifest]:
         manifests.append(_root_data_volume(args, args.root_disk, ctx))
     if args.service is not None:
         manifests.append(_service(args, ctx))
+    from pulumi_kubevirt.compile.snapshots import compile_snapshots  # it builds on this module
+
+    manifests += compile_snapshots(args, ctx)
     return sort_manifests(manifests)
 
 

@@ -24,9 +24,17 @@ from pulumi_kubevirt.components.compiled_component import (
 from pulumi_kubevirt.components.disk import Disk
 from pulumi_kubevirt.components.guest_readiness import GuestReadiness
 from pulumi_kubevirt.components.network import Network
-from pulumi_kubevirt.components.resources import Manifest, cluster_ip, holds_disk_data, status_field
+from pulumi_kubevirt.components.resources import (
+    Manifest,
+    child_name,
+    cluster_ip,
+    holds_disk_data,
+    status_field,
+)
+from pulumi_kubevirt.components.snapshot_before import SnapshotBefore, wants_snapshot_before
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem
+from pulumi_kubevirt.facts.snapshots import VM_RESTORE, VM_SNAPSHOT
 from pulumi_kubevirt.spec import StackContext, VirtualMachineArgs
 from pulumi_kubevirt.spec.validate import network_data_problems, user_data_problems, validate_vm
 
@@ -93,15 +101,30 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         guests: tuple[pulumi.Output[Any], Callable[[pulumi.Output[Any]], None]] = pulumi.deferred_output()
         self._guests, self._resolve_guests = guests
         root_allows_loss = self.args.root_disk is not None and self.args.root_disk.allow_data_loss
+        after_vm = (VM_SNAPSHOT, VM_RESTORE)
         owned = [
             self._child(manifest, protect=holds_disk_data(manifest) and not root_allows_loss)
             for manifest in manifests
-            if manifest["kind"] not in ("VirtualMachine", "Service")
+            if manifest["kind"] not in ("VirtualMachine", "Service", *after_vm)
         ]
         vm_manifest = next(m for m in manifests if m["kind"] == "VirtualMachine")
         used: list[pulumi.Resource] = [*self._used_networks, *self._used_disks, *owned]
+        if wants_snapshot_before(vm_manifest):
+            # The snapshot is taken (update) before the VM is updated: the VM depends on it.
+            used.append(
+                SnapshotBefore(
+                    f"{child_name(vm_manifest)}/snapshot-before",
+                    vm_manifest,
+                    self.args.snapshot_keep,
+                    self._child_options(),
+                )
+            )
         self.vm = self._child(vm_manifest, depends_on=used)
         self.vm_manifest = vm_manifest
+        snapshots = [self._child(m, depends_on=[self.vm]) for m in manifests if m["kind"] == VM_SNAPSHOT]
+        restores = [
+            self._child(m, depends_on=[self.vm, *snapshots]) for m in manifests if m["kind"] == VM_RESTORE
+        ]
         service_manifest = next((m for m in manifests if m["kind"] == "Service"), None)
         self.service = self._child(service_manifest) if service_manifest is not None else None
         self.guest_readiness = None
@@ -112,7 +135,13 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
                 pulumi.ResourceOptions(parent=self, depends_on=[self.vm]),
             )
             self.attach_guests(self.guest_readiness.guests)
-        return (*owned, self.vm, *((self.service,) if self.service is not None else ()))
+        return (
+            *owned,
+            self.vm,
+            *snapshots,
+            *restores,
+            *((self.service,) if self.service is not None else ()),
+        )
 
     def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:
         args = self.args

@@ -12,5 +12,6 @@ checked each row against the upstream code is ``docs/platform-facts.md``.
 - ``kubevirt``: rollout strategy, workload updates, feature gates, hot-plug limits
 - ``quantities``: keys compared as quantities
 - ``kinds``: apply order and the kinds that hold data
+- ``eviction``: what a node drain does to a running VMI, by eviction strategy and migratability
 - ``pattern``, ``source``: how rows name paths and upstream code
 """

@@ -12,6 +12,7 @@ from pulumi_kubevirt.facts.disk_growth import SIZE_HOLDERS
 from pulumi_kubevirt.facts.impact import Impact
 from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, SERVICE
 from pulumi_kubevirt.facts.pattern import Pattern, dotted
+from pulumi_kubevirt.facts.snapshots import SNAPSHOT_SPEC_IMMUTABLE, VM_RESTORE, VM_SNAPSHOT
 from pulumi_kubevirt.facts.source import Upstream, cdi, kubernetes
 
 _K8S_VALIDATION = "pkg/apis/core/validation/validation.go"
@@ -114,6 +115,22 @@ IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
         Impact.REPLACE,
         "a Secret's type is immutable: the Secret is replaced",
         kubernetes(_K8S_VALIDATION, "ValidateSecretUpdate"),
+    ),
+    ImmutableFields(
+        "vm-snapshot-spec-immutable",
+        VM_SNAPSHOT,
+        (("spec",),),
+        Impact.REPLACE,
+        "a snapshot's spec is fixed at creation: a changed one is a new snapshot (the old one is deleted)",
+        SNAPSHOT_SPEC_IMMUTABLE.source,
+    ),
+    ImmutableFields(
+        "vm-restore-spec-immutable",
+        VM_RESTORE,
+        (("spec",),),
+        Impact.REPLACE,
+        "a restore's spec is fixed at creation: a changed one is a new restore request",
+        SNAPSHOT_SPEC_IMMUTABLE.source,
     ),
 )
 

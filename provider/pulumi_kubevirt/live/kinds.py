@@ -73,6 +73,19 @@ CONFIG_MAP = KindRef("", "v1", "ConfigMap", "configmaps", True)
 KUBEVIRT = KindRef("kubevirt.io", "v1", "KubeVirt", "kubevirts", True)
 STORAGE_CLASS = KindRef("storage.k8s.io", "v1", "StorageClass", "storageclasses", False)
 NAMESPACE = KindRef("", "v1", "Namespace", "namespaces", False)
+VIRTUAL_MACHINE_SNAPSHOT = KindRef(
+    "snapshot.kubevirt.io", "v1beta1", "VirtualMachineSnapshot", "virtualmachinesnapshots", True
+)
+VIRTUAL_MACHINE_RESTORE = KindRef(
+    "snapshot.kubevirt.io", "v1beta1", "VirtualMachineRestore", "virtualmachinerestores", True
+)
+VOLUME_SNAPSHOT_CLASS = KindRef(
+    "snapshot.storage.k8s.io", "v1", "VolumeSnapshotClass", "volumesnapshotclasses", False
+)
+STORAGE_PROFILE = KindRef("cdi.kubevirt.io", "v1beta1", "StorageProfile", "storageprofiles", False)
+SNAPSHOT_CONTEXT: tuple[KindRef, ...] = (VIRTUAL_MACHINE_SNAPSHOT, VOLUME_SNAPSHOT_CLASS, STORAGE_PROFILE)
+"""Read only for a stack that uses snapshots: every VM snapshot in its namespaces (ours, virtctl's, a backup
+tool's: what a restore restores from), and which storage classes can be snapshotted."""
 
 KNOWN_KINDS: tuple[KnownKind, ...] = (
     KnownKind(
@@ -122,6 +135,18 @@ KNOWN_KINDS: tuple[KnownKind, ...] = (
         Selection.UNFILTERED,
         "storage classes belong to the platform; expansion support decides disk growth",
         "storage.k8s.io/v1 StorageClass allowVolumeExpansion",
+    ),
+    KnownKind(
+        VIRTUAL_MACHINE_SNAPSHOT,
+        Selection.LABELLED,
+        "declared snapshots carry the stack labels (the ones others take are read apart, for restores)",
+        "crds/k8s-1.20/snapshot.kubevirt.io_virtualmachinesnapshots.yaml",
+    ),
+    KnownKind(
+        VIRTUAL_MACHINE_RESTORE,
+        Selection.LABELLED,
+        "declared restores carry the stack labels",
+        "crds/k8s-1.20/snapshot.kubevirt.io_virtualmachinerestores.yaml",
     ),
     KnownKind(
         NAMESPACE,

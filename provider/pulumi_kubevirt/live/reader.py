@@ -22,8 +22,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pulumi_kubevirt.compile.snapshots import SNAPSHOT_BEFORE_ANNOTATION
 from pulumi_kubevirt.core.errors import Problem, sentence
 from pulumi_kubevirt.core.labels import stack_labels, stack_selector
+from pulumi_kubevirt.facts.snapshots import VM_RESTORE, VM_SNAPSHOT
 from pulumi_kubevirt.live import kinds
 from pulumi_kubevirt.live.kinds import KindRef, Selection
 from pulumi_kubevirt.live.kubeconfig import cluster_display_name, insecure_notice
@@ -468,11 +470,53 @@ def _read(
         missing_namespaces=missing_namespaces,
         cluster=cluster if cluster is not None else cluster_display_name(api_client),
     )
+    if uses_snapshots(desired):
+        state = _with_snapshot_context(state, reader, sorted(index.namespaces))
     notes = tuple(message for _, message in sorted({**read.missing_kinds, **read.unreadable}.items()))
     insecure = insecure_notice(api_client)
     if insecure:
         notes = (insecure, *notes)
     return LiveRead(state, reader.stats(time.monotonic() - started), notes)
+
+
+def uses_snapshots(desired: Sequence[Manifest]) -> bool:
+    """Whether the stack declares snapshots or a restore, or asks for a snapshot before restarts."""
+    return any(
+        m.get("kind") in (VM_SNAPSHOT, VM_RESTORE)
+        or SNAPSHOT_BEFORE_ANNOTATION in ((m.get("metadata") or {}).get("annotations") or {})
+        for m in desired
+    )
+
+
+def _with_snapshot_context(state: LiveState, reader: ApiReader, namespaces: Sequence[str]) -> LiveState:
+    """``state`` plus the snapshots in ``namespaces`` and the cluster's snapshot classes and profiles.
+
+    A kind the cluster does not serve reads as empty (no VolumeSnapshotClass: ``None``), never as an error:
+    the plan then says which disks cannot be snapshotted.
+    """
+    snapshot_ref, class_ref, profile_ref = kinds.SNAPSHOT_CONTEXT
+    calls: list[tuple[str, Mapping[str, str]]] = [(snapshot_ref.collection_path(ns), {}) for ns in namespaces]
+    calls += [(class_ref.collection_path(), {}), (profile_ref.collection_path(), {})]
+    answers = _parallel(reader, calls)
+    bodies = [a.body if isinstance(a, Answer) and a.body is not None else None for a in answers]
+    for answer in answers:
+        if isinstance(answer, LiveReadError):
+            raise answer
+    snapshots = {
+        ObjectKey(
+            snapshot_ref.group, snapshot_ref.kind, str(item["metadata"]["namespace"]), _name(item)
+        ): item
+        for body in bodies[: len(namespaces)]
+        for item in (body or {}).get("items") or ()
+    }
+    classes = bodies[-2]
+    profiles = {_name(p): p for p in (bodies[-1] or {}).get("items") or ()}
+    return replace(
+        state,
+        snapshots=dict(sorted(snapshots.items())),
+        snapshot_classes=None if classes is None else tuple(sorted(classes.get("items") or (), key=_name)),
+        storage_profiles=dict(sorted(profiles.items())),
+    )
 
 
 def _identity_order(item: tuple[ObjectKey, Manifest]) -> tuple[str, str, str, str]:

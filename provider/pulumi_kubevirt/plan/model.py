@@ -212,7 +212,8 @@ def _headline(res: ResourcePlan) -> str:
     if res.impact is Impact.DESTROYS_DATA:
         return "data_loss"
     if res.action is Action.CREATE:
-        return "created"
+        # creating a restore request restarts its VM (``plan.snapshots``)
+        return "restarts" if res.impact is Impact.RESTART else "created"
     if res.action is Action.DELETE:
         return "deleted"
     if res.action is Action.REPLACE or res.impact is Impact.REPLACE:

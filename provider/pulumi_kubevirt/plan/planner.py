@@ -17,6 +17,7 @@ from pulumi_kubevirt.core.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack
 from pulumi_kubevirt.core.paths import format_path
 from pulumi_kubevirt.core.quantity import quantity_or_none
 from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VMI, kind_rank
+from pulumi_kubevirt.facts.ownership import made_by_platform
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.model import (
     Action,
@@ -39,6 +40,7 @@ from pulumi_kubevirt.plan.policy import (
     classify_all,
     is_sensitive,
 )
+from pulumi_kubevirt.plan.snapshots import review_snapshots
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
 DATA_KINDS = DATA_KIND_NAMES
@@ -90,13 +92,14 @@ def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project:
         resources.append(planned)
     resources.extend(_deletions(live, desired_keys, project, stack, facts))
     errors.extend(_cluster_errors(live))
-    return Plan(
+    plan = Plan(
         resources=tuple(sorted(resources, key=order_key)),
         cluster=live.cluster,
         stack=stack,
         facts=facts.summary(),
         errors=tuple(errors),
     )
+    return review_snapshots(plan, desired, live)
 
 
 def secret_uses(desired: Sequence[Mapping[str, Any]]) -> Mapping[tuple[str, str], SecretUse]:
@@ -375,7 +378,7 @@ def _deletions(
             continue
         if key.kind == PVC and (key.namespace, key.name) in data_volumes:
             continue
-        if not _carries_stack_labels(obj, labels):
+        if not _carries_stack_labels(obj, labels) or made_by_platform(key.kind, obj) is not None:
             continue
         out.append(_deletion(key, obj, live, facts))
     return out

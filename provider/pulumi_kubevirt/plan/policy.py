@@ -305,7 +305,7 @@ def _by_name(items: list[Any], name: str) -> Mapping[str, Any] | None:
     return None
 
 
-def _hotpluggable(volume: Mapping[str, Any] | None) -> bool:
+def hotpluggable_volume(volume: Mapping[str, Any] | None) -> bool:
     """``storagetypes.IsDeclarativeHotplugVolume``: a PVC or DataVolume source with hotpluggable: true."""
     return volume is not None and any(
         isinstance(volume.get(src), Mapping) and volume[src].get("hotpluggable") is True
@@ -319,7 +319,9 @@ def rule_volume_hotplug(change: Diff, ctx: RuleContext) -> Verdict:
     name = named(change.path, "disks") or named(change.path, "volumes")
     desired_volume = _by_name(_template_list(ctx.desired, "volumes"), name)
     live_volume = _by_name(_template_list(ctx.live, "volumes"), name)
-    hotpluggable = _hotpluggable(desired_volume) or (desired_volume is None and _hotpluggable(live_volume))
+    hotpluggable = hotpluggable_volume(desired_volume) or (
+        desired_volume is None and hotpluggable_volume(live_volume)
+    )
     disk = _by_name(_template_list(ctx.desired, "domain", "devices", "disks"), name) or _by_name(
         _template_list(ctx.live, "domain", "devices", "disks"), name
     )

@@ -46,6 +46,13 @@ class LiveState:
     objects: Mapping[ObjectKey, Manifest] = field(default_factory=dict)
     kubevirt: Manifest | None = None
     storage_classes: Mapping[str, Manifest] = field(default_factory=dict)
+    snapshots: Mapping[ObjectKey, Manifest] = field(default_factory=dict)
+    """Every VirtualMachineSnapshot in the stack's namespaces, ours or not (read only when the stack uses
+    snapshots): what a restore restores from, what retention counts."""
+    snapshot_classes: tuple[Manifest, ...] | None = ()
+    """The cluster's VolumeSnapshotClasses; ``None`` when it does not serve the kind."""
+    storage_profiles: Mapping[str, Manifest] = field(default_factory=dict)
+    """CDI StorageProfiles by storage class name (their ``status.snapshotClass``)."""
     unmanaged: frozenset[ObjectKey] = frozenset()
     missing_kinds: tuple[str, ...] = ()
     missing_namespaces: tuple[str, ...] = ()

@@ -72,6 +72,7 @@ from pulumi_kubevirt.spec import (
     RegistrySource,
     Resources,
     RestartPolicy,
+    Restore,
     RootDisk,
     Route,
     RunStrategy,
@@ -601,6 +602,12 @@ def _vm(
         ),
         patch=dict(raw.get("patch") or {}),
         adopt=_adopt(raw, defaults),
+        snapshots=tuple(raw.get("snapshots") or ()),
+        snapshot_keep=raw.get("snapshot_keep"),
+        snapshot_before=bool(raw.get("snapshot_before", False)),
+        restore=Restore(raw["restore"]["snapshot"], raw["restore"].get("name"))
+        if raw.get("restore")
+        else None,
         **optional,
     )
 

@@ -625,6 +625,18 @@ class ServiceExposure:
     """Select the VM's pod by these template labels instead of ``pulumi-kubevirt/vm`` (kept on import)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Restore:
+    """Roll the VM back to a snapshot (a KubeVirt VirtualMachineRestore): the VM stops, its disks are restored
+    in place from ``snapshot`` (a VirtualMachineSnapshot of this VM, by object name), and it starts again.
+
+    A restore is a one-shot request: it happens when this object is created; a new ``name`` restores again.
+    """
+
+    snapshot: str
+    name: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VirtualMachineArgs:
     """A KubeVirt VirtualMachine and the objects it owns (cloud-init and SSH Secrets, root disk, Service).
@@ -673,6 +685,15 @@ class VirtualMachineArgs:
     """Escape hatch: merged into the compiled VirtualMachine (see :mod:`compile.patch`)."""
     adopt: bool = False
     """Adopt the existing objects of these names (Pulumi ``import``) instead of creating them."""
+    snapshots: tuple[str, ...] = ()
+    """Named snapshots of this VM (KubeVirt VirtualMachineSnapshots), oldest first; add a name to take one."""
+    snapshot_keep: int | None = None
+    """Retention: keep the last N of ``snapshots`` (older ones are deleted by ``pulumi up``) and the last N
+    snapshots taken by ``snapshot_before``. Unset: keep them all."""
+    snapshot_before: bool = False
+    """Take a snapshot before an apply whose plan for this VM is a restart or worse."""
+    restore: Restore | None = None
+    """Roll the VM back to one of its snapshots (reviewed: the plan lists its disks and the restart)."""
 
 
 # --- Fleet ----------------------------------------------------------------------------------------

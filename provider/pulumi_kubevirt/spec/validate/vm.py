@@ -58,6 +58,7 @@ from pulumi_kubevirt.spec.validate.disk import (
     image_url_problems,
     size_problems,
 )
+from pulumi_kubevirt.spec.validate.snapshots import snapshot_problems
 
 # Kubernetes rejects Secrets above 1 MiB (k8s.io/kubernetes pkg/apis/core/types.go MaxSecretSize).
 # KubeVirt's own 2048-byte limit (cloudInitUserMaxLen, cloudInitNetworkMaxLen in
@@ -102,6 +103,7 @@ def validate_vm(args: VirtualMachineArgs, path: str) -> list[Problem]:
     problems += device_problems(args, path)
     problems += nic_problems(args, path)
     problems += extension_problems(args, path)
+    problems += snapshot_problems(args, path)
     if args.cloud_init is not None:
         problems += cloud_init_problems(args.cloud_init, paths.join(path, "cloud_init"))
     if args.ssh_keys is not None:
