@@ -25,7 +25,6 @@ from pulumi_kubevirt.spec import (
     DiskArgs,
     DiskAttachment,
     FirmwareKind,
-    FleetArgs,
     HttpSource,
     InferFailurePolicy,
     InferFromRootDisk,
@@ -80,6 +79,9 @@ class ComponentKind(enum.StrEnum):
     DISK = "disk"
     NETWORK = "network"
     NAMESPACE = "namespace"
+    MIGRATION_POLICY = "migration-policy"
+    CLONE = "clone"
+    POOL = "pool"
 
 
 def cloud_init_secret_name(vm_name: str) -> str:
@@ -114,13 +116,13 @@ def _prune(value: Any) -> Any:
     return value
 
 
-def _clean(manifest: Mapping[str, Any]) -> Manifest:
+def clean_manifest(manifest: Mapping[str, Any]) -> Manifest:
     """A manifest without nulls."""
     pruned: Manifest = _prune(manifest)
     return pruned
 
 
-def _metadata(
+def object_metadata(
     name: str,
     namespace: str | None,
     ctx: StackContext,
@@ -181,7 +183,7 @@ def compile_namespace(name: str, ctx: StackContext) -> list[Manifest]:
         {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": _metadata(name, None, ctx, component=name, kind=ComponentKind.NAMESPACE),
+            "metadata": object_metadata(name, None, ctx, component=name, kind=ComponentKind.NAMESPACE),
         }
     ]
 
@@ -219,7 +221,7 @@ def network_cni_config(args: NetworkArgs) -> dict[str, Any]:
         if args.ipam.type is IpamType.WHEREABOUTS:
             config["subnets"] = args.ipam.range
             config["excludeSubnets"] = ",".join(args.ipam.exclude) or None
-    return _clean(config)
+    return clean_manifest(config)
 
 
 def _ipam_config(args: NetworkArgs) -> dict[str, Any]:
@@ -251,7 +253,7 @@ def compile_network(args: NetworkArgs, ctx: StackContext) -> list[Manifest]:
     nad = {
         "apiVersion": NAD_API,
         "kind": "NetworkAttachmentDefinition",
-        "metadata": _metadata(
+        "metadata": object_metadata(
             args.name,
             args.namespace,
             ctx,
@@ -330,7 +332,7 @@ def _data_volume(
     checkpoints: tuple[Checkpoint, ...] = (),
     final_checkpoint: bool = False,
 ) -> Manifest:
-    return _clean(
+    return clean_manifest(
         {
             "apiVersion": CDI_API,
             "kind": "DataVolume",
@@ -360,7 +362,7 @@ def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
         annotations[ALLOW_DATA_LOSS_ANNOTATION] = "true"
     if not args.is_plain_pvc:
         annotations.update(CDI_KEEP_ANNOTATIONS)
-    metadata = _metadata(
+    metadata = object_metadata(
         args.name,
         args.namespace,
         ctx,
@@ -383,7 +385,7 @@ def compile_disk(args: DiskArgs, ctx: StackContext) -> list[Manifest]:
                 "volumeMode": volume_mode,
             },
         }
-        return [patched(_clean(pvc), args.patch, f"disks.{args.name}")]
+        return [patched(clean_manifest(pvc), args.patch, f"disks.{args.name}")]
     storage = {"storageClassName": args.storage_class, "accessModes": access, "volumeMode": volume_mode}
     data_volume = _data_volume(
         metadata,
@@ -416,7 +418,7 @@ def _root_data_volume(vm: VirtualMachineArgs, root: RootDisk, ctx: StackContext)
     if root.allow_data_loss:
         annotations[ALLOW_DATA_LOSS_ANNOTATION] = "true"
     name = root_disk_name(vm.name)
-    metadata = _metadata(
+    metadata = object_metadata(
         name,
         vm.namespace,
         ctx,
@@ -600,7 +602,7 @@ def vm_readiness_annotations(args: VirtualMachineArgs) -> dict[str, str]:
     }
 
 
-def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
+def virtual_machine_manifest(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
     annotations = dict(args.annotations)
     annotations.update(vm_readiness_annotations(args))
     _, volumes = _storage(args)
@@ -621,17 +623,17 @@ def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
         "preference": _matcher(args.preference),
         "template": {
             "metadata": {
-                "labels": {VM_LABEL_KEY: args.name},
+                "labels": dict(sorted({**args.template_labels, VM_LABEL_KEY: args.name}.items())),
                 "annotations": dict(sorted(args.template_annotations.items())) or None,
             },
             "spec": template_spec,
         },
     }
-    manifest = _clean(
+    manifest = clean_manifest(
         {
             "apiVersion": KUBEVIRT_API,
             "kind": "VirtualMachine",
-            "metadata": _metadata(
+            "metadata": object_metadata(
                 args.name,
                 args.namespace,
                 ctx,
@@ -651,7 +653,7 @@ def _secret(name: str, args: VirtualMachineArgs, ctx: StackContext, values: Mapp
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": _metadata(name, args.namespace, ctx, component=args.name, kind=ComponentKind.VM),
+        "metadata": object_metadata(name, args.namespace, ctx, component=args.name, kind=ComponentKind.VM),
         "type": "Opaque",
         "stringData": {key: values[key] for key in sorted(values) if values[key] is not None},
     }
@@ -680,11 +682,11 @@ def _service(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
         }
         for port in args.service.ports
     ]
-    return _clean(
+    return clean_manifest(
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": _metadata(
+            "metadata": object_metadata(
                 service_name(args), args.namespace, ctx, component=args.name, kind=ComponentKind.VM
             ),
             "spec": {"type": args.service.type.value, "selector": service_selector(args), "ports": ports},
@@ -694,7 +696,7 @@ def _service(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
 
 def compile_vm(args: VirtualMachineArgs, ctx: StackContext) -> list[Manifest]:
     """The VirtualMachine plus what it owns: cloud-init and SSH-key Secrets, root-disk DataVolume, Service."""
-    manifests = [_virtual_machine(args, ctx)]
+    manifests = [virtual_machine_manifest(args, ctx)]
     if args.cloud_init is not None and args.cloud_init.secret_name is None:
         values = {
             CLOUD_INIT_USER_KEY: args.cloud_init.user_data,
@@ -708,21 +710,4 @@ def compile_vm(args: VirtualMachineArgs, ctx: StackContext) -> list[Manifest]:
         manifests.append(_root_data_volume(args, args.root_disk, ctx))
     if args.service is not None:
         manifests.append(_service(args, ctx))
-    return sort_manifests(manifests)
-
-
-# --- Fleet ----------------------------------------------------------------------------------------
-
-
-def compile_fleet(fleet: FleetArgs, ctx: StackContext) -> list[Manifest]:
-    """Every object of the fleet, in apply order (see ``manifests.sort_manifests``)."""
-    manifests: list[Manifest] = []
-    for namespace in fleet.namespaces:
-        manifests += compile_namespace(namespace, ctx)
-    for network in fleet.networks:
-        manifests += compile_network(network, ctx)
-    for disk in fleet.disks:
-        manifests += compile_disk(disk, ctx)
-    for vm in fleet.vms:
-        manifests += compile_vm(vm, ctx)
     return sort_manifests(manifests)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pulumi_kubevirt.facts.impact import Impact
-from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, SERVICE
+from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, SERVICE, VM_POOL
 from pulumi_kubevirt.facts.pattern import Pattern, dotted
-from pulumi_kubevirt.facts.source import Upstream, cdi, kubernetes
+from pulumi_kubevirt.facts.source import Upstream, cdi, kubernetes, kubevirt
 
 _K8S_VALIDATION = "pkg/apis/core/validation/validation.go"
 
@@ -101,6 +101,17 @@ IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
         Impact.REPLACE,
         "a Secret's type is immutable: the Secret is replaced",
         kubernetes(_K8S_VALIDATION, "ValidateSecretUpdate"),
+    ),
+    ImmutableFields(
+        "pool-selector-immutable",
+        VM_POOL,
+        (("spec", "selector"),),
+        Impact.REPLACE,
+        'KubeVirt\'s pool webhook refuses a new selector ("selector is immutable after creation"): the pool '
+        "is replaced, and its members go with it (they are owned by the pool)",
+        kubevirt(
+            "pkg/virt-api/webhooks/validating-webhook/admitters/vmpool-admitter.go", "ValidateVMPoolSpec"
+        ),
     ),
 )
 

@@ -6,6 +6,7 @@ them from ``pulumi_kubevirt.spec``.
 
 from __future__ import annotations
 
+from pulumi_kubevirt.facts.mobility import PoolUpdate
 from pulumi_kubevirt.spec.model import (
     DEFAULT_NICS,
     AccessMode,
@@ -15,6 +16,8 @@ from pulumi_kubevirt.spec.model import (
     Cdrom,
     CdromBus,
     Checkpoint,
+    CloneArgs,
+    CloneSourceKind,
     CloudInit,
     CloudInitKind,
     ContainerDisk,
@@ -40,6 +43,7 @@ from pulumi_kubevirt.spec.model import (
     IpamType,
     MacvlanMode,
     Memory,
+    MigrationPolicyArgs,
     NetworkArgs,
     NetworkType,
     Nic,
@@ -47,6 +51,7 @@ from pulumi_kubevirt.spec.model import (
     NicModel,
     NicPort,
     PlainPvc,
+    PoolArgs,
     PreferenceKind,
     PreferenceRef,
     Protocol,
@@ -83,6 +88,8 @@ __all__ = [
     "Cdrom",
     "CdromBus",
     "Checkpoint",
+    "CloneArgs",
+    "CloneSourceKind",
     "CloudInit",
     "CloudInitKind",
     "ContainerDisk",
@@ -108,6 +115,7 @@ __all__ = [
     "IpamType",
     "MacvlanMode",
     "Memory",
+    "MigrationPolicyArgs",
     "NetworkArgs",
     "NetworkType",
     "Nic",
@@ -115,6 +123,8 @@ __all__ = [
     "NicModel",
     "NicPort",
     "PlainPvc",
+    "PoolArgs",
+    "PoolUpdate",
     "PreferenceKind",
     "PreferenceRef",
     "Protocol",
