@@ -8,12 +8,13 @@ are deleted. Order follows the apply: networks, secrets, disks, VMs, services; d
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pulumi_kubevirt.core.labels import stack_labels
-from pulumi_kubevirt.core.paths import format_path
-from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VMI, kind_rank
+from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VM_POOL, VMI, kind_rank
 from pulumi_kubevirt.plan.diff import diff
+from pulumi_kubevirt.plan.migration import migration_policies, owner_pool
 from pulumi_kubevirt.plan.model import (
     Action,
     FieldChange,
@@ -33,8 +34,9 @@ from pulumi_kubevirt.plan.policy import (
     RuleContext,
     SecretUse,
     classify_all,
-    is_sensitive,
+    field_change,
 )
+from pulumi_kubevirt.plan.pools import member_plans
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
 DATA_KINDS = DATA_KIND_NAMES
@@ -42,7 +44,6 @@ NOT_PLANNED = frozenset({VMI})
 UNMANAGED_NOTE = (
     "exists, not managed by this stack: the apply adopts it (server-side apply takes the fields set)"
 )
-REDACTED = None
 
 
 def order_key_for(key: ObjectKey, *, deleting: bool = False) -> tuple[int, int, str, str, str]:
@@ -80,7 +81,12 @@ def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project:
             )
             continue
         desired_keys.add(key)
-        resources.append(_plan_object(key, manifest, live, facts, uses))
+        planned = _plan_object(key, manifest, live, facts, uses)
+        if key.kind == VM_POOL:
+            found = member_plans(key, normalise(manifest), live, facts)
+            planned = _with_members(planned, found)
+            resources.extend(found)
+        resources.append(planned)
     resources.extend(_deletions(live, desired_keys, project, stack, facts))
     errors.extend(_cluster_errors(live))
     return Plan(
@@ -89,7 +95,21 @@ def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project:
         stack=stack,
         facts=facts.summary(),
         errors=tuple(errors),
+        migration_policies=migration_policies(desired, live, project=project, stack=stack),
     )
+
+
+_POOL_TEMPLATE_RULES = frozenset({"pool-vm-template", "pool-data-volume-templates"})
+
+
+def _with_members(pool: ResourcePlan, found: Sequence[ResourcePlan]) -> ResourcePlan:
+    """A pool changed in place takes the worst of what its members' guests get, not the strategy's guess."""
+    if pool.action is not Action.UPDATE or not found:
+        return pool
+    rest = max_impact(c.impact for c in pool.changes if c.rule not in _POOL_TEMPLATE_RULES)
+    worst = max(rest, max_impact(member.impact for member in found if member.action is not Action.CREATE))
+    counted = f"{len(found)} member(s) planned below"
+    return replace(pool, impact=worst, notes=(*pool.notes, counted))
 
 
 def secret_uses(desired: Sequence[Mapping[str, Any]]) -> Mapping[tuple[str, str], SecretUse]:
@@ -182,24 +202,8 @@ def _plan_object(
     replaces = False
     found = diff(comparable, want)
     for change, (row, verdict) in zip(found, classify_all(found, ctx), strict=True):
-        secret = is_sensitive(
-            key.kind, change.path, change.after if change.after is not None else change.before
-        )
-        path = format_path(change.path)
-        changes.append(
-            FieldChange(
-                path=path,
-                before=REDACTED if secret else change.before,
-                after=REDACTED if secret else change.after,
-                impact=verdict.impact,
-                rule=row.id,
-                reason=verdict.reason,
-                source=str(row.source),
-                secret=secret,
-                op=change.op,
-                forces_replacement=verdict.replaces,
-            )
-        )
+        changes.append(field_change(key.kind, change, row, verdict))
+        path = changes[-1].path
         replaces = replaces or verdict.replaces
         if verdict.note and verdict.note not in notes:
             notes.append(verdict.note)
@@ -254,7 +258,7 @@ def _deletions(
             continue
         if key.kind == PVC and (key.namespace, key.name) in data_volumes:
             continue
-        if not _carries_stack_labels(obj, labels):
+        if not _carries_stack_labels(obj, labels) or owner_pool(obj):
             continue
         out.append(_deletion(key, obj, live, facts))
     return out
