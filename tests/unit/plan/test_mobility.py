@@ -5,22 +5,29 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any
 
+import jsonschema
 import pytest
 
 from pulumi_kubevirt.compile import (
     compile_clone,
+    compile_fleet,
     compile_migration_policy,
     compile_namespace,
     compile_pool,
     compile_vm,
 )
+from pulumi_kubevirt.core.errors import ValidationError
 from pulumi_kubevirt.facts.mobility import POOL_REVISION_LABEL, PoolUpdate
 from pulumi_kubevirt.plan.migration import Policy, migration_policies, winner
 from pulumi_kubevirt.plan.model import Action, Impact, Plan, ResourcePlan
 from pulumi_kubevirt.plan.planner import make_plan
+from pulumi_kubevirt.plan.report.json_codec import plan_from_json, plan_to_json
+from pulumi_kubevirt.plan.report.markdown import render_markdown
+from pulumi_kubevirt.plan.report.text import render_text
 from pulumi_kubevirt.plan.state import ObjectKey
 from pulumi_kubevirt.spec import (
     CloneArgs,
@@ -32,8 +39,10 @@ from pulumi_kubevirt.spec import (
     StackContext,
     VirtualMachineArgs,
 )
+from pulumi_kubevirt.spec.fleet import load_fleet
 
 from . import builders as b
+from .test_render import SCHEMA
 
 CTX = StackContext(b.PROJECT, b.STACK)
 
@@ -291,3 +300,82 @@ def test_a_clone_is_created_once_and_a_later_edit_has_no_effect() -> None:
 def test_a_pool_member_key_is_a_kubevirt_vm() -> None:
     plan = _pool_plan(dataclasses.replace(POOL, replicas=4))
     assert ObjectKey("kubevirt.io", "VirtualMachine", b.NS, "web-3") in {r.key for r in plan.resources}
+
+
+# --- reports and fleet config ---------------------------------------------------------------------------
+
+
+def _policy_plan() -> Plan:
+    desired = [
+        *compile_vm(_vm("web-1", app="web"), CTX),
+        *compile_vm(_vm("batch-1", app="batch"), CTX),
+        *compile_migration_policy(MigrationPolicyArgs(name="all-prod", namespace_selector=PROD), CTX),
+        *compile_migration_policy(
+            MigrationPolicyArgs(name="web-fast", vm_selector={"app": "web"}, bandwidth_per_migration="1Gi"),
+            CTX,
+        ),
+    ]
+    return make_plan(desired, b.state([]), project=b.PROJECT, stack=b.STACK)
+
+
+def test_text_and_markdown_say_which_vms_each_policy_selects() -> None:
+    plan = _policy_plan()
+    text = render_text(plan, color=False)
+    assert f"web-fast (this stack): {b.NS}/web-1\n" in text
+    assert f"no policy: {b.NS}/batch-1 (the cluster-wide migration settings apply)" in text
+    assert f"namespace labels not known for {b.NS}" in text
+    markdown = render_markdown(plan)
+    assert f"- web-fast (this stack): {b.NS}/web-1" in markdown
+
+
+def test_the_policy_section_round_trips_through_json_and_fits_the_schema() -> None:
+    plan = _policy_plan()
+    data = json.loads(json.dumps(plan_to_json(plan), sort_keys=True))
+    jsonschema.validate(data, SCHEMA)
+    assert plan_from_json(data).migration_policies == plan.migration_policies
+    assert "migration_policies" not in plan_to_json(make_plan([], b.state([]), project="p", stack="s"))
+
+
+def test_fleet_config_declares_policies_clones_and_pools() -> None:
+    vm = {"namespace": "web", "cpu": {"vcpus": 1}, "memory": "1Gi", "template_labels": {"app": "web"}}
+    fleet = load_fleet(
+        {
+            "migration_policies": {"fast": {"vm_selector": {"app": "web"}, "allow_post_copy": True}},
+            "clones": {"web-copy": {"namespace": "web", "source": "web", "target": "web-2"}},
+            "pools": {"front": {"replicas": 2, "update": "opportunistic", "vm": vm}},
+            "vms": {"web": vm},
+        }
+    )
+    assert fleet.migration_policies[0].vm_selector == {"app": "web"}
+    assert fleet.clones[0].target == "web-2"
+    assert (fleet.pools[0].name, fleet.pools[0].replicas, fleet.pools[0].update) == (
+        "front",
+        2,
+        PoolUpdate.OPPORTUNISTIC,
+    )
+    assert fleet.vms[0].template_labels == {"app": "web"}
+    kinds = [m["kind"] for m in compile_fleet(fleet, CTX)]
+    assert kinds.index("MigrationPolicy") < kinds.index("VirtualMachine") < kinds.index("VirtualMachinePool")
+    assert kinds[-1] == "VirtualMachineClone"
+
+
+def test_fleet_config_problems_name_the_key_the_user_wrote() -> None:
+    with pytest.raises(ValidationError) as caught:
+        load_fleet(
+            {
+                "migration_policies": {"fast": {"bandwidth_per_migration": "lots"}},
+                "clones": {"c": {"namespace": "web", "source": "web", "target": "web"}},
+                "pools": {
+                    "front": {
+                        "max_unavailable": "0%",
+                        "vm": {"namespace": "web", "cpu": {"vcpus": 1}, "memory": "1Gi"},
+                    }
+                },
+            }
+        )
+    paths = {p.path for p in caught.value.problems}
+    assert {
+        "fleet.migration_policies.fast.bandwidth_per_migration",
+        "fleet.clones.c.target",
+        "fleet.pools.front.max_unavailable",
+    } <= paths

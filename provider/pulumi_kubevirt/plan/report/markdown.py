@@ -17,10 +17,12 @@ from pulumi_kubevirt.plan.model import (
     ResourcePlan,
 )
 from pulumi_kubevirt.plan.report.common import (
+    POLICY_HEADING,
     SENSITIVE,
     SENSITIVE_DRIFT,
     headline_items,
     plan_error_problem,
+    policy_lines,
     resource_status,
     value,
 )
@@ -96,6 +98,10 @@ def _head(plan: Plan) -> list[str]:
             problem = plan_error_problem(err)
             where = f"{_code(problem.path)}: " if problem.path else ""
             lines.append(f"- {where}{_cell(problem.sentences())}")
+    policies = policy_lines(plan.migration_policies)
+    if policies:
+        lines += ["", f"#### {POLICY_HEADING}", ""]
+        lines += [f"- {_cell(line)}" for line in policies]
     return lines
 
 

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from pulumi_kubevirt.plan.model import Action, DriftFinding, DriftKind, Impact, Plan, PlanError, ResourcePlan
 from pulumi_kubevirt.plan.report.common import (
     ACTION_SYMBOLS,
+    POLICY_HEADING,
     change_comment,
     change_text,
     drift_text,
     headline_items,
     plan_error_problem,
+    policy_lines,
     resource_status,
 )
 
@@ -65,6 +67,10 @@ def render_text(plan: Plan, *, color: bool, verbose: bool = False) -> str:
     if plan.errors:
         lines += ["", paint("Errors:", "red")]
         lines += [_error_line(err, paint) for err in plan.errors]
+    policies = policy_lines(plan.migration_policies)
+    if policies:
+        lines += ["", f"  {POLICY_HEADING}:"]
+        lines += [f"{INDENT}{line}" for line in policies]
     shown = [r for r in plan.resources if verbose or r.action is not Action.NO_OP]
     if shown:
         lines.append("")
