@@ -73,6 +73,9 @@ CONFIG_MAP = KindRef("", "v1", "ConfigMap", "configmaps", True)
 KUBEVIRT = KindRef("kubevirt.io", "v1", "KubeVirt", "kubevirts", True)
 STORAGE_CLASS = KindRef("storage.k8s.io", "v1", "StorageClass", "storageclasses", False)
 NAMESPACE = KindRef("", "v1", "Namespace", "namespaces", False)
+MIGRATION_POLICY = KindRef(
+    "migrations.kubevirt.io", "v1alpha1", "MigrationPolicy", "migrationpolicies", False
+)
 
 KNOWN_KINDS: tuple[KnownKind, ...] = (
     KnownKind(
@@ -126,8 +129,16 @@ KNOWN_KINDS: tuple[KnownKind, ...] = (
     KnownKind(
         NAMESPACE,
         Selection.UNFILTERED,
-        "listed once anyway to find missing namespaces; ours are kept by name or by label",
-        "core/v1 Namespace",
+        "listed once anyway to find missing namespaces; ours are kept by name or by label, and the "
+        "namespaces the stack's objects live in for their labels (migration policies select on them)",
+        "core/v1 Namespace; kubevirt pkg/virt-controller/watch/migration/migrationpolicy.go matchPolicy",
+    ),
+    KnownKind(
+        MIGRATION_POLICY,
+        Selection.UNFILTERED,
+        "cluster-wide, and any policy (ours or not) may be the one a VM gets: all are kept when the stack "
+        "declares one",
+        "kubevirt pkg/virt-controller/watch/migration/migrationpolicy.go matchPolicy",
     ),
 )
 
