@@ -76,6 +76,12 @@ NAMESPACE = KindRef("", "v1", "Namespace", "namespaces", False)
 MIGRATION_POLICY = KindRef(
     "migrations.kubevirt.io", "v1alpha1", "MigrationPolicy", "migrationpolicies", False
 )
+VIRTUAL_MACHINE_POOL = KindRef(
+    "pool.kubevirt.io", "v1beta1", "VirtualMachinePool", "virtualmachinepools", True
+)
+VIRTUAL_MACHINE_CLONE = KindRef(
+    "clone.kubevirt.io", "v1beta1", "VirtualMachineClone", "virtualmachineclones", True
+)
 
 KNOWN_KINDS: tuple[KnownKind, ...] = (
     KnownKind(
@@ -132,6 +138,18 @@ KNOWN_KINDS: tuple[KnownKind, ...] = (
         "listed once anyway to find missing namespaces; ours are kept by name or by label, and the "
         "namespaces the stack's objects live in for their labels (migration policies select on them)",
         "core/v1 Namespace; kubevirt pkg/virt-controller/watch/migration/migrationpolicy.go matchPolicy",
+    ),
+    KnownKind(
+        VIRTUAL_MACHINE_POOL,
+        Selection.LABELLED,
+        "compiled pools carry the stack labels, and so do their members (the pool's VM template)",
+        "crds/k8s-1.20/pool.kubevirt.io_virtualmachinepools.yaml",
+    ),
+    KnownKind(
+        VIRTUAL_MACHINE_CLONE,
+        Selection.LABELLED,
+        "compiled clones carry the stack labels (their target VMs do not)",
+        "crds/k8s-1.20/clone.kubevirt.io_virtualmachineclones.yaml",
     ),
     KnownKind(
         MIGRATION_POLICY,
