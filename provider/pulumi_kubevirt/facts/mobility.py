@@ -39,6 +39,8 @@ class Fact:
     id: str
     rule: str
     source: Upstream
+    summary: str = ""
+    """The rule in a few words, for a plan line (``rule`` is the whole of it)."""
 
 
 POLICY_MATCH: tuple[Fact, ...] = (
@@ -143,17 +145,20 @@ POOL_UPDATE: tuple[Fact, ...] = (
         "maxUnavailable at a time (default 100%: all at once); a change of dataVolumeTemplates deletes the "
         "member VM with its volumes and the pool creates it again",
         kubevirt(_POOL_GO, "update; proactiveUpdate; isOutdatedVMI; handleResourceUpdate"),
+        "a proactive pool update restarts each running member whose template changed",
     ),
     Fact(
         PoolUpdate.OPPORTUNISTIC,
         "each member VM is rewritten from the new template and nothing more: the VM controller then "
         "treats it as any VM spec change (live update, RestartRequired, or at the next start)",
         kubevirt(_POOL_GO, "update (isOpportunisticUpdate); opportunisticUpdate"),
+        "an opportunistic pool update only rewrites the members' VMs",
     ),
     Fact(
         PoolUpdate.UNMANAGED,
         "the pool never touches its members after creating them: template changes reach only new members",
         kubevirt(_POOL_GO, "update (UpdateStrategy.Unmanaged)"),
+        "an unmanaged pool never updates its members",
     ),
     Fact(
         "pool-member-identity",

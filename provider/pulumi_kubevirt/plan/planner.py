@@ -108,7 +108,7 @@ def _with_members(pool: ResourcePlan, found: Sequence[ResourcePlan]) -> Resource
         return pool
     rest = max_impact(c.impact for c in pool.changes if c.rule not in _POOL_TEMPLATE_RULES)
     worst = max(rest, max_impact(member.impact for member in found if member.action is not Action.CREATE))
-    counted = f"{len(found)} member(s) planned below"
+    counted = f"{len(found)} member(s) planned one by one"
     return replace(pool, impact=worst, notes=(*pool.notes, counted))
 
 

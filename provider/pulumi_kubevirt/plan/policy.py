@@ -582,7 +582,7 @@ def rule_datavolume_final_checkpoint(change: Diff, ctx: RuleContext) -> Verdict:
     )
 
 
-POOL_UPDATE_RULES: Mapping[str, str] = {str(fact.id): fact.rule for fact in POOL_UPDATE}
+POOL_UPDATE_RULES: Mapping[str, str] = {str(fact.id): fact.summary for fact in POOL_UPDATE if fact.summary}
 
 
 def pool_update(pool: Mapping[str, Any]) -> PoolUpdate:
