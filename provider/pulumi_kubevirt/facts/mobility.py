@@ -97,17 +97,20 @@ CLONE_IDENTITY: tuple[Fact, ...] = (
         "every interface of the target gets the MAC address newMacAddresses names for it, or an empty one: "
         "the source's MAC is never kept; with an empty MAC the network (or KubeMacPool) assigns a new one",
         kubevirt(_CLONE_TARGET_GO, "addMacAddressPatches"),
+        "new MAC addresses",
     ),
     Fact(
         CloneIdentity.SMBIOS_SERIAL,
         "when the source declares firmware, the target's SMBIOS serial is newSMBiosSerial or empty (a new "
         "one is generated); without firmware nothing is written",
         kubevirt(_CLONE_TARGET_GO, "addSmbiosSerialPatches"),
+        "a new SMBIOS serial",
     ),
     Fact(
         CloneIdentity.FIRMWARE_UUID,
         "when the source declares firmware, the target's firmware UUID is emptied so the target gets its own",
         kubevirt(_CLONE_TARGET_GO, "addFirmwareUUIDPatches"),
+        "a new firmware UUID",
     ),
     Fact(
         "clone-labels-copied",

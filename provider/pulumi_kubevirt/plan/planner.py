@@ -12,7 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from pulumi_kubevirt.core.labels import stack_labels
-from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VM_POOL, VMI, kind_rank
+from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VM_CLONE, VM_POOL, VMI, kind_rank
+from pulumi_kubevirt.plan.clones import clone_notes
 from pulumi_kubevirt.plan.diff import diff
 from pulumi_kubevirt.plan.migration import migration_policies, owner_pool
 from pulumi_kubevirt.plan.model import (
@@ -182,7 +183,8 @@ def _plan_object(
     errors = _desired_errors(key, want)
     current = live.objects.get(key)
     if current is None:
-        return ResourcePlan(key, Action.CREATE, Impact.NONE, errors=errors)
+        told = clone_notes(manifest) if key.kind == VM_CLONE else ()
+        return ResourcePlan(key, Action.CREATE, Impact.NONE, errors=errors, notes=told)
     managed = key not in live.unmanaged
     notes: list[str] = [] if managed else [UNMANAGED_NOTE]
     comparable = comparable_live(current, want)

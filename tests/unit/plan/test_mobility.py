@@ -290,6 +290,11 @@ def test_a_clone_is_created_once_and_a_later_edit_has_no_effect() -> None:
     applied = compile_clone(clone, CTX)
     created = make_plan(applied, b.state([]), project=b.PROJECT, stack=b.STACK)
     assert [r.action for r in created.resources] == [Action.CREATE]
+    (note,) = created.resources[0].notes
+    assert note.startswith(
+        f"creates VirtualMachine {b.NS}/web-2 from VirtualMachine {b.NS}/web-1, with new MAC"
+    )
+    assert "a new SMBIOS serial" in note
     edited = compile_clone(dataclasses.replace(clone, new_smbios_serial="ABC-123"), CTX)
     plan = make_plan(edited, b.state([b.live(m) for m in applied]), project=b.PROJECT, stack=b.STACK)
     (res,) = plan.resources
