@@ -14,7 +14,7 @@ from kubernetes.client import ApiClient
 
 from pulumi_kubevirt_devcluster.sim_mobility import pool_mac
 
-from .story_kit import Program, find, kvplan, patch, request, server_side_apply
+from .story_kit import Program, delete, find, kvplan, patch, request, server_side_apply
 
 FEDORA = {"name": "root", "image": "quay.io/containerdisks/fedora:41"}
 
@@ -136,6 +136,15 @@ def test_a_clone_creates_its_target_with_new_macs_and_is_one_shot(
     edited = _plan(program, kubeconfig, "--format", "json").json
     (clone,) = [r for r in edited["resources"] if r["object"]["kind"] == "VirtualMachineClone"]
     assert (clone["action"], clone["impact"]) == ("update", "no-effect")
+
+    # Deleting the target makes KubeVirt delete the clone: the next plan clones again.
+    program.edit(["clones", "golden-copy", "new_smbios_serial"], None)
+    delete(api_client, target)
+    simulator.settle(namespace)
+    again = _plan(program, kubeconfig, "--format", "json").json
+    (clone,) = [r for r in again["resources"] if r["object"]["kind"] == "VirtualMachineClone"]
+    assert clone["action"] == "create"
+    assert clone["notes"][0].startswith(f"creates VirtualMachine {namespace}/golden-2 from VirtualMachine")
 
 
 # --- pools ----------------------------------------------------------------------------------------------

@@ -98,10 +98,19 @@ def _target(clone: JsonObject, source: JsonObject) -> JsonObject:
     }
 
 
+def _live(snapshot: PassSnapshot, kind: CustomKind, namespace: str | None) -> list[JsonObject]:
+    """The kind's objects, without those of namespaces being deleted (creates there are refused)."""
+    found = snapshot.door.list_custom(kind, namespace)
+    if namespace is not None:
+        return found
+    doomed = snapshot.door.terminating_namespaces()
+    return [item for item in found if item["metadata"]["namespace"] not in doomed]
+
+
 def reconcile_clones(snapshot: PassSnapshot, namespace: str | None) -> None:
     """One pass of the clone controller over every VirtualMachineClone."""
     door = snapshot.door
-    for clone in door.list_custom(CLONE, namespace):
+    for clone in _live(snapshot, CLONE, namespace):
         meta, spec = clone["metadata"], clone["spec"]
         key = (meta["namespace"], spec["target"]["name"])
         status = clone.get("status") or {}
@@ -261,7 +270,7 @@ def _update(snapshot: PassSnapshot, pool: JsonObject, members: list[JsonObject],
 def reconcile_pools(snapshot: PassSnapshot, namespace: str | None) -> None:
     """One pass of the pool controller: scale, then update; members of deleted pools are collected."""
     door = snapshot.door
-    pools = door.list_custom(POOL, namespace)
+    pools = _live(snapshot, POOL, namespace)
     uids = {p["metadata"]["uid"] for p in pools}
     for key, vm in sorted(snapshot.vms.items()):
         if controller_kind(vm) == POOL.kind and not any(

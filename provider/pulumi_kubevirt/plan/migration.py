@@ -205,8 +205,15 @@ def migration_policies(
     selects: dict[str, list[str]] = {p.name: [] for p in policies}
     outranked: dict[str, list[str]] = {p.name: [] for p in policies}
     vms: list[VmPolicy] = []
+    selected_keys = sorted({key for p in policies for key in p.vm_selector})
+    decided: dict[tuple[str, bool, tuple[str | None, ...]], tuple[Policy | None, tuple[Policy, ...]]] = {}
     for namespace, name, labels in _vm_labels(desired, live):
-        chosen, others = winner(policies, labels, namespaces.get(namespace, {}))
+        # Only the labels some selector names (and whether there are labels at all) decide: VMs of one
+        # namespace that agree on those get the same policy, decided once.
+        seen = (namespace, bool(labels), tuple(labels.get(key) for key in selected_keys))
+        if seen not in decided:
+            decided[seen] = winner(policies, labels, namespaces.get(namespace, {}))
+        chosen, others = decided[seen]
         if chosen is not None:
             selects[chosen.name].append(name)
         for other in others:
