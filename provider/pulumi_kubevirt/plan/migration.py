@@ -119,20 +119,30 @@ def _template_labels(vm_spec: Mapping[str, Any]) -> dict[str, str]:
     return _labels((vm_spec.get("template") or {}) if isinstance(vm_spec, Mapping) else {})
 
 
+def new_member_names(pool: str, count: int, taken: set[str]) -> list[str]:
+    """The names the pool gives new members: the lowest free indexes (``calculateNewVMNames``)."""
+    names: list[str] = []
+    index = 0
+    while len(names) < count:
+        name = f"{pool}-{index}"
+        if name not in taken:
+            names.append(name)
+        index += 1
+    return names
+
+
 def _pool_member_names(pool: Mapping[str, Any], live: LiveState) -> list[str]:
-    """Live members by owner, else the names the pool controller gives the first ``replicas`` members."""
+    """Live members by owner, plus the names the pool controller gives the members it will add."""
     metadata = pool["metadata"]
-    owned = sorted(
+    owned = {
         key.name
         for key, obj in live.objects.items()
         if key.kind == VM
         and key.namespace == metadata.get("namespace", "")
         and owner_pool(obj) == metadata["name"]
-    )
-    if owned:
-        return owned
+    }
     replicas = int((pool.get("spec") or {}).get("replicas", 1) or 0)
-    return [f"{metadata['name']}-{index}" for index in range(replicas)]
+    return sorted(owned) + new_member_names(str(metadata["name"]), max(replicas - len(owned), 0), owned)
 
 
 def owner_pool(obj: Mapping[str, Any]) -> str:

@@ -16,7 +16,7 @@ from pulumi_kubevirt.facts.kinds import VM
 from pulumi_kubevirt.facts.mobility import PoolUpdate
 from pulumi_kubevirt.facts.pattern import keys_of
 from pulumi_kubevirt.plan.diff import Diff, diff
-from pulumi_kubevirt.plan.migration import owner_pool
+from pulumi_kubevirt.plan.migration import new_member_names, owner_pool
 from pulumi_kubevirt.plan.model import Action, FieldChange, Impact, ResourcePlan, max_impact
 from pulumi_kubevirt.plan.normalise import comparable_live, count_leaves, normalise
 from pulumi_kubevirt.plan.observed import ClusterFacts, VmFacts, vmi_key
@@ -111,18 +111,6 @@ def _member_plan(
     )
 
 
-def _new_member_names(pool_key: ObjectKey, count: int, taken: set[str]) -> list[str]:
-    """The names the pool gives new members: the lowest free indexes (``calculateNewVMNames``)."""
-    names: list[str] = []
-    index = 0
-    while len(names) < count:
-        name = f"{pool_key.name}-{index}"
-        if name not in taken:
-            names.append(name)
-        index += 1
-    return names
-
-
 def member_plans(
     pool_key: ObjectKey, pool: Mapping[str, Any], live: LiveState, facts: ClusterFacts
 ) -> list[ResourcePlan]:
@@ -133,7 +121,7 @@ def member_plans(
     replicas = int((pool.get("spec") or {}).get("replicas", 1) or 0)
     missing = replicas - len(owned)
     create_note = "created by the pool controller from the pool's VM template"
-    for name in _new_member_names(pool_key, max(missing, 0), {key.name for key, _ in owned}):
+    for name in new_member_names(pool_key.name, max(missing, 0), {key.name for key, _ in owned}):
         key = ObjectKey(_VM_GROUP, VM, pool_key.namespace, name)
         plans.append(ResourcePlan(key, Action.CREATE, Impact.NONE, notes=(create_note,), managed=False))
     return plans

@@ -384,3 +384,15 @@ def test_fleet_config_problems_name_the_key_the_user_wrote() -> None:
         "fleet.clones.c.target",
         "fleet.pools.front.max_unavailable",
     } <= paths
+
+
+def test_the_policy_section_covers_existing_and_coming_pool_members() -> None:
+    applied = compile_pool(dataclasses.replace(POOL, vm=_vm("web", app="web")), CTX)
+    pool = next(m for m in applied if m["kind"] == "VirtualMachinePool")
+    live = [b.live(m) for m in applied] + [_member(pool, i) for i in (0, 2)]
+    desired = [
+        *compile_pool(dataclasses.replace(POOL, vm=_vm("web", app="web"), replicas=4), CTX),
+        *compile_migration_policy(MigrationPolicyArgs(name="web-fast", vm_selector={"app": "web"}), CTX),
+    ]
+    section = migration_policies(desired, b.state(live), project=b.PROJECT, stack=b.STACK)
+    assert section.policies[0].selects == tuple(f"{b.NS}/web-{i}" for i in range(4))
