@@ -31,6 +31,9 @@ _.api_key  # kubernetes.client.Configuration reads it for the Authorization head
 # stack-visible output; users read them as attributes (vm.service_cluster_ip).
 _.vm_statuses
 _.service_cluster_ip
+_.policy_name  # MigrationPolicy
+_.target_name  # VirtualMachineClone
+_.pool_name  # VirtualMachinePool
 # PlanSummary counters are read by field name (PlanSummary.headlines, the report renderers, the plan JSON).
 _.live_migrations
 _.deleted

@@ -10,7 +10,15 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_COMPONENTS = {"VirtualMachine", "Disk", "Network", "Fleet"}
+_COMPONENTS = {
+    "VirtualMachine",
+    "Disk",
+    "Network",
+    "Fleet",
+    "MigrationPolicy",
+    "VirtualMachineClone",
+    "VirtualMachinePool",
+}
 
 
 def __getattr__(name: str) -> Any:

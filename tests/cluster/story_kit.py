@@ -32,8 +32,8 @@ FLEET_PROGRAM = Path(__file__).resolve().parents[2] / "programs" / "fleet"
 PROGRAM = '''\
 """The fleet program's objects, plus extra VM template labels: what a Pulumi transform would add.
 
-The components offer no template labels (compiled templates carry only ``pulumi-kubevirt/vm``), so the story
-about template labels registers the compiled objects itself.
+It adds template labels the way an out-of-band transform would, outside the typed ``template_labels``
+argument, so the story about template labels registers the compiled objects itself.
 """
 
 import pulumi

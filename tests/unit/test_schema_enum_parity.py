@@ -30,6 +30,8 @@ PARITY: dict[tuple[str, str], type[enum.StrEnum]] = {
     ("fleet", "/properties/defaults/properties/eviction_strategy"): spec_model.EvictionStrategy,
     ("fleet", "/properties/defaults/properties/wait_for"): spec_model.WaitFor,
     ("fleet", "/properties/defaults/properties/restart_policy"): spec_model.RestartPolicy,
+    ("fleet", "/properties/clones/additionalProperties/properties/source_kind"): spec_model.CloneSourceKind,
+    ("fleet", "/properties/pools/additionalProperties/properties/update"): spec_model.PoolUpdate,
     ("network", "/$defs/ipam/properties/type"): spec_model.IpamType,
     ("network", "/properties/type"): spec_model.NetworkType,
     ("network", "/properties/macvlan_mode"): spec_model.MacvlanMode,

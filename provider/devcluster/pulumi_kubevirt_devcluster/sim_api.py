@@ -151,6 +151,14 @@ class ClusterDoor:
         )
         return cast(JsonObject, patched)
 
+    def replace_custom(self, kind: CustomKind, namespace: str, name: str, body: JsonObject) -> JsonObject:
+        """PUT the whole object (``body`` carries the resourceVersion it was read at)."""
+        self.writes += 1
+        replaced = self._custom.replace_namespaced_custom_object(
+            kind.group, kind.version, namespace, kind.plural, name, body
+        )
+        return cast(JsonObject, replaced)
+
     def delete_custom(self, kind: CustomKind, namespace: str, name: str) -> None:
         self.writes += 1
         try:

@@ -33,6 +33,7 @@ from pulumi_kubevirt_devcluster.sim_api import (
     ClusterDoor,
     CustomKind,
 )
+from pulumi_kubevirt_devcluster.sim_mobility import reconcile_clones, reconcile_pools
 from pulumi_kubevirt_devcluster.sim_pass import (
     PassSnapshot,
     default_storage_class,
@@ -107,13 +108,16 @@ class Simulator:
     def reconcile(self, namespace: str | None = None) -> int:
         """One pass over DataVolumes, PVCs, migrations, VMs, VMIs (one namespace or all); returns the writes.
 
-        Order: storage first; then migrations started last pass land; then each VM's sync; then the workload
+        Order: storage first; then migrations started last pass land; then the pool and clone controllers
+        (they create and rewrite VMs); then each VM's sync; then the workload
         updater starts migrations (or evictions) for what the VMs' syncs hot-plugged; garbage last.
         """
         before = self._door.writes
         snapshot = self._snapshot(namespace)
         reconcile_storage(snapshot)
         finish_migrations(snapshot)
+        reconcile_pools(snapshot, namespace)
+        reconcile_clones(snapshot, namespace)
         reconcile_vms(snapshot)
         update_workloads(snapshot)
         collect_garbage(snapshot)

@@ -18,7 +18,6 @@ from pulumi_kubevirt.compile.compiler import (
     canonical_json,
     cloud_init_secret_name,
     compile_disk,
-    compile_fleet,
     compile_namespace,
     compile_network,
     compile_vm,
@@ -28,6 +27,13 @@ from pulumi_kubevirt.compile.compiler import (
     service_selector,
     ssh_keys_secret_name,
     vm_readiness_annotations,
+)
+from pulumi_kubevirt.compile.fleet import compile_fleet
+from pulumi_kubevirt.compile.mobility import (
+    POOL_LABEL_KEY,
+    compile_clone,
+    compile_migration_policy,
+    compile_pool,
 )
 
 __all__ = [
@@ -39,16 +45,20 @@ __all__ = [
     "CNI_VERSION",
     "KUBEVIRT_API",
     "NAD_API",
+    "POOL_LABEL_KEY",
     "SKIP_AWAIT_ANNOTATION",
     "SRIOV_RESOURCE_ANNOTATION",
     "ComponentKind",
     "Manifest",
     "canonical_json",
     "cloud_init_secret_name",
+    "compile_clone",
     "compile_disk",
     "compile_fleet",
+    "compile_migration_policy",
     "compile_namespace",
     "compile_network",
+    "compile_pool",
     "compile_vm",
     "network_cni_config",
     "root_disk_name",

@@ -25,7 +25,6 @@ from pulumi_kubevirt.spec import (
     DiskArgs,
     DiskAttachment,
     FirmwareKind,
-    FleetArgs,
     HttpSource,
     InferFailurePolicy,
     InferFromRootDisk,
@@ -77,6 +76,9 @@ class ComponentKind(enum.StrEnum):
     DISK = "disk"
     NETWORK = "network"
     NAMESPACE = "namespace"
+    MIGRATION_POLICY = "migration-policy"
+    CLONE = "clone"
+    POOL = "pool"
 
 
 def cloud_init_secret_name(vm_name: str) -> str:
@@ -594,7 +596,7 @@ def vm_readiness_annotations() -> dict[str, str]:
     return {SKIP_AWAIT_ANNOTATION: "true"}
 
 
-def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
+def virtual_machine_manifest(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
     from pulumi_kubevirt.compile.snapshots import snapshot_annotations  # it builds on this module
 
     annotations = dict(args.annotations)
@@ -618,7 +620,7 @@ def _virtual_machine(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
         "preference": _matcher(args.preference),
         "template": {
             "metadata": {
-                "labels": {VM_LABEL_KEY: args.name},
+                "labels": dict(sorted({**args.template_labels, VM_LABEL_KEY: args.name}.items())),
                 "annotations": dict(sorted(args.template_annotations.items())) or None,
             },
             "spec": template_spec,
@@ -691,7 +693,7 @@ def _service(args: VirtualMachineArgs, ctx: StackContext) -> Manifest:
 
 def compile_vm(args: VirtualMachineArgs, ctx: StackContext) -> list[Manifest]:
     """The VirtualMachine plus what it owns: cloud-init and SSH-key Secrets, root-disk DataVolume, Service."""
-    manifests = [_virtual_machine(args, ctx)]
+    manifests = [virtual_machine_manifest(args, ctx)]
     if args.cloud_init is not None and args.cloud_init.secret_name is None:
         values = {
             CLOUD_INIT_USER_KEY: args.cloud_init.user_data,
@@ -708,21 +710,4 @@ def compile_vm(args: VirtualMachineArgs, ctx: StackContext) -> list[Manifest]:
     from pulumi_kubevirt.compile.snapshots import compile_snapshots  # it builds on this module
 
     manifests += compile_snapshots(args, ctx)
-    return sort_manifests(manifests)
-
-
-# --- Fleet ----------------------------------------------------------------------------------------
-
-
-def compile_fleet(fleet: FleetArgs, ctx: StackContext) -> list[Manifest]:
-    """Every object of the fleet, in apply order (see ``manifests.sort_manifests``)."""
-    manifests: list[Manifest] = []
-    for namespace in fleet.namespaces:
-        manifests += compile_namespace(namespace, ctx)
-    for network in fleet.networks:
-        manifests += compile_network(network, ctx)
-    for disk in fleet.disks:
-        manifests += compile_disk(disk, ctx)
-    for vm in fleet.vms:
-        manifests += compile_vm(vm, ctx)
     return sort_manifests(manifests)

@@ -15,6 +15,7 @@ from pulumi_kubevirt.components.compiled_component import (
 from pulumi_kubevirt.components.disk import Disk
 from pulumi_kubevirt.components.fleet import Fleet
 from pulumi_kubevirt.components.fleet_config import fleet_from_config
+from pulumi_kubevirt.components.mobility import MigrationPolicy, VirtualMachineClone, VirtualMachinePool
 from pulumi_kubevirt.components.network import Network
 from pulumi_kubevirt.components.resources import (
     PROTECTED_KINDS,
@@ -34,9 +35,12 @@ __all__ = [
     "Fleet",
     "ImmutableFields",
     "KubevirtValidationError",
+    "MigrationPolicy",
     "Network",
     "ObservedCustomResource",
     "VirtualMachine",
+    "VirtualMachineClone",
+    "VirtualMachinePool",
     "child_name",
     "fleet_from_config",
     "holds_disk_data",

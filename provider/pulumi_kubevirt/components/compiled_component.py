@@ -41,6 +41,9 @@ class ComponentType(enum.StrEnum):
     DISK = "kubevirt:index:Disk"
     NETWORK = "kubevirt:index:Network"
     FLEET = "kubevirt:index:Fleet"
+    MIGRATION_POLICY = "kubevirt:index:MigrationPolicy"
+    CLONE = "kubevirt:index:VirtualMachineClone"
+    POOL = "kubevirt:index:VirtualMachinePool"
 
 
 class KubevirtValidationError(UserError, pulumi.RunError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import pulumi
@@ -11,6 +11,7 @@ from pulumi_kubevirt.compile import compile_namespace
 from pulumi_kubevirt.components.compiled_component import CompiledComponent, ComponentType
 from pulumi_kubevirt.components.disk import Disk
 from pulumi_kubevirt.components.guest_readiness import GuestReadiness
+from pulumi_kubevirt.components.mobility import MigrationPolicy, VirtualMachineClone, VirtualMachinePool
 from pulumi_kubevirt.components.network import Network
 from pulumi_kubevirt.components.resources import Manifest
 from pulumi_kubevirt.components.virtual_machine import VirtualMachine
@@ -43,6 +44,9 @@ class Fleet(CompiledComponent[FleetArgs]):
     vms: dict[str, VirtualMachine]
     guests: pulumi.Output[dict[str, Any]]
     guest_readiness: GuestReadiness | None
+    migration_policies: dict[str, MigrationPolicy]
+    pools: dict[str, VirtualMachinePool]
+    clones: dict[str, VirtualMachineClone]
 
     def _problems(self, args: FleetArgs, path: str) -> list[Problem]:
         # Fleet problems are named from the config key (``fleet.vms.web...``), not the component's name.
@@ -105,7 +109,29 @@ class Fleet(CompiledComponent[FleetArgs]):
             )
             for component in self.vms.values():
                 component.attach_guests(self.guest_readiness.guests)
+        self._register_mobility(after_namespace)
         return tuple(self.namespaces.values())
+
+    def _register_mobility(self, after_namespace: Callable[[str], pulumi.ResourceOptions]) -> None:
+        """Policies (cluster-wide), pools after their namespace, clones after the VM they copy."""
+        args = self.args
+        self.migration_policies = {
+            p.name: MigrationPolicy(p.name, p, self._child_options()) for p in args.migration_policies
+        }
+        self.pools = {
+            f"{p.namespace}/{p.name}": VirtualMachinePool(
+                f"{p.namespace}/{p.name}", p, after_namespace(p.namespace)
+            )
+            for p in args.pools
+        }
+        self.clones = {}
+        for clone in args.clones:
+            key = f"{clone.namespace}/{clone.name}"
+            source = self.vms.get(f"{clone.namespace}/{clone.source}")
+            options = after_namespace(clone.namespace)
+            if source is not None:
+                options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(depends_on=[source]))
+            self.clones[key] = VirtualMachineClone(key, clone, options)
 
     def _outputs(self, manifests: Sequence[Manifest]) -> Mapping[str, Any]:
         statuses = pulumi.Output.all(**{key: vm.status for key, vm in sorted(self.vms.items())})

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from pulumi_kubevirt.facts.disk_growth import SIZE_HOLDERS
 from pulumi_kubevirt.facts.impact import Impact
-from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, SERVICE
+from pulumi_kubevirt.facts.kinds import DV, PVC, SECRET, SERVICE, VM_POOL
 from pulumi_kubevirt.facts.pattern import Pattern, dotted
 from pulumi_kubevirt.facts.snapshots import SNAPSHOT_SPEC_IMMUTABLE, VM_RESTORE, VM_SNAPSHOT
-from pulumi_kubevirt.facts.source import Upstream, cdi, kubernetes
+from pulumi_kubevirt.facts.source import Upstream, cdi, kubernetes, kubevirt
 
 _K8S_VALIDATION = "pkg/apis/core/validation/validation.go"
 _CLAIM_FIELDS: tuple[Pattern, ...] = (
@@ -131,6 +131,17 @@ IMMUTABLE_FIELDS: tuple[ImmutableFields, ...] = (
         Impact.REPLACE,
         "a restore's spec is fixed at creation: a changed one is a new restore request",
         SNAPSHOT_SPEC_IMMUTABLE.source,
+    ),
+    ImmutableFields(
+        "pool-selector-immutable",
+        VM_POOL,
+        (("spec", "selector"),),
+        Impact.REPLACE,
+        'KubeVirt\'s pool webhook refuses a new selector ("selector is immutable after creation"): the pool '
+        "is replaced, and its members go with it (they are owned by the pool)",
+        kubevirt(
+            "pkg/virt-api/webhooks/validating-webhook/admitters/vmpool-admitter.go", "ValidateVMPoolSpec"
+        ),
     ),
 )
 

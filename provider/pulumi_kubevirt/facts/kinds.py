@@ -20,6 +20,9 @@ DV = "DataVolume"
 VM = "VirtualMachine"
 VMI = "VirtualMachineInstance"
 SERVICE = "Service"
+MIGRATION_POLICY = "MigrationPolicy"
+VM_POOL = "VirtualMachinePool"
+VM_CLONE = "VirtualMachineClone"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,22 @@ APPLY_ORDER: tuple[ApplyStep, ...] = (
         "a VM waits for its DataVolumes (handleDataVolumes); creating them first starts the import early",
         kubevirt("pkg/virt-controller/watch/vm/vm.go", "handleDataVolumes"),
     ),
+    ApplyStep(
+        MIGRATION_POLICY,
+        "cluster-wide and read when a migration starts: in place before the VMs it selects can migrate",
+        kubevirt("pkg/virt-controller/watch/migration/migration.go", "resolveMigrationConfig"),
+    ),
     ApplyStep(VM, "after what it references", Upstream(THIS_PROJECT, "DESIGN.md", "apply order")),
+    ApplyStep(
+        VM_POOL,
+        "its members reference the same Secrets and networks a VM does",
+        kubevirt("pkg/virt-controller/watch/pool/pool.go", "scaleOut"),
+    ),
+    ApplyStep(
+        VM_CLONE,
+        "a clone waits for its source VM (or snapshot): created after the VMs it copies",
+        kubevirt("pkg/virt-controller/watch/clone/clone.go", "sync (ErrSourceDoesntExist)"),
+    ),
     ApplyStep(
         SERVICE,
         "selects the VM's pods by the template label; nothing references it",

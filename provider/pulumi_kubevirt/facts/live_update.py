@@ -27,6 +27,7 @@ from pulumi_kubevirt.facts.disk_growth import CLAIM_EXPANSION, DATAVOLUME_SIZE
 from pulumi_kubevirt.facts.immutable import IMMUTABLE_FIELDS
 from pulumi_kubevirt.facts.impact import Impact
 from pulumi_kubevirt.facts.kinds import DV, NAD, PVC, SECRET, SERVICE, VM
+from pulumi_kubevirt.facts.mobility import MOBILITY_ROWS
 from pulumi_kubevirt.facts.pattern import ITEM, REST, Pattern
 from pulumi_kubevirt.facts.source import THIS_PROJECT, Upstream, kubernetes, kubevirt
 
@@ -310,6 +311,11 @@ _IMMUTABLE_ROWS: tuple[PolicyRule, ...] = tuple(
     for path in row.paths
 )
 
+_MOBILITY_ROWS: tuple[PolicyRule, ...] = tuple(
+    PolicyRule(row_id, kind, pattern, reason, source, impact=impact, rule=rule)
+    for row_id, kind, pattern, reason, source, impact, rule in MOBILITY_ROWS
+)
+
 _OTHER_ROWS: tuple[PolicyRule, ...] = (
     PolicyRule(
         "secret-data",
@@ -368,7 +374,13 @@ _OTHER_ROWS: tuple[PolicyRule, ...] = (
     ),
 )
 
-POLICY: tuple[PolicyRule, ...] = (*_VM_ROWS, *_STORAGE_ROWS, *_IMMUTABLE_ROWS, *_OTHER_ROWS)
+POLICY: tuple[PolicyRule, ...] = (
+    *_VM_ROWS,
+    *_STORAGE_ROWS,
+    *_IMMUTABLE_ROWS,
+    *_MOBILITY_ROWS,
+    *_OTHER_ROWS,
+)
 
 
 @dataclass(frozen=True, slots=True)

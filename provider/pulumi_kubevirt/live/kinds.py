@@ -86,6 +86,15 @@ STORAGE_PROFILE = KindRef("cdi.kubevirt.io", "v1beta1", "StorageProfile", "stora
 SNAPSHOT_CONTEXT: tuple[KindRef, ...] = (VIRTUAL_MACHINE_SNAPSHOT, VOLUME_SNAPSHOT_CLASS, STORAGE_PROFILE)
 """Read only for a stack that uses snapshots: every VM snapshot in its namespaces (ours, virtctl's, a backup
 tool's: what a restore restores from), and which storage classes can be snapshotted."""
+MIGRATION_POLICY = KindRef(
+    "migrations.kubevirt.io", "v1alpha1", "MigrationPolicy", "migrationpolicies", False
+)
+VIRTUAL_MACHINE_POOL = KindRef(
+    "pool.kubevirt.io", "v1beta1", "VirtualMachinePool", "virtualmachinepools", True
+)
+VIRTUAL_MACHINE_CLONE = KindRef(
+    "clone.kubevirt.io", "v1beta1", "VirtualMachineClone", "virtualmachineclones", True
+)
 
 KNOWN_KINDS: tuple[KnownKind, ...] = (
     KnownKind(
@@ -151,8 +160,28 @@ KNOWN_KINDS: tuple[KnownKind, ...] = (
     KnownKind(
         NAMESPACE,
         Selection.UNFILTERED,
-        "listed once anyway to find missing namespaces; ours are kept by name or by label",
-        "core/v1 Namespace",
+        "listed once anyway to find missing namespaces; ours are kept by name or by label, and the "
+        "namespaces the stack's objects live in for their labels (migration policies select on them)",
+        "core/v1 Namespace; kubevirt pkg/virt-controller/watch/migration/migrationpolicy.go matchPolicy",
+    ),
+    KnownKind(
+        VIRTUAL_MACHINE_POOL,
+        Selection.LABELLED,
+        "compiled pools carry the stack labels, and so do their members (the pool's VM template)",
+        "crds/k8s-1.20/pool.kubevirt.io_virtualmachinepools.yaml",
+    ),
+    KnownKind(
+        VIRTUAL_MACHINE_CLONE,
+        Selection.LABELLED,
+        "compiled clones carry the stack labels (their target VMs do not)",
+        "crds/k8s-1.20/clone.kubevirt.io_virtualmachineclones.yaml",
+    ),
+    KnownKind(
+        MIGRATION_POLICY,
+        Selection.UNFILTERED,
+        "cluster-wide, and any policy (ours or not) may be the one a VM gets: all are kept when the stack "
+        "declares one",
+        "kubevirt pkg/virt-controller/watch/migration/migrationpolicy.go matchPolicy",
     ),
 )
 

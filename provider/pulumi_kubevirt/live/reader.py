@@ -397,11 +397,13 @@ def _read(
     storage_items = first.get(_ListTask(kinds.STORAGE_CLASS, "", False), [])
 
     for task, items in first.items():
-        if task.labelled:
+        if task.labelled or task.ref == kinds.MIGRATION_POLICY:
             read.keep(task.ref, items)
         else:
             read.unfiltered[task] = items
             read.keep(task.ref, items, index.wanted(task.ref, task.namespace), labelled=True)
+    if namespace_list is not None:
+        read.keep(kinds.NAMESPACE, namespace_list, index.namespaces)
 
     present = read.present()
     fallback: set[_ListTask] = set()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_kubevirt.facts.impact import Impact
+from pulumi_kubevirt.plan.migration import MigrationPolicies
 from pulumi_kubevirt.plan.state import ObjectKey
 
 __all__ = [
@@ -173,6 +174,7 @@ class Plan:
     stack: str = ""
     facts: tuple[tuple[str, str], ...] = ()
     errors: tuple[PlanError, ...] = ()
+    migration_policies: MigrationPolicies = field(default_factory=MigrationPolicies)
 
     def fact(self, name: str, default: str = "") -> str:
         for key, value in self.facts:

@@ -14,11 +14,12 @@ from typing import Any
 from pulumi_kubevirt.compile.claims import claim_request, data_volume_size, smallest_size_for, with_size
 from pulumi_kubevirt.compile.compiler import ALLOW_DATA_LOSS_ANNOTATION, ComponentKind
 from pulumi_kubevirt.core.labels import COMPONENT_KEY, COMPONENT_KIND_KEY, stack_labels
-from pulumi_kubevirt.core.paths import format_path
 from pulumi_kubevirt.core.quantity import quantity_or_none
-from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VMI, kind_rank
+from pulumi_kubevirt.facts.kinds import DATA_KIND_NAMES, NAMESPACE, VM_CLONE, VM_POOL, VMI, kind_rank
 from pulumi_kubevirt.facts.ownership import made_by_platform
+from pulumi_kubevirt.plan.clones import clone_notes
 from pulumi_kubevirt.plan.diff import diff
+from pulumi_kubevirt.plan.migration import migration_policies, owner_pool
 from pulumi_kubevirt.plan.model import (
     Action,
     FieldChange,
@@ -38,8 +39,9 @@ from pulumi_kubevirt.plan.policy import (
     RuleContext,
     SecretUse,
     classify_all,
-    is_sensitive,
+    field_change,
 )
+from pulumi_kubevirt.plan.pools import member_plans
 from pulumi_kubevirt.plan.snapshots import review_snapshots
 from pulumi_kubevirt.plan.state import LiveState, ObjectKey
 
@@ -48,7 +50,6 @@ NOT_PLANNED = frozenset({VMI})
 UNMANAGED_NOTE = (
     "exists, not managed by this stack: the apply adopts it (server-side apply takes the fields set)"
 )
-REDACTED = None
 
 
 def order_key_for(key: ObjectKey, *, deleting: bool = False) -> tuple[int, int, str, str, str]:
@@ -89,6 +90,10 @@ def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project:
         planned = _plan_object(key, manifest, live, facts, uses)
         if key.kind == VM and key in live.objects:
             planned = replace(planned, pending_restart=pending_restart(live.objects[key]))
+        if key.kind == VM_POOL:
+            found = member_plans(key, normalise(manifest), live, facts)
+            planned = _with_members(planned, found)
+            resources.extend(found)
         resources.append(planned)
     resources.extend(_deletions(live, desired_keys, project, stack, facts))
     errors.extend(_cluster_errors(live))
@@ -98,8 +103,22 @@ def make_plan(desired: Sequence[Mapping[str, Any]], live: LiveState, *, project:
         stack=stack,
         facts=facts.summary(),
         errors=tuple(errors),
+        migration_policies=migration_policies(desired, live, project=project, stack=stack),
     )
     return review_snapshots(plan, desired, live)
+
+
+_POOL_TEMPLATE_RULES = frozenset({"pool-vm-template", "pool-data-volume-templates"})
+
+
+def _with_members(pool: ResourcePlan, found: Sequence[ResourcePlan]) -> ResourcePlan:
+    """A pool changed in place takes the worst of what its members' guests get, not the strategy's guess."""
+    if pool.action is not Action.UPDATE or not found:
+        return pool
+    rest = max_impact(c.impact for c in pool.changes if c.rule not in _POOL_TEMPLATE_RULES)
+    worst = max(rest, max_impact(member.impact for member in found if member.action is not Action.CREATE))
+    counted = f"{len(found)} member(s) planned one by one"
+    return replace(pool, impact=worst, notes=(*pool.notes, counted))
 
 
 def secret_uses(desired: Sequence[Mapping[str, Any]]) -> Mapping[tuple[str, str], SecretUse]:
@@ -172,7 +191,8 @@ def _plan_object(
     errors = _desired_errors(key, want)
     current = live.objects.get(key)
     if current is None:
-        return ResourcePlan(key, Action.CREATE, Impact.NONE, errors=errors)
+        told = clone_notes(manifest) if key.kind == VM_CLONE else ()
+        return ResourcePlan(key, Action.CREATE, Impact.NONE, errors=errors, notes=told)
     managed = key not in live.unmanaged
     notes: list[str] = [] if managed else [UNMANAGED_NOTE]
     comparable = comparable_live(current, want)
@@ -196,24 +216,8 @@ def _plan_object(
     replaces = False
     found = diff(comparable, want)
     for change, (row, verdict) in zip(found, classify_all(found, ctx), strict=True):
-        secret = is_sensitive(
-            key.kind, change.path, change.after if change.after is not None else change.before
-        )
-        path = format_path(change.path)
-        changes.append(
-            FieldChange(
-                path=path,
-                before=REDACTED if secret else change.before,
-                after=REDACTED if secret else change.after,
-                impact=verdict.impact,
-                rule=row.id,
-                reason=verdict.reason,
-                source=str(row.source),
-                secret=secret,
-                op=change.op,
-                forces_replacement=verdict.replaces,
-            )
-        )
+        changes.append(field_change(key.kind, change, row, verdict))
+        path = changes[-1].path
         replaces = replaces or verdict.replaces
         if verdict.note and verdict.note not in notes:
             notes.append(verdict.note)
@@ -378,7 +382,11 @@ def _deletions(
             continue
         if key.kind == PVC and (key.namespace, key.name) in data_volumes:
             continue
-        if not _carries_stack_labels(obj, labels) or made_by_platform(key.kind, obj) is not None:
+        if (
+            not _carries_stack_labels(obj, labels)
+            or made_by_platform(key.kind, obj) is not None
+            or owner_pool(obj)
+        ):
             continue
         out.append(_deletion(key, obj, live, facts))
     return out

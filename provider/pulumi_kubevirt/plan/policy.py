@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pulumi_kubevirt.core.paths import Segment
+from pulumi_kubevirt.core.paths import Segment, format_path
 from pulumi_kubevirt.core.quantity import QuantityError, parse_quantity
 from pulumi_kubevirt.facts import kubevirt as kv
 from pulumi_kubevirt.facts.disk_growth import EXPAND_DISKS, GUEST_SIZE
@@ -31,9 +31,10 @@ from pulumi_kubevirt.facts.live_update import (
     PolicyRule,
     Scope,
 )
+from pulumi_kubevirt.facts.mobility import POOL_UPDATE, PoolUpdate
 from pulumi_kubevirt.facts.pattern import Keys, covers_keys, ends_with_item, keys_of, last_key, named
 from pulumi_kubevirt.plan.diff import Diff
-from pulumi_kubevirt.plan.model import ChangeOp
+from pulumi_kubevirt.plan.model import ChangeOp, FieldChange
 from pulumi_kubevirt.plan.observed import ClusterFacts, RolloutStrategy, VmFacts
 
 __all__ = [
@@ -585,7 +586,64 @@ def rule_datavolume_final_checkpoint(change: Diff, ctx: RuleContext) -> Verdict:
     )
 
 
+POOL_UPDATE_RULES: Mapping[str, str] = {str(fact.id): fact.summary for fact in POOL_UPDATE if fact.summary}
+
+
+def pool_update(pool: Mapping[str, Any]) -> PoolUpdate:
+    """A pool's update strategy; none written means proactive (``pool.go`` ``update``)."""
+    strategy = (pool.get("spec") or {}).get("updateStrategy") or {}
+    for update in (PoolUpdate.UNMANAGED, PoolUpdate.OPPORTUNISTIC):
+        if update.value in strategy:
+            return update
+    return PoolUpdate.PROACTIVE
+
+
+def rule_pool_template(change: Diff, ctx: RuleContext) -> Verdict:
+    """A change of the members' spec: what reaches their guests depends on the pool's update strategy."""
+    update = pool_update(ctx.desired)
+    reason = POOL_UPDATE_RULES[update]
+    if update is PoolUpdate.UNMANAGED:
+        return Verdict(Impact.NO_EFFECT, reason)
+    if update is PoolUpdate.OPPORTUNISTIC:
+        return Verdict(
+            Impact.LIVE, reason, "each member is rewritten; what its guest sees is planned per member"
+        )
+    if "dataVolumeTemplates" in keys_of(change.path):
+        return Verdict(Impact.DESTROYS_DATA, reason, "running members are deleted with their volumes")
+    return Verdict(Impact.RESTART, reason, "running members restart")
+
+
+def rule_pool_replicas(change: Diff, ctx: RuleContext) -> Verdict:
+    """More replicas create members; fewer delete members the scale-in policy picks (random by default)."""
+    before, after = _int(change.before), _int(change.after)
+    if before is None or after is None or after >= before:
+        return Verdict(Impact.LIVE, "the pool creates the missing members")
+    reason = (
+        "the pool deletes members chosen by its scale-in policy (at random by default): their guests stop"
+    )
+    return Verdict(Impact.RESTART, reason, f"{before - after} member(s) deleted")
+
+
+def field_change(kind: str, change: Diff, row: PolicyRule, verdict: Verdict) -> FieldChange:
+    """One classified change as the plan shows it, redacted when the field holds a secret."""
+    secret = is_sensitive(kind, change.path, change.after if change.after is not None else change.before)
+    return FieldChange(
+        path=format_path(change.path),
+        before=None if secret else change.before,
+        after=None if secret else change.after,
+        impact=verdict.impact,
+        rule=row.id,
+        reason=verdict.reason,
+        source=str(row.source),
+        secret=secret,
+        op=change.op,
+        forces_replacement=verdict.replaces,
+    )
+
+
 RULE_FUNCTIONS: Mapping[str, Callable[[Diff, RuleContext], Verdict]] = {
+    "pool_template": rule_pool_template,
+    "pool_replicas": rule_pool_replicas,
     "cpu_sockets": rule_cpu_sockets,
     "memory_guest": rule_memory_guest,
     "volume_hotplug": rule_volume_hotplug,

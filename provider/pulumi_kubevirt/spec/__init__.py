@@ -6,6 +6,7 @@ them from ``pulumi_kubevirt.spec``.
 
 from __future__ import annotations
 
+from pulumi_kubevirt.facts.mobility import PoolUpdate
 from pulumi_kubevirt.spec.model import (
     DEFAULT_NICS,
     AccessMode,
@@ -15,6 +16,8 @@ from pulumi_kubevirt.spec.model import (
     Cdrom,
     CdromBus,
     Checkpoint,
+    CloneArgs,
+    CloneSourceKind,
     CloudInit,
     CloudInitKind,
     ContainerDisk,
@@ -41,6 +44,7 @@ from pulumi_kubevirt.spec.model import (
     IpFamily,
     MacvlanMode,
     Memory,
+    MigrationPolicyArgs,
     NetworkArgs,
     NetworkType,
     Nic,
@@ -48,6 +52,7 @@ from pulumi_kubevirt.spec.model import (
     NicModel,
     NicPort,
     PlainPvc,
+    PoolArgs,
     PreferenceKind,
     PreferenceRef,
     Protocol,
@@ -86,6 +91,8 @@ __all__ = [
     "Cdrom",
     "CdromBus",
     "Checkpoint",
+    "CloneArgs",
+    "CloneSourceKind",
     "CloudInit",
     "CloudInitKind",
     "ContainerDisk",
@@ -112,6 +119,7 @@ __all__ = [
     "IpamType",
     "MacvlanMode",
     "Memory",
+    "MigrationPolicyArgs",
     "NetworkArgs",
     "NetworkType",
     "Nic",
@@ -119,6 +127,8 @@ __all__ = [
     "NicModel",
     "NicPort",
     "PlainPvc",
+    "PoolArgs",
+    "PoolUpdate",
     "PreferenceKind",
     "PreferenceRef",
     "Protocol",

@@ -31,6 +31,8 @@ from pulumi_kubevirt.spec import (
     Cdrom,
     CdromBus,
     Checkpoint,
+    CloneArgs,
+    CloneSourceKind,
     CloudInit,
     CloudInitKind,
     ContainerDisk,
@@ -56,6 +58,7 @@ from pulumi_kubevirt.spec import (
     IpFamily,
     MacvlanMode,
     Memory,
+    MigrationPolicyArgs,
     NetworkArgs,
     NetworkType,
     Nic,
@@ -63,6 +66,8 @@ from pulumi_kubevirt.spec import (
     NicModel,
     NicPort,
     PlainPvc,
+    PoolArgs,
+    PoolUpdate,
     PreferenceKind,
     PreferenceRef,
     Protocol,
@@ -557,6 +562,7 @@ def _vm(
         labels=_labels(raw, defaults),
         annotations=dict(raw.get("annotations") or {}),
         template_annotations=dict(raw.get("template_annotations") or {}),
+        template_labels=dict(raw.get("template_labels") or {}),
         instancetype=instancetype,
         preference=preference,
         cpu=_cpu(raw.get("cpu")),
@@ -754,14 +760,76 @@ def build_fleet(config: Mapping[str, Any], path: str = "fleet") -> tuple[FleetAr
         _vm(name, raw, defaults, by_key, where=paths.join(path, "vms", name), problems=problems)
         for name, raw in sorted((config.get("vms") or {}).items())
     )
+    pools = tuple(
+        _pool(name, raw, defaults, by_key, where=paths.join(path, "pools", name), problems=problems)
+        for name, raw in sorted((config.get("pools") or {}).items())
+    )
+    clones = tuple(
+        _clone(name, raw, defaults, paths.join(path, "clones", name), problems)
+        for name, raw in sorted((config.get("clones") or {}).items())
+    )
     fleet = FleetArgs(
         namespaces=tuple(config.get("namespaces") or ()),
         networks=networks,
         disks=disks,
         vms=vms,
+        migration_policies=tuple(
+            _migration_policy(name, raw)
+            for name, raw in sorted((config.get("migration_policies") or {}).items())
+        ),
+        clones=clones,
+        pools=pools,
         defaults=defaults,
     )
     return fleet, problems
+
+
+def _migration_policy(name: str, raw: Mapping[str, Any]) -> MigrationPolicyArgs:
+    return MigrationPolicyArgs(
+        name=name,
+        vm_selector=dict(raw.get("vm_selector") or {}),
+        namespace_selector=dict(raw.get("namespace_selector") or {}),
+        bandwidth_per_migration=raw.get("bandwidth_per_migration"),
+        completion_timeout_per_gib=raw.get("completion_timeout_per_gib"),
+        allow_auto_converge=raw.get("allow_auto_converge"),
+        allow_post_copy=raw.get("allow_post_copy"),
+        allow_workload_disruption=raw.get("allow_workload_disruption"),
+        labels=dict(raw.get("labels") or {}),
+    )
+
+
+def _clone(
+    name: str, raw: Mapping[str, Any], defaults: FleetDefaults, where: str, problems: list[Problem]
+) -> CloneArgs:
+    return CloneArgs(
+        namespace=_namespace(raw, defaults, where, problems),
+        name=name,
+        source=str(raw["source"]),
+        target=str(raw["target"]),
+        source_kind=CloneSourceKind(raw.get("source_kind", CloneSourceKind.VIRTUAL_MACHINE)),
+        new_mac_addresses=dict(raw.get("new_mac_addresses") or {}),
+        new_smbios_serial=raw.get("new_smbios_serial"),
+        labels=_labels(raw, defaults),
+    )
+
+
+def _pool(
+    name: str,
+    raw: Mapping[str, Any],
+    defaults: FleetDefaults,
+    disks: Mapping[tuple[str, str], DiskArgs],
+    *,
+    where: str,
+    problems: list[Problem],
+) -> PoolArgs:
+    vm = _vm(name, raw["vm"], defaults, disks, where=paths.join(where, "vm"), problems=problems)
+    return PoolArgs(
+        vm=vm,
+        replicas=int(raw.get("replicas", 1)),
+        update=PoolUpdate(raw.get("update", PoolUpdate.PROACTIVE)),
+        max_unavailable=raw.get("max_unavailable"),
+        labels=_labels(raw, defaults),
+    )
 
 
 def load_fleet(config: Mapping[str, Any], path: str = "fleet") -> FleetArgs:

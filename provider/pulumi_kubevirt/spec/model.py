@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi_kubevirt.facts.mobility import PoolUpdate
+
 
 class NetworkType(enum.StrEnum):
     """The Multus CNI plugin a Network compiles to."""
@@ -649,6 +651,8 @@ class VirtualMachineArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     template_annotations: Mapping[str, str] = field(default_factory=dict)
+    template_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the VMI (the guest's pod): what MigrationPolicy selectors and Services select on."""
     instancetype: InstancetypeRef | InferFromRootDisk | None = None
     preference: PreferenceRef | InferFromRootDisk | None = None
     cpu: Cpu | None = None
@@ -696,6 +700,80 @@ class VirtualMachineArgs:
     """Roll the VM back to one of its snapshots (reviewed: the plan lists its disks and the restart)."""
 
 
+# --- Migration policies, clones, pools ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MigrationPolicyArgs:
+    """A cluster-wide ``MigrationPolicy``: how the VMs it selects live-migrate.
+
+    It selects VMs by their template labels (``vm_selector``) and the labels of their namespace
+    (``namespace_selector``); every label given must match. Of the policies that select a VM, the one with
+    the most matching labels wins (``facts.mobility.POLICY_MATCH``).
+    """
+
+    name: str
+    vm_selector: Mapping[str, str] = field(default_factory=dict)
+    namespace_selector: Mapping[str, str] = field(default_factory=dict)
+    bandwidth_per_migration: str | None = None
+    """A quantity of bytes per second (``64Mi``); unset: the cluster's setting."""
+    completion_timeout_per_gib: int | None = None
+    """Seconds per GiB of guest memory before a migration is cancelled."""
+    allow_auto_converge: bool | None = None
+    allow_post_copy: bool | None = None
+    allow_workload_disruption: bool | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class CloneSourceKind(enum.StrEnum):
+    """What a clone copies."""
+
+    VIRTUAL_MACHINE = "VirtualMachine"
+    SNAPSHOT = "VirtualMachineSnapshot"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloneArgs:
+    """A one-shot ``VirtualMachineClone``: KubeVirt copies ``source`` into a new VM named ``target``.
+
+    The target gets new MAC addresses and a new SMBIOS serial unless ``new_mac_addresses`` (by interface name)
+    or ``new_smbios_serial`` say which; it does not carry this stack's labels, so it is not part of the stack.
+    """
+
+    namespace: str
+    name: str
+    source: str
+    target: str
+    source_kind: CloneSourceKind = CloneSourceKind.VIRTUAL_MACHINE
+    new_mac_addresses: Mapping[str, str] = field(default_factory=dict)
+    new_smbios_serial: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolArgs:
+    """A ``VirtualMachinePool``: ``replicas`` identical VMs ``<name>-0`` .. made from one VM spec.
+
+    ``vm`` is the members' spec (its ``name`` and ``namespace`` are the pool's); the members share its Secrets
+    and Service. ``update`` says how a change of the spec reaches running members (``facts.mobility``).
+    """
+
+    vm: VirtualMachineArgs
+    replicas: int = 1
+    update: PoolUpdate = PoolUpdate.PROACTIVE
+    max_unavailable: int | str | None = None
+    """How many members a proactive update restarts at once (a count or a percentage); default 100%."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.vm.name
+
+    @property
+    def namespace(self) -> str:
+        return self.vm.namespace
+
+
 # --- Fleet ----------------------------------------------------------------------------------------
 
 
@@ -722,4 +800,7 @@ class FleetArgs:
     networks: tuple[NetworkArgs, ...] = ()
     disks: tuple[DiskArgs, ...] = ()
     vms: tuple[VirtualMachineArgs, ...] = ()
+    migration_policies: tuple[MigrationPolicyArgs, ...] = ()
+    clones: tuple[CloneArgs, ...] = ()
+    pools: tuple[PoolArgs, ...] = ()
     defaults: FleetDefaults = field(default_factory=FleetDefaults)

@@ -12,6 +12,7 @@ from typing import Any
 from pulumi_kubevirt.core.errors import Problem
 from pulumi_kubevirt.core.paths import Segment, format_path
 from pulumi_kubevirt.plan.gate import FAIL_ON_FLAG, Finding
+from pulumi_kubevirt.plan.migration import MigrationPolicies
 from pulumi_kubevirt.plan.model import (
     Action,
     DriftFinding,
@@ -193,3 +194,32 @@ def drift_text(finding: DriftFinding) -> str:
     elif finding.kind is DriftKind.MODIFIED:
         text += ", changed by an unknown manager"
     return text
+
+
+POLICY_HEADING = (
+    "Migration policies after the apply (KubeVirt gives each VM the most specific one that applies)"
+)
+
+
+def policy_lines(section: MigrationPolicies) -> list[str]:
+    """One line per policy with the VMs it wins, then the VMs no policy selects; empty without policies."""
+    if not section.policies:
+        return []
+    lines: list[str] = []
+    for policy in section.policies:
+        owner = "this stack" if policy.from_stack else "not this stack's"
+        wins = ", ".join(policy.selects) if policy.selects else "no VM of this stack"
+        line = f"{policy.policy} ({owner}): {wins}"
+        if policy.outranked_on:
+            line += f"; also applies to {', '.join(policy.outranked_on)}, where a more specific policy wins"
+        lines.append(line)
+    unselected = [v.vm for v in section.vms if not v.policy]
+    if unselected:
+        lines.append(f"no policy: {', '.join(unselected)} (the cluster-wide migration settings apply)")
+    unknown = sorted({v.vm.split("/", 1)[0] for v in section.vms if not v.namespace_labels_known})
+    if unknown:
+        lines.append(
+            f"namespace labels not known for {', '.join(unknown)}: "
+            "namespace selectors were matched against none"
+        )
+    return lines

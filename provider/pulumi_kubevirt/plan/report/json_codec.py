@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pulumi_kubevirt.plan.migration import MigrationPolicies, PolicySelection, VmPolicy
 from pulumi_kubevirt.plan.model import (
     Action,
     ChangeOp,
@@ -93,10 +94,59 @@ def _change_from(data: Mapping[str, Any]) -> FieldChange:
     )
 
 
-def plan_to_json(plan: Plan) -> dict[str, Any]:
-    """The plan as a JSON-ready dict; serialise with ``sort_keys=True`` for byte-identical output."""
-    summary = plan.summary()
+def _policies(section: MigrationPolicies) -> dict[str, Any]:
     return {
+        "policies": [
+            {
+                "policy": p.policy,
+                "from_stack": p.from_stack,
+                "selects": list(p.selects),
+                "outranked_on": list(p.outranked_on),
+            }
+            for p in section.policies
+        ],
+        "vms": [
+            {
+                "vm": v.vm,
+                "policy": v.policy,
+                "outranks": list(v.outranks),
+                "namespace_labels_known": v.namespace_labels_known,
+            }
+            for v in section.vms
+        ],
+        "source": section.source,
+    }
+
+
+def _policies_from(data: Mapping[str, Any] | None) -> MigrationPolicies:
+    if not data:
+        return MigrationPolicies()
+    return MigrationPolicies(
+        policies=tuple(
+            PolicySelection(
+                str(p["policy"]), bool(p["from_stack"]), tuple(p["selects"]), tuple(p["outranked_on"])
+            )
+            for p in data["policies"]
+        ),
+        vms=tuple(
+            VmPolicy(str(v["vm"]), str(v["policy"]), tuple(v["outranks"]), bool(v["namespace_labels_known"]))
+            for v in data["vms"]
+        ),
+        source=str(data["source"]),
+    )
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The plan as a JSON-ready dict; serialise with ``sort_keys=True`` for byte-identical output.
+
+    ``migration_policies`` is written only when the stack declares a policy (an additive field).
+    """
+    summary = plan.summary()
+    extra = (
+        {"migration_policies": _policies(plan.migration_policies)} if plan.migration_policies.policies else {}
+    )
+    return {
+        **extra,
         "schema": PLAN_SCHEMA,
         "version": VERSION,
         "cluster": plan.cluster,
@@ -164,6 +214,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
             stack=str(data.get("stack", "")),
             facts=tuple(sorted((str(k), str(v)) for k, v in data["facts"].items())),
             errors=tuple(_error_from(e) for e in data["errors"]),
+            migration_policies=_policies_from(data.get("migration_policies")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFormatError(f"The plan document is incomplete or malformed: {exc!r}.") from exc

@@ -18,11 +18,13 @@ from pulumi_kubevirt.plan.model import (
 )
 from pulumi_kubevirt.plan.report.common import (
     PENDING_RESTARTS_TITLE,
+    POLICY_HEADING,
     SENSITIVE,
     SENSITIVE_DRIFT,
     headline_items,
     pending_restart_text,
     plan_error_problem,
+    policy_lines,
     resource_status,
     value,
 )
@@ -105,6 +107,10 @@ def _head(plan: Plan) -> list[str]:
             for res in plan.pending_restarts
             if res.pending_restart is not None
         ]
+    policies = policy_lines(plan.migration_policies)
+    if policies:
+        lines += ["", f"#### {POLICY_HEADING}", ""]
+        lines += [f"- {_cell(line)}" for line in policies]
     return lines
 
 

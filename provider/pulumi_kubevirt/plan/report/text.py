@@ -8,12 +8,14 @@ from pulumi_kubevirt.plan.model import Action, DriftFinding, DriftKind, Impact, 
 from pulumi_kubevirt.plan.report.common import (
     ACTION_SYMBOLS,
     PENDING_RESTARTS_TITLE,
+    POLICY_HEADING,
     change_comment,
     change_text,
     drift_text,
     headline_items,
     pending_restart_text,
     plan_error_problem,
+    policy_lines,
     resource_status,
 )
 
@@ -74,6 +76,10 @@ def render_text(plan: Plan, *, color: bool, verbose: bool = False) -> str:
             for res in plan.pending_restarts
             if res.pending_restart is not None
         ]
+    policies = policy_lines(plan.migration_policies)
+    if policies:
+        lines += ["", f"  {POLICY_HEADING}:"]
+        lines += [f"{INDENT}{line}" for line in policies]
     shown = [r for r in plan.resources if verbose or r.action is not Action.NO_OP]
     if shown:
         lines.append("")

@@ -22,6 +22,7 @@ from pulumi_kubevirt.spec.validate.cluster import (
 from pulumi_kubevirt.spec.validate.common import VM_LABEL_KEY
 from pulumi_kubevirt.spec.validate.content import network_data_problems, user_data_problems
 from pulumi_kubevirt.spec.validate.disk import validate_disk
+from pulumi_kubevirt.spec.validate.mobility import validate_clone, validate_migration_policy, validate_pool
 from pulumi_kubevirt.spec.validate.network import validate_network
 from pulumi_kubevirt.spec.validate.references import validate_fleet
 from pulumi_kubevirt.spec.validate.rules import RULES, Rule
@@ -47,8 +48,11 @@ __all__ = [
     "network_data_problems",
     "raise_if_problems",
     "user_data_problems",
+    "validate_clone",
     "validate_disk",
     "validate_fleet",
+    "validate_migration_policy",
     "validate_network",
+    "validate_pool",
     "validate_vm",
 ]

@@ -21,6 +21,7 @@ from pulumi_kubevirt.spec.model import (
 )
 from pulumi_kubevirt.spec.validate.common import did_you_mean, duplicates, name_problems
 from pulumi_kubevirt.spec.validate.disk import validate_disk
+from pulumi_kubevirt.spec.validate.mobility import validate_clone, validate_migration_policy, validate_pool
 from pulumi_kubevirt.spec.validate.network import validate_network
 from pulumi_kubevirt.spec.validate.vm import validate_vm
 
@@ -47,6 +48,23 @@ def validate_fleet(fleet: FleetArgs, path: str = "fleet") -> list[Problem]:
     ):
         for duplicate in duplicates(f"{ns}/{name}" for ns, name in keys):
             problems.append(Problem(path, f"two {kind}s are named {duplicate}", f"rename one {kind}"))
+    for policy in fleet.migration_policies:
+        problems += validate_migration_policy(policy, paths.join(path, "migration_policies", policy.name))
+    for clone in fleet.clones:
+        problems += validate_clone(clone, paths.join(path, "clones", clone.name))
+    for pool in fleet.pools:
+        problems += validate_pool(pool, paths.join(path, "pools", pool.name))
+    for plural, one, names in (
+        ("migration policies", "policy", [p.name for p in fleet.migration_policies]),
+        ("clones", "clone", [f"{c.namespace}/{c.name}" for c in fleet.clones]),
+        (
+            "VMs or pools",
+            "of them",
+            [f"{v.namespace}/{v.name}" for v in (*fleet.vms, *(p.vm for p in fleet.pools))],
+        ),
+    ):
+        for duplicate in duplicates(names):
+            problems.append(Problem(path, f"two {plural} are named {duplicate}", f"rename one {one}"))
     problems += _shared_disk_problems(fleet, path)
     problems += _cluster_unique_problems(fleet, path)
     root_names = {(vm.namespace, f"{vm.name}-root"): vm.name for vm in fleet.vms if vm.root_disk is not None}

@@ -22,6 +22,9 @@ class Resource(enum.StrEnum):
     NETWORK = "Network"
     SERVICE = "Service"
     SECRET = "Secret"
+    MIGRATION_POLICY = "MigrationPolicy"
+    CLONE = "VirtualMachineClone"
+    POOL = "VirtualMachinePool"
 
 
 class Setting(enum.StrEnum):
@@ -83,6 +86,10 @@ _DV_WEBHOOK = "pkg/apiserver/webhooks/datavolume-validate.go"
 _CDI_UTIL = "pkg/apiserver/webhooks/util.go"
 _APIMACHINERY_VALIDATION = "staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go"
 _CORE_VALIDATION = "pkg/apis/core/validation/validation.go"
+_ADMITTERS = "pkg/virt-api/webhooks/validating-webhook/admitters/"
+_MIGRATION_POLICY_ADMITTER = _ADMITTERS + "migrationpolicy-admitter.go"
+_CLONE_ADMITTER = _ADMITTERS + "vmclone-admitter.go"
+_POOL_ADMITTER = _ADMITTERS + "vmpool-admitter.go"
 
 
 def _kv(file: str, function: str) -> Upstream:
@@ -590,6 +597,50 @@ RULES: tuple[Rule, ...] = (
         "A Secret (cloud-init user and network data) holds at most 1 MiB.",
         _k8s(_CORE_VALIDATION, "ValidateSecret (MaxSecretSize)"),
         "vm.cloud_init_problems",
+    ),
+    # --- Migration policies, clones, pools (KubeVirt) ----------------------------------------------------
+    Rule(
+        "kv-migration-policy-bandwidth",
+        Resource.MIGRATION_POLICY,
+        "bandwidth_per_migration is a quantity (bytes per second) and not negative.",
+        _kv(_MIGRATION_POLICY_ADMITTER, "MigrationPolicyAdmitter.Admit (bandwidthPerMigration)"),
+        "mobility.validate_migration_policy",
+    ),
+    Rule(
+        "kv-migration-policy-timeout",
+        Resource.MIGRATION_POLICY,
+        "completion_timeout_per_gib is a whole number of seconds, not negative.",
+        _kv(_MIGRATION_POLICY_ADMITTER, "MigrationPolicyAdmitter.Admit (completionTimeoutPerGiB)"),
+        "mobility.validate_migration_policy",
+    ),
+    Rule(
+        "kv-clone-target-not-source",
+        Resource.CLONE,
+        "A clone of a VM cannot name the source VM as its target.",
+        _kv(_CLONE_ADMITTER, "validateTarget"),
+        "mobility.validate_clone",
+    ),
+    Rule(
+        "kv-clone-mac-address",
+        Resource.CLONE,
+        "Each MAC address in new_mac_addresses is six colon- or dash-separated hex pairs.",
+        _kv(_CLONE_ADMITTER, "validateNewMacAddresses (link.ValidateMacAddress)"),
+        "mobility.validate_clone",
+    ),
+    Rule(
+        "kv-pool-max-unavailable",
+        Resource.POOL,
+        "max_unavailable is a count greater than 0 or a percentage from 1% to 100%.",
+        _kv(_POOL_ADMITTER, "ValidateVMPoolSpec (maxUnavailable)"),
+        "mobility.validate_pool",
+    ),
+    Rule(
+        "kv-pool-no-shared-disk",
+        Resource.POOL,
+        "A pool's VM has no disks of its own (root_disk, disks): KubeVirt gives each member its own copy "
+        "only of dataVolumeTemplates, so every member would attach the same disk.",
+        _kv("pkg/virt-controller/watch/pool/pool.go", "indexVMSpec"),
+        "mobility.validate_pool",
     ),
 )
 

@@ -82,7 +82,7 @@ TOLERATION_KEYS = frozenset({"key", "operator", "value", "effect", "tolerationSe
 # pkg/apis/core/validation/validation.go ValidateTolerations (and validateTaintEffect).
 TOLERATION_OPERATORS = ("Exists", "Equal")  # tuples: a list value must compare, not hash
 TOLERATION_EFFECTS = (None, "", "NoSchedule", "PreferNoSchedule", "NoExecute")
-_MAC_ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
+MAC_ADDRESS_PATTERN = re.compile(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
 _SSH_PUBLIC_KEY = re.compile(
     r"^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+"
 )
@@ -97,6 +97,7 @@ def validate_vm(args: VirtualMachineArgs, path: str) -> list[Problem]:
         args.name, paths.join(path, "name"), "VM name", dns1035=args.service is not None
     )
     problems += label_problems(args.labels, paths.join(path, "labels"))
+    problems += label_problems(args.template_labels, paths.join(path, "template_labels"))
     problems += annotation_problems(args.annotations, paths.join(path, "annotations"))
     problems += sizing_problems(args, path)
     problems += firmware_problems(args, path)
@@ -666,7 +667,7 @@ def _forwarded_port_problems(ports: tuple[object, ...], path: str) -> list[Probl
 
 
 def _mac_problems(mac: object, binding: NicBinding, path: str) -> list[Problem]:
-    if not isinstance(mac, str) or not _MAC_ADDRESS.match(mac):
+    if not isinstance(mac, str) or not MAC_ADDRESS_PATTERN.match(mac):
         return [Problem(path, f"{mac!r} is not a MAC address", "write it like 02:00:00:00:00:01")]
     if binding is NicBinding.MASQUERADE and mac == MASQUERADE_BRIDGE_MAC:
         return [
