@@ -114,7 +114,8 @@ def run_kvplan(project: Path, kubeconfig: Path, work: Path) -> tuple[float, floa
 def measure(
     plane: ControlPlane, api: Any, vms: int, namespace_count: int, *, repeats: int, work: Path
 ) -> Result:
-    project = write_project(work / f"estate-{vms}", STACK, vms, namespace_count)
+    prefix = f"estate{vms}"  # the sizes share one control plane: each its own namespaces
+    project = write_project(work / prefix, STACK, vms, namespace_count, prefix)
     print(f"N={vms}: desired state ({namespace_count} namespaces)")
     desired_s, objects = desired_state_cost(project, repeats)
     print(f"  {objects} objects, {desired_s:.2f} s CPU ({desired_s / vms * 1e6:.0f} us/VM)")
@@ -123,7 +124,7 @@ def measure(
     for manifest in (m for m in desired if m["kind"] == "Namespace"):
         apply(api, manifest)
     parallel(lambda m: apply(api, m), [m for m in desired if m["kind"] != "Namespace"])
-    settled_by = settle(api, desired, namespaces(namespace_count))
+    settled_by = settle(api, desired, namespaces(namespace_count, prefix))
     print(f"  set up in {time.perf_counter() - started:.0f} s (settled by {settled_by})")
     paths = read_live_with_stats(api, desired, project=PROJECT, stack=STACK).stats.paths()
     floors: list[float] = []
