@@ -230,10 +230,11 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         When the args say ``adopt`` (``kvplan import``), the objects an import adopts get Pulumi's ``import``
         option instead of being created. A DataVolume comes with the patch that grows its claim in place.
         """
+        resolved = self._resolved_manifests.get(id(manifest))
         child = kubernetes_child(
             self,
             manifest,
-            resolved=self._resolved_manifests.get(id(manifest)),
+            resolved=resolved,
             name_prefix=self._name_prefix,
             provider=self._provider,
             depends_on=[*self._inherited_depends_on, *depends_on],
@@ -241,12 +242,7 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
             adopt=adopts(manifest, bool(getattr(self.args, "adopt", False))),
         )
         claim_growth_patch(
-            self,
-            manifest,
-            child,
-            resolved=self._resolved_manifests.get(id(manifest)),
-            name_prefix=self._name_prefix,
-            provider=self._provider,
+            self, manifest, child, resolved=resolved, name_prefix=self._name_prefix, provider=self._provider
         )
         return child
 
