@@ -233,7 +233,11 @@ def run_plan(args: argparse.Namespace) -> int:
 
     policy = disruption_policy(args)
     observed, plan = observe(args, plan_of)
-    document = json_text(plan_to_json(plan))
+    fmt = OutputFormat(args.format)
+    live = observed.live if args.drain else None
+    del observed  # the desired and live objects: freed before the output is built, unless a drain reads them
+    wanted = args.out is not None or (fmt is OutputFormat.JSON and live is None)
+    document = json_text(plan_to_json(plan)) if wanted else ""
     if args.out is not None:
         try:
             args.out.write_text(document, encoding="utf-8")
@@ -244,12 +248,11 @@ def run_plan(args: argparse.Namespace) -> int:
                 error.strerror or str(error),
                 "choose a writable path for --out",
             ) from None
-    fmt = OutputFormat(args.format)
-    if args.drain:
+    if live is not None:
         sys.stdout.write(
             with_drain(
                 plan,
-                observed.live,
+                live,
                 args.drain,
                 fmt,
                 verbose=args.verbose,
