@@ -120,6 +120,30 @@ def test_objects_applied_by_pulumi_kubernetes_are_read_back_with_their_managers(
     assert set(live.storage_classes) >= {"standard", "fixed-size"}
 
 
+def test_equal_field_sets_are_held_once_and_every_object_is_as_the_server_sent_it(
+    api_client: Any, namespace: str
+) -> None:
+    desired = [m for i in range(3) for m in vm_manifests(namespace, f"web-{i}")]
+    apply_all(api_client, desired)
+
+    live = read_live(api_client, desired, project=PROJECT, stack=STACK)
+
+    for manifest in desired:
+        got = live.objects[ObjectKey.of(manifest)]
+        sent = request_json(api_client, object_path(manifest))
+        assert got == {"apiVersion": manifest["apiVersion"], "kind": manifest["kind"], **sent}
+    field_sets = [
+        entry["fieldsV1"]
+        for i in range(3)
+        for entry in live.objects[key("kubevirt.io", "VirtualMachine", namespace, f"web-{i}")]["metadata"][
+            "managedFields"
+        ]
+        if entry["manager"] == PULUMI_MANAGER
+    ]
+    assert len(field_sets) == 3
+    assert field_sets[0] is field_sets[1] is field_sets[2]
+
+
 def test_vmis_and_pvcs_behind_the_stack_are_read_and_unrelated_ones_are_not(
     api_client: Any, namespace: str
 ) -> None:
@@ -207,6 +231,17 @@ def test_extra_namespaces_find_objects_whose_namespace_left_the_code(api_client:
         assert {ObjectKey.of(m) for m in left_behind} <= set(with_old.objects)
     finally:
         request_delete(api_client, f"/api/v1/namespaces/{other}")
+
+
+def request_json(api: Any, path: str) -> dict[str, Any]:
+    """One object as the server sends it, decoded with nothing shared."""
+    method, url, headers, _, _ = api.param_serialize(
+        method="GET", resource_path=path, auth_settings=["BearerToken"]
+    )
+    response = api.rest_client.pool_manager.request(method, url, headers=headers)
+    assert response.status == 200, response.data[:300]
+    decoded: dict[str, Any] = json.loads(response.data)
+    return decoded
 
 
 def request_delete(api: Any, path: str) -> None:

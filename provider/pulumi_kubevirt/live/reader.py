@@ -27,6 +27,7 @@ from pulumi_kubevirt.core.errors import Problem, sentence
 from pulumi_kubevirt.core.labels import stack_labels, stack_selector
 from pulumi_kubevirt.facts.snapshots import VM_RESTORE, VM_SNAPSHOT
 from pulumi_kubevirt.live import kinds
+from pulumi_kubevirt.live.compact import SharedFieldSets
 from pulumi_kubevirt.live.kinds import KindRef, Selection
 from pulumi_kubevirt.live.kubeconfig import cluster_display_name, insecure_notice
 from pulumi_kubevirt.live.transport import Answer, ApiReader, LiveReadError, ReadStats
@@ -98,15 +99,23 @@ def _has_stack_labels(manifest: Manifest, labels: Mapping[str, str]) -> bool:
 
 
 def _parallel(
-    reader: ApiReader, calls: Sequence[tuple[str, Mapping[str, str]]]
+    reader: ApiReader,
+    calls: Sequence[tuple[str, Mapping[str, str]]],
+    shared: SharedFieldSets | None = None,
 ) -> list[Answer | LiveReadError]:
-    """Run GETs concurrently; a failed request becomes its error so every problem gets reported."""
+    """Run GETs concurrently; a failed request becomes its error so every problem gets reported.
+
+    With ``shared``, each LIST answer's items share their repeated field sets as soon as it is decoded.
+    """
 
     def one(call: tuple[str, Mapping[str, str]]) -> Answer | LiveReadError:
         try:
-            return reader.get(call[0], call[1] or None)
+            answer = reader.get(call[0], call[1] or None)
         except LiveReadError as error:
             return error
+        if shared is not None and answer.body is not None:
+            shared.share(answer.body.get("items") or ())
+        return answer
 
     if len(calls) <= 1:
         return [one(c) for c in calls]
@@ -128,6 +137,7 @@ class _Read:
         self.unreadable: dict[str, str] = {}
         self.objects: dict[ObjectKey, Manifest] = {}
         self.unfiltered: dict[_ListTask, list[Manifest]] = {}
+        self.shared = SharedFieldSets()
 
     def resolve_kinds(self) -> dict[GroupKind, KindRef]:
         """Known kinds from the table; the others through one discovery GET per group/version."""
@@ -233,7 +243,7 @@ class _Read:
     def run_lists(self, tasks: Sequence[_ListTask]) -> dict[_ListTask, list[Manifest]]:
         calls = [(t.ref.collection_path(t.namespace), t.query(self.selector)) for t in tasks]
         results: dict[_ListTask, list[Manifest]] = {}
-        for task, answer in zip(tasks, _parallel(self.reader, calls), strict=True):
+        for task, answer in zip(tasks, _parallel(self.reader, calls, self.shared), strict=True):
             items = self._items(task, answer)
             if items is not None:
                 results[task] = items
