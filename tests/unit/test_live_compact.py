@@ -94,3 +94,18 @@ def test_a_field_set_unique_to_each_object_does_not_evict_the_shared_ones_beyond
 
     assert field_set(items[0]) is field_set(items[-1])
     assert len({id(field_set(item)) for item in items}) == RECENT_FIELD_SETS
+
+
+def test_what_a_field_set_unique_to_its_object_has_in_common_with_the_others_is_shared() -> None:
+    def claim(uid: int) -> dict[str, Any]:
+        owner = {f'k:{{"uid":"{uid}"}}': {".": {}, "f:uid": {}}}
+        return {"f:metadata": {"f:ownerReferences": owner}, "f:spec": {"f:resources": {"f:requests": {}}}}
+
+    items = decoded([vm(f"claim-{uid}", claim(uid), manager="cdi-controller") for uid in range(3)])
+
+    SharedFieldSets().share(items)
+
+    sets = [field_set(item) for item in items]
+    assert sets == [claim(uid) for uid in range(3)]
+    assert sets[0] is not sets[1]
+    assert sets[0]["f:spec"] is sets[1]["f:spec"] is sets[2]["f:spec"]

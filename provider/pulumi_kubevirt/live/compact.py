@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from typing import Any
 
 RECENT_FIELD_SETS = 4
-"""Distinct field sets remembered per (manager, operation, subresource, top-level fields): the few shapes
-one manager writes on one kind; a set unique to one object (an owner's uid in it) just passes through."""
+"""Distinct field sets remembered per manager, operation, subresource, place in the tree and field names:
+the few shapes one manager writes on one kind. A set unique to one object (an owner's uid in it) is held
+as itself, its parts shared with the other objects' equal parts."""
 
 _ENTRY_STRINGS = ("manager", "operation", "apiVersion", "time", "fieldsType", "subresource")
 """The short strings of a ``managedFields`` entry, repeated on every object (``time`` to the second)."""
@@ -49,13 +50,23 @@ class SharedFieldSets:
             if type(value) is str:
                 entry[name] = sys.intern(value)
         fields = entry.get("fieldsV1")
-        if type(fields) is not dict or not fields:
-            return
-        key = (entry.get("manager"), entry.get("operation"), entry.get("subresource"), tuple(fields))
-        recent = self._recent.setdefault(key, [])
+        if type(fields) is dict and fields:
+            scope = (entry.get("manager"), entry.get("operation"), entry.get("subresource"))
+            entry["fieldsV1"] = self._shared(scope, fields)
+
+    def _shared(self, scope: FieldSetKey, fields: dict[str, Any]) -> dict[str, Any]:
+        """The remembered tree equal to ``fields``; else ``fields``, remembered, its subtrees shared.
+
+        Going down a tree seen for the first time is what shares the rest of a set that differs from the
+        others in one place (a controller's owner reference, keyed by the owner's uid).
+        """
+        recent = self._recent.setdefault((*scope, tuple(fields)), [])
         for known in recent:
             if known == fields:
-                entry["fieldsV1"] = known
-                return
+                return known
         recent.insert(0, fields)
         del recent[RECENT_FIELD_SETS:]
+        for name, sub in fields.items():
+            if type(sub) is dict and sub:
+                fields[name] = self._shared((*scope, name), sub)
+        return fields
