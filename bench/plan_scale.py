@@ -9,7 +9,7 @@ a number of namespaces; ``bench/fleet_project.py``), with the repository's fleet
 2. **Set-up (not measured)**: the desired objects server-side applied under the ``pulumi-kubernetes`` manager
    to a local control plane, settled by the simulator (or, if it fails, VMIs and PVCs written as KubeVirt and
    CDI would).
-3. **End to end**: ``kvplan plan PROJECT --stack bench`` as a user runs it, in a fresh process (interpreter
+3. **End to end**: ``kvplan plan PROJECT --stack bench<N>`` as a user runs it, in a fresh process (interpreter
    start, imports, program, read, plan, text output to a pipe); wall seconds and the process's peak resident
    memory (``wait4``); the plan must say "No changes".
 4. **Floor**: the LIST requests the reader sends (taken from its request log), 8 at a time on one client,
@@ -43,6 +43,8 @@ from pulumi_kubevirt.program.desired import desired_state_of_stack
 from pulumi_kubevirt_devcluster.controlplane import ControlPlane
 
 STACK = "bench"
+"""Each size is its own stack (``bench500``...): the stack labels on its Namespaces keep another size's
+namespaces out of its plan, where they would count as deletions."""
 KVPLAN = Path(sys.executable).with_name("kvplan")
 EXIT_CODES = ("--detailed-exitcode",)
 """So that exit 0 means the plan has no changes."""
@@ -67,19 +69,19 @@ class Result:
         return self.end_to_end_s / self.floor_s
 
 
-def desired_state_cost(project: Path, repeats: int) -> tuple[float, int]:
+def desired_state_cost(project: Path, stack: str, repeats: int) -> tuple[float, int]:
     """Median CPU seconds of ``desired_state_of_stack`` (kvplan's path) and the number of objects."""
     times: list[float] = []
     count = 0
     for _ in range(repeats):
         started = time.process_time()
         with collector_paused():  # as kvplan plan computes it
-            count = len(desired_state_of_stack(project, STACK).manifests)
+            count = len(desired_state_of_stack(project, stack).manifests)
         times.append(time.process_time() - started)
     return statistics.median(times), count
 
 
-def run_kvplan(project: Path, kubeconfig: Path, work: Path) -> tuple[float, float, str]:
+def run_kvplan(project: Path, stack: str, kubeconfig: Path, work: Path) -> tuple[float, float, str]:
     """One ``kvplan plan`` in a fresh process: wall seconds, its peak RSS in MB, its first output line.
 
     Output goes to files, and ``wait4`` reaps the process itself, so its own resource usage is what is read.
@@ -93,7 +95,7 @@ def run_kvplan(project: Path, kubeconfig: Path, work: Path) -> tuple[float, floa
                 "plan",
                 str(project),
                 "--stack",
-                STACK,
+                stack,
                 "--kubeconfig",
                 str(kubeconfig),
                 *EXIT_CODES,
@@ -115,18 +117,19 @@ def measure(
     plane: ControlPlane, api: Any, vms: int, namespace_count: int, *, repeats: int, work: Path
 ) -> Result:
     prefix = f"estate{vms}"  # the sizes share one control plane: each its own namespaces
-    project = write_project(work / prefix, STACK, vms, namespace_count, prefix)
+    stack = f"{STACK}{vms}"
+    project = write_project(work / prefix, stack, vms, namespace_count, prefix)
     print(f"N={vms}: desired state ({namespace_count} namespaces)")
-    desired_s, objects = desired_state_cost(project, repeats)
+    desired_s, objects = desired_state_cost(project, stack, repeats)
     print(f"  {objects} objects, {desired_s:.2f} s CPU ({desired_s / vms * 1e6:.0f} us/VM)")
     started = time.perf_counter()
-    desired = list(desired_state_of_stack(project, STACK).manifests)
+    desired = list(desired_state_of_stack(project, stack).manifests)
     for manifest in (m for m in desired if m["kind"] == "Namespace"):
         apply(api, manifest)
     parallel(lambda m: apply(api, m), [m for m in desired if m["kind"] != "Namespace"])
     settled_by = settle(api, desired, namespaces(namespace_count, prefix))
     print(f"  set up in {time.perf_counter() - started:.0f} s (settled by {settled_by})")
-    paths = read_live_with_stats(api, desired, project=PROJECT, stack=STACK).stats.paths()
+    paths = read_live_with_stats(api, desired, project=PROJECT, stack=stack).stats.paths()
     floors: list[float] = []
     ends: list[float] = []
     peaks: list[float] = []
@@ -139,7 +142,7 @@ def measure(
                 list_and_decode(api, paths, MAX_PARALLEL_REQUESTS)
                 floors.append(time.perf_counter() - started)
             else:
-                wall, peak, first_line = run_kvplan(project, plane.kubeconfig_path, work)
+                wall, peak, first_line = run_kvplan(project, stack, plane.kubeconfig_path, work)
                 ends.append(wall)
                 peaks.append(peak)
     shown = " ".join(f"{f:.2f}" for f in floors), " ".join(f"{e:.2f}" for e in ends)
