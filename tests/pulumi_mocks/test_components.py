@@ -500,7 +500,12 @@ def test_a_fleet_waits_for_all_its_vms_with_one_guest_readiness_resource() -> No
     assert set(readiness.options.depends_on) == {vm.urn for vm in vms}
     entries = {entry["key"]: entry for entry in readiness.inputs["vms"]}
     assert set(entries) == {f"{vm.inputs['metadata']['namespace']}/{vm.name.split('/')[1]}" for vm in vms}
-    assert all(entry["manifest"]["kind"] == "VirtualMachine" for entry in entries.values())
+    compiled = {
+        f"{m['metadata']['namespace']}/{m['metadata']['name']}": m
+        for m in result.manifests
+        if m["kind"] == "VirtualMachine"
+    }
+    assert {key: entry["manifest"] for key, entry in entries.items()} == compiled
     assert "kubeconfig" not in readiness.inputs, "no kubernetes:kubeconfig in this stack: the environment"
 
 

@@ -422,3 +422,20 @@ def test_a_namespace_and_a_tls_key_from_real_resources_unknown_at_preview_known_
     )
     expected = compile_vm(vm_args(namespace="shop", ssh_keys=SshKeys(keys=(SSH_KEY,))), CTX)
     assert [m for m in updated.manifests if m["kind"] != "Namespace"] == expected
+
+
+def test_guest_readiness_waits_for_the_vm_where_an_input_namespace_put_it() -> None:
+    """The readiness entry and the ``guest`` lookup use the resolved namespace, never the Output's text."""
+    updated = desired_state_of_program(
+        namespace_and_key_program, project=PROJECT, stack=STACK, observe=key_created
+    )
+    (readiness,) = [r for r in updated.resources if r.type == "pulumi-python:dynamic:Resource"]
+    assert readiness.name == "web/guest-readiness", "named after the component: the namespace was unknown"
+    (entry,) = readiness.inputs["vms"]
+    (vm,) = [m for m in updated.manifests if m["kind"] == "VirtualMachine"]
+    assert entry["key"] == "shop/web"
+    assert entry["manifest"] == vm
+
+    previewed = preview(namespace_and_key_program)
+    (at_preview,) = [r for r in previewed.resources if r.type == "pulumi-python:dynamic:Resource"]
+    assert at_preview.inputs["vms"] == [UNKNOWN], "unknown until the namespace is known"

@@ -100,6 +100,7 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
         self._provider = kubernetes_provider(opts)
         self._inherited_depends_on = inherited_depends_on(opts)
         self._resolved_manifests: dict[int, pulumi.Output[Manifest]] = {}
+        self._resolved_args: pulumi.Output[ArgsT] | None = None
         self._name_prefix = resource_name if found is not None and _namespace_is_input(found) else None
         context = stack_context()
         manifests = self._compile(shape, context)
@@ -189,7 +190,8 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
                 )
             return manifests
 
-        desired = inputs.resolved(leaves, args, checked).apply(compiled)
+        self._resolved_args = inputs.resolved(leaves, args, checked)
+        desired = self._resolved_args.apply(compiled)
         for index, manifest in enumerate(shape):
             self._resolved_manifests[id(manifest)] = desired.apply(_item(index))
         return desired
@@ -245,6 +247,13 @@ class CompiledComponent(pulumi.ComponentResource, Generic[ArgsT], abc.ABC):
             self, manifest, child, resolved=resolved, name_prefix=self._name_prefix, provider=self._provider
         )
         return child
+
+    def _resolved(self, manifest: Manifest) -> tuple[pulumi.Output[ArgsT], pulumi.Output[Manifest]] | None:
+        """The args and ``manifest`` with every Input resolved, when the args hold Inputs (None otherwise)."""
+        resolved = self._resolved_manifests.get(id(manifest))
+        if self._resolved_args is None or resolved is None:
+            return None
+        return self._resolved_args, resolved
 
     def _child_options(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         """Options for a component built inside this one: parent, provider and ``depends_on`` passed on."""

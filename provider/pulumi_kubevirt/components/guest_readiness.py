@@ -51,9 +51,13 @@ def _plain(value: Any) -> Any:
 
 
 def vm_entry(args: VirtualMachineArgs, manifest: Manifest) -> dict[str, Any]:
-    """The input that describes one VM to the provider: what to wait for, the restart policy, the manifest."""
+    """The input that describes one VM to the provider: what to wait for, the restart policy, the manifest.
+
+    ``args`` and ``manifest`` are plain (resolved) values; the key is the manifest's own namespace and name.
+    """
+    metadata = manifest["metadata"]
     return {
-        "key": f"{args.namespace}/{args.name}",
+        "key": f"{metadata['namespace']}/{metadata['name']}",
         "wait_for": args.wait_for.value,
         "interface": args.wait_interface,
         "family": args.wait_ip_family.value if args.wait_ip_family is not None else None,
@@ -274,7 +278,8 @@ def _outputs(inputs: Mapping[str, Any], guests: Mapping[str, Any]) -> dict[str, 
 
 
 class GuestReadiness(dynamic.Resource):
-    """Waits for ``vms`` (``VirtualMachineArgs`` with their compiled VM manifests) and reports their guests.
+    """Waits for the VMs of ``entries`` (:func:`vm_entry`, each a plain dict or an Output of one) and reports
+    their guests.
 
     ``guests`` maps ``namespace/name`` to printable status, node, IP addresses per interface, guest OS,
     agent hostname, ``pending_restart`` (the fields and KubeVirt's RestartRequired message) and ``restarted``.
@@ -285,12 +290,12 @@ class GuestReadiness(dynamic.Resource):
     def __init__(
         self,
         resource_name: str,
-        vms: Sequence[tuple[VirtualMachineArgs, Manifest]],
+        entries: Sequence[pulumi.Input[dict[str, Any]]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         access = ClusterAccess.from_config()
         props: dict[str, Any] = {
-            "vms": [vm_entry(args, manifest) for args, manifest in vms],
+            "vms": list(entries),
             "kubeconfig": pulumi.Output.secret(access.kubeconfig) if access.kubeconfig else None,
             "context": access.context or None,
             "guests": None,

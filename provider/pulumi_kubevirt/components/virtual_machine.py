@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from pulumi_kubevirt.components.compiled_component import (
     raise_if_invalid,
 )
 from pulumi_kubevirt.components.disk import Disk
-from pulumi_kubevirt.components.guest_readiness import GuestReadiness
+from pulumi_kubevirt.components.guest_readiness import GuestReadiness, vm_entry
 from pulumi_kubevirt.components.network import Network
 from pulumi_kubevirt.components.resources import (
     Manifest,
@@ -80,6 +81,14 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         self._own_readiness = own_readiness
         super().__init__(resource_name, args, opts)
 
+    @functools.cached_property
+    def readiness_entry(self) -> pulumi.Input[dict[str, Any]]:
+        """What a GuestReadiness needs of this VM; from the resolved values when the args hold Inputs."""
+        resolved = self._resolved(self.vm_manifest)
+        if resolved is None:
+            return vm_entry(self.args, self.vm_manifest)
+        return pulumi.Output.all(*resolved).apply(lambda pair: vm_entry(pair[0], pair[1]))
+
     def attach_guests(self, guests: pulumi.Output[Any]) -> None:
         """Resolve ``guest`` and ``pending_restart`` from a GuestReadiness that covers this VM (a Fleet's)."""
         self._resolve_guests(guests)
@@ -130,8 +139,10 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         self.guest_readiness = None
         if self._own_readiness:
             self.guest_readiness = GuestReadiness(
-                f"{self.args.namespace}/{self.args.name}/guest-readiness",
-                [(self.args, vm_manifest)],
+                f"{self.pulumi_resource_name}/guest-readiness"
+                if self._name_prefix is not None
+                else f"{self.args.namespace}/{self.args.name}/guest-readiness",
+                [self.readiness_entry],
                 pulumi.ResourceOptions(parent=self, depends_on=[self.vm]),
             )
             self.attach_guests(self.guest_readiness.guests)
@@ -150,8 +161,9 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         root = [root_disk_name(args.name)] if args.root_disk is not None else []
         inline_keys = args.ssh_keys is not None and bool(args.ssh_keys.keys)
         ssh_secret = args.ssh_keys.secret_name if args.ssh_keys is not None else None
-        key = f"{args.namespace}/{args.name}"
-        guest = self._guests.apply(lambda guests: (guests or {}).get(key))
+        guest = pulumi.Output.all(self._guests, self.readiness_entry).apply(
+            lambda found: (found[0] or {}).get(found[1]["key"])
+        )
         return {
             "guest": guest,
             "pending_restart": guest.apply(lambda found: (found or {}).get("pending_restart")),
