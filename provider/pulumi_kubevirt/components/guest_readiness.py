@@ -50,14 +50,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def readiness_key(manifest: Manifest) -> str:
+    """How entries and ``guests`` name a VM: the manifest's own ``namespace/name``."""
+    metadata = manifest["metadata"]
+    return f"{metadata['namespace']}/{metadata['name']}"
+
+
 def vm_entry(args: VirtualMachineArgs, manifest: Manifest) -> dict[str, Any]:
     """The input that describes one VM to the provider: what to wait for, the restart policy, the manifest.
 
-    ``args`` and ``manifest`` are plain (resolved) values; the key is the manifest's own namespace and name.
+    ``args`` and ``manifest`` are plain (resolved) values.
     """
-    metadata = manifest["metadata"]
     return {
-        "key": f"{metadata['namespace']}/{metadata['name']}",
+        "key": readiness_key(manifest),
         "wait_for": args.wait_for.value,
         "interface": args.wait_interface,
         "family": args.wait_ip_family.value if args.wait_ip_family is not None else None,

@@ -23,7 +23,7 @@ from pulumi_kubevirt.components.compiled_component import (
     raise_if_invalid,
 )
 from pulumi_kubevirt.components.disk import Disk
-from pulumi_kubevirt.components.guest_readiness import GuestReadiness, vm_entry
+from pulumi_kubevirt.components.guest_readiness import GuestReadiness, readiness_key, vm_entry
 from pulumi_kubevirt.components.network import Network
 from pulumi_kubevirt.components.resources import (
     Manifest,
@@ -88,6 +88,13 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         if resolved is None:
             return vm_entry(self.args, self.vm_manifest)
         return pulumi.Output.all(*resolved).apply(lambda pair: vm_entry(pair[0], pair[1]))
+
+    def _readiness_key(self) -> pulumi.Input[str]:
+        """``namespace/name`` of the VM as applied (a plain key, never a walk over the whole entry)."""
+        resolved = self._resolved(self.vm_manifest)
+        if resolved is None:
+            return readiness_key(self.vm_manifest)
+        return resolved[1].apply(readiness_key)
 
     def attach_guests(self, guests: pulumi.Output[Any]) -> None:
         """Resolve ``guest`` and ``pending_restart`` from a GuestReadiness that covers this VM (a Fleet's)."""
@@ -161,9 +168,8 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         root = [root_disk_name(args.name)] if args.root_disk is not None else []
         inline_keys = args.ssh_keys is not None and bool(args.ssh_keys.keys)
         ssh_secret = args.ssh_keys.secret_name if args.ssh_keys is not None else None
-        guest = pulumi.Output.all(self._guests, self.readiness_entry).apply(
-            lambda found: (found[0] or {}).get(found[1]["key"])
-        )
+        key = self._readiness_key()
+        guest = pulumi.Output.all(self._guests, key).apply(lambda found: (found[0] or {}).get(found[1]))
         return {
             "guest": guest,
             "pending_restart": guest.apply(lambda found: (found or {}).get("pending_restart")),
