@@ -169,7 +169,11 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         inline_keys = args.ssh_keys is not None and bool(args.ssh_keys.keys)
         ssh_secret = args.ssh_keys.secret_name if args.ssh_keys is not None else None
         key = self._readiness_key()
-        guest = pulumi.Output.all(self._guests, key).apply(lambda found: (found[0] or {}).get(found[1]))
+        guest = (
+            self._guests.apply(lambda guests: (guests or {}).get(key))
+            if isinstance(key, str)
+            else pulumi.Output.all(self._guests, key).apply(lambda found: (found[0] or {}).get(found[1]))
+        )
         return {
             "guest": guest,
             "pending_restart": guest.apply(lambda found: (found or {}).get("pending_restart")),
