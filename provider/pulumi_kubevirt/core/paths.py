@@ -13,8 +13,9 @@ Keys that are not plain identifiers (labels and annotations with dots or slashes
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +124,12 @@ def join(base: str, *parts: str | int) -> str:
 def child_named(base: str, list_key: str, name: str, field: str = "name") -> str:
     """``base.list_key[field=name]``: an item of a list keyed by ``field`` (OVF items by ``InstanceID``)."""
     return join(base, list_key) + _segment_text(Named(name, field), False)
+
+
+def value_at(obj: Any, *keys: str) -> Any:
+    """The value under ``keys`` in nested mappings (a decoded Kubernetes object); None if one is missing."""
+    for key in keys:
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(key)
+    return obj

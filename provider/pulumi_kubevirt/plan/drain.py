@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi_kubevirt.core.paths import value_at
 from pulumi_kubevirt.facts.eviction import (
     DEFAULT_STRATEGY,
     DrainOutcome,
@@ -71,22 +72,14 @@ class DrainReport:
         )
 
 
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def effective_strategy(
     vmi: Mapping[str, Any], kubevirt: Mapping[str, Any] | None
 ) -> tuple[Strategy, StrategySource]:
     """The VMI's own strategy, else the cluster's, else KubeVirt's default (``VMIEvictionStrategy``)."""
-    own = _get(vmi, "spec", "evictionStrategy")
+    own = value_at(vmi, "spec", "evictionStrategy")
     if own in KNOWN_STRATEGIES:
         return Strategy(own), StrategySource.VMI
-    cluster = _get(kubevirt, "spec", "configuration", "evictionStrategy")
+    cluster = value_at(kubevirt, "spec", "configuration", "evictionStrategy")
     if cluster in KNOWN_STRATEGIES:
         return Strategy(cluster), StrategySource.CLUSTER
     return DEFAULT_STRATEGY, StrategySource.DEFAULT
@@ -94,7 +87,7 @@ def effective_strategy(
 
 def live_migratable(vmi: Mapping[str, Any]) -> tuple[bool, str]:
     """``IsMigratable``: the LiveMigratable condition is True; otherwise its message says why not."""
-    for condition in _get(vmi, "status", "conditions") or ():
+    for condition in value_at(vmi, "status", "conditions") or ():
         if isinstance(condition, Mapping) and condition.get("type") == "LiveMigratable":
             if condition.get("status") == "True":
                 return True, "LiveMigratable"
@@ -105,12 +98,14 @@ def live_migratable(vmi: Mapping[str, Any]) -> tuple[bool, str]:
 
 def _claims(vmi: Mapping[str, Any], live: LiveState, namespace: str) -> tuple[Claim, ...]:
     claims = []
-    for volume in _get(vmi, "spec", "volumes") or ():
-        name = _get(volume, "persistentVolumeClaim", "claimName") or _get(volume, "dataVolume", "name")
+    for volume in value_at(vmi, "spec", "volumes") or ():
+        name = value_at(volume, "persistentVolumeClaim", "claimName") or value_at(
+            volume, "dataVolume", "name"
+        )
         if not name:
             continue
         pvc = live.objects.get(ObjectKey("", "PersistentVolumeClaim", namespace, str(name)))
-        modes = _get(pvc, "status", "accessModes") or _get(pvc, "spec", "accessModes") or ()
+        modes = value_at(pvc, "status", "accessModes") or value_at(pvc, "spec", "accessModes") or ()
         claims.append(Claim(str(name), tuple(str(m) for m in modes)))
     return tuple(sorted(claims, key=lambda c: c.name))
 
@@ -123,10 +118,14 @@ def drain_report(live: LiveState, node: str) -> DrainReport:
         if key.group != "kubevirt.io" or key.kind != "VirtualMachine":
             continue
         vmi = live.objects.get(ObjectKey("kubevirt.io", "VirtualMachineInstance", key.namespace, key.name))
-        if vmi is None or _get(vmi, "status", "phase") in FINAL_PHASES or not _get(vmi, "status", "nodeName"):
+        if (
+            vmi is None
+            or value_at(vmi, "status", "phase") in FINAL_PHASES
+            or not value_at(vmi, "status", "nodeName")
+        ):
             stopped += 1
             continue
-        if _get(vmi, "status", "nodeName") != node:
+        if value_at(vmi, "status", "nodeName") != node:
             others += 1
             continue
         strategy, source = effective_strategy(vmi, live.kubevirt)

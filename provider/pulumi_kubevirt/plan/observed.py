@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pulumi_kubevirt.core.paths import value_at
 from pulumi_kubevirt.core.quantity import quantity_or_none
 from pulumi_kubevirt.facts import kubevirt as kv
 from pulumi_kubevirt.facts.kinds import PVC, VMI
@@ -31,14 +32,6 @@ __all__ = [
 ]
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
-
-
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
 
 
 @functools.lru_cache(maxsize=4096)
@@ -72,24 +65,27 @@ class ClusterFacts:
 
     @classmethod
     def from_live(cls, live: LiveState) -> ClusterFacts:
-        config = _get(live.kubevirt, "spec", "configuration") or {}
+        config = value_at(live.kubevirt, "spec", "configuration") or {}
         rollout_raw = config.get("vmRolloutStrategy") if isinstance(config, Mapping) else None
         rollout = (
             RolloutStrategy(rollout_raw)
             if rollout_raw in tuple(RolloutStrategy)
             else kv.DEFAULT_ROLLOUT.value
         )
-        methods = _get(live.kubevirt, "spec", "workloadUpdateStrategy", "workloadUpdateMethods") or ()
-        live_update = _get(config, "liveUpdateConfiguration") or {}
+        methods = value_at(live.kubevirt, "spec", "workloadUpdateStrategy", "workloadUpdateMethods") or ()
+        live_update = value_at(config, "liveUpdateConfiguration") or {}
         ratio = live_update.get("maxHotplugRatio")
         max_sockets = live_update.get("maxCpuSockets")
-        enabled = _strings(_get(config, "developerConfiguration", "featureGates"))
-        disabled = _strings(_get(config, "developerConfiguration", "disabledFeatureGates"))
+        enabled = _strings(value_at(config, "developerConfiguration", "featureGates"))
+        disabled = _strings(value_at(config, "developerConfiguration", "disabledFeatureGates"))
         expansion: dict[str, bool] = {}
         default_class = ""
         for name, obj in sorted(live.storage_classes.items()):
             expansion[name] = bool(obj.get("allowVolumeExpansion", False))
-            if _get(obj, "metadata", "annotations", DEFAULT_CLASS_ANNOTATION) == "true" and not default_class:
+            if (
+                value_at(obj, "metadata", "annotations", DEFAULT_CLASS_ANNOTATION) == "true"
+                and not default_class
+            ):
                 default_class = name
         return cls(
             cluster=live.cluster,
@@ -153,16 +149,16 @@ class VmFacts:
     def from_live(
         cls, vm: Mapping[str, Any] | None, vmi: Mapping[str, Any] | None, cluster: ClusterFacts
     ) -> VmFacts:
-        phase = _get(vmi, "status", "phase")
+        phase = value_at(vmi, "status", "phase")
         running = vmi is not None and phase not in ("Succeeded", "Failed")
         restart = _restart_condition(vm)
-        vmi_conditions = _get(vmi, "status", "conditions") or []
+        vmi_conditions = value_at(vmi, "status", "conditions") or []
         migratable = not any(
             isinstance(c, Mapping) and c.get("type") == "LiveMigratable" and c.get("status") == "False"
             for c in vmi_conditions
         )
-        source = vmi if vmi is not None else _get(vm, "spec", "template")
-        domain = _get(source, "spec", "domain") or {}
+        source = vmi if vmi is not None else value_at(vm, "spec", "template")
+        domain = value_at(source, "spec", "domain") or {}
         cpu = domain.get("cpu") or {}
         memory = domain.get("memory") or {}
         sockets = cpu.get("sockets") if isinstance(cpu.get("sockets"), int) else None
@@ -175,19 +171,19 @@ class VmFacts:
                 max_guest = cluster.max_guest or guest * cluster.max_hotplug_ratio
         return cls(
             running=running,
-            printable_status=str(_get(vm, "status", "printableStatus") or ""),
+            printable_status=str(value_at(vm, "status", "printableStatus") or ""),
             restart_pending=restart is not None,
             migratable=migratable,
             architecture=str(
-                _get(source, "spec", "architecture")
-                or _get(vm, "spec", "template", "spec", "architecture")
+                value_at(source, "spec", "architecture")
+                or value_at(vm, "spec", "template", "spec", "architecture")
                 or ""
             ),
-            hugepages_1g=_get(memory, "hugepages", "pageSize") == "1Gi",
+            hugepages_1g=value_at(memory, "hugepages", "pageSize") == "1Gi",
             sockets=sockets,
             max_sockets=max_sockets,
             guest=guest,
-            guest_at_boot=_quantity(_get(vmi, "status", "memory", "guestAtBoot")),
+            guest_at_boot=_quantity(value_at(vmi, "status", "memory", "guestAtBoot")),
             max_guest=max_guest,
         )
 
@@ -216,7 +212,7 @@ def pending_restart(vm: Mapping[str, Any]) -> PendingRestart | None:
 
 def _restart_condition(vm: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """The VM's ``RestartRequired`` condition when true (``facts.kubevirt`` RESTART_REQUIRED)."""
-    for condition in _get(vm, "status", "conditions") or []:
+    for condition in value_at(vm, "status", "conditions") or []:
         if (
             isinstance(condition, Mapping)
             and condition.get("type") == kv.RESTART_REQUIRED.value

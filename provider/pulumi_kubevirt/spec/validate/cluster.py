@@ -15,6 +15,7 @@ from typing import Any
 
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem, sort_problems
+from pulumi_kubevirt.core.paths import value_at
 from pulumi_kubevirt.core.quantity import quantity_or_none
 from pulumi_kubevirt.facts import kubevirt as kubevirt_facts
 from pulumi_kubevirt.facts.kubevirt import RolloutStrategy
@@ -53,14 +54,6 @@ class ClusterFindings:
     warnings: tuple[Problem, ...] = ()
 
 
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def cluster_settings(kubevirt: Mapping[str, Any] | None) -> ClusterSettings:
     """Settings from the KubeVirt CR as read from the cluster; ``None`` (no CR readable) knows nothing.
 
@@ -69,14 +62,14 @@ def cluster_settings(kubevirt: Mapping[str, Any] | None) -> ClusterSettings:
     """
     if kubevirt is None:
         return ClusterSettings()
-    config = _get(kubevirt, "spec", "configuration") or {}
-    rollout = _get(config, "vmRolloutStrategy") or str(kubevirt_facts.DEFAULT_ROLLOUT.value)
-    arch_config = _get(config, "architectureConfiguration") or {}
-    architecture = _get(arch_config, "defaultArchitecture") or DEFAULT_ARCHITECTURE
-    machines = _get(config, "emulatedMachines")
+    config = value_at(kubevirt, "spec", "configuration") or {}
+    rollout = value_at(config, "vmRolloutStrategy") or str(kubevirt_facts.DEFAULT_ROLLOUT.value)
+    arch_config = value_at(config, "architectureConfiguration") or {}
+    architecture = value_at(arch_config, "defaultArchitecture") or DEFAULT_ARCHITECTURE
+    machines = value_at(config, "emulatedMachines")
     if not isinstance(machines, list):
         arch_key = "arm64" if architecture == "arm64" else architecture
-        machines = _get(arch_config, arch_key, "emulatedMachines")
+        machines = value_at(arch_config, arch_key, "emulatedMachines")
     if not isinstance(machines, list):
         machines = list(DEFAULT_EMULATED_MACHINES.get(str(architecture), ()))
     return ClusterSettings(

@@ -16,6 +16,7 @@ from typing import Any
 
 from pulumi_kubevirt.core import paths
 from pulumi_kubevirt.core.errors import Problem
+from pulumi_kubevirt.core.paths import value_at
 from pulumi_kubevirt.core.quantity import quantity_or_none
 from pulumi_kubevirt.spec.validate.common import (
     DNS_1035_LABEL,
@@ -67,26 +68,18 @@ class _Report:
             self.add(rule_id, location, problem.message, problem.fix)
 
 
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def _list(value: Any) -> list[Any]:
     return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
 
 
 def _metadata(manifest: Manifest, report: _Report) -> None:
-    labels = _get(manifest, "metadata", "labels") or {}
+    labels = value_at(manifest, "metadata", "labels") or {}
     for key, value in labels.items() if isinstance(labels, Mapping) else ():
         item = paths.join("metadata.labels", str(key))
         report.extend("k8s-label-key", key_problems(str(key), item), item)
         if not isinstance(value, str) or len(value) > MAX_LABEL_VALUE:
             report.add("k8s-label-value", item, f"{value!r} is not a valid label value")
-    annotations = _get(manifest, "metadata", "annotations") or {}
+    annotations = value_at(manifest, "metadata", "annotations") or {}
     if isinstance(annotations, Mapping):
         size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items())
         if size > MAX_ANNOTATIONS_BYTES:
@@ -97,19 +90,21 @@ def _metadata(manifest: Manifest, report: _Report) -> None:
 
 
 def _virtual_machine(manifest: Manifest, report: _Report) -> None:
-    spec = _get(manifest, "spec", "template", "spec")
+    spec = value_at(manifest, "spec", "template", "spec")
     if not isinstance(spec, Mapping):
         return  # no template to check: the strict schema already names what is missing
     base = "spec.template.spec"
     domain = spec.get("domain") or {}
-    _vm_sizing(spec, domain, base, report, instancetype=_get(manifest, "spec", "instancetype") is not None)
+    _vm_sizing(
+        spec, domain, base, report, instancetype=value_at(manifest, "spec", "instancetype") is not None
+    )
     hostname = spec.get("hostname")
     if hostname is not None and (not isinstance(hostname, str) or not DNS_LABEL.match(hostname)):
         report.add(
             "kv-hostname-dns-label", f"{base}.hostname", f"hostname {hostname!r} is not an RFC 1123 label"
         )
-    if _get(domain, "firmware", "bootloader", "efi", "secureBoot") is True and (
-        _get(domain, "features", "smm", "enabled") is False
+    if value_at(domain, "firmware", "bootloader", "efi", "secureBoot") is True and (
+        value_at(domain, "features", "smm", "enabled") is False
     ):
         report.add("kv-secure-boot-efi", f"{base}.domain.features.smm", "secure boot needs SMM")
     devices = domain.get("devices") or {}
@@ -162,15 +157,15 @@ def _vm_disks(disks: list[Mapping[str, Any]], volumes: Mapping[str, Any], base: 
             report.add("k8s-name-dns-label", f"{item}.name", f"disk name {name!r} is not an RFC 1123 label")
         if counts[name] > 1:
             report.add("kv-disk-name-unique", f"{item}.name", f"disk name {name!r} is used more than once")
-        bus = _get(disk, "disk", "bus")
-        if bus == "sata" and _get(disk, "disk", "readonly") is True:
+        bus = value_at(disk, "disk", "bus")
+        if bus == "sata" and value_at(disk, "disk", "readonly") is True:
             report.add("kv-sata-read-only", f"{item}.disk.readonly", "a SATA hard disk cannot be read-only")
-        cdrom_bus = _get(disk, "cdrom", "bus")
+        cdrom_bus = value_at(disk, "cdrom", "bus")
         if "cdrom" in disk and cdrom_bus not in (*_CDROM_BUSES, None):
             report.add("kv-cdrom-bus", f"{item}.cdrom.bus", f"a CD-ROM cannot be on the {cdrom_bus} bus")
         volume = volumes.get(name) or {}
         hotpluggable = any(
-            _get(volume, kind, "hotpluggable") is True for kind in ("dataVolume", "persistentVolumeClaim")
+            value_at(volume, kind, "hotpluggable") is True for kind in ("dataVolume", "persistentVolumeClaim")
         )
         if hotpluggable and (bus or "virtio") not in _HOTPLUG_BUSES:
             report.add(
@@ -245,7 +240,7 @@ def _vm_access_credentials(
     spec: Mapping[str, Any], volumes: Mapping[str, Any], base: str, report: _Report
 ) -> None:
     for index, credential in enumerate(_list(spec.get("accessCredentials"))):
-        method = _get(credential, "sshPublicKey", "propagationMethod") or {}
+        method = value_at(credential, "sshPublicKey", "propagationMethod") or {}
         where = paths.join(f"{base}.accessCredentials", index)
         for kind, volume_key in (("noCloud", "cloudInitNoCloud"), ("configDrive", "cloudInitConfigDrive")):
             if kind in method and not any(volume_key in v for v in volumes.values()):
@@ -260,7 +255,7 @@ def _vm_access_credentials(
 def _data_volume(manifest: Manifest, report: _Report) -> None:
     spec = manifest.get("spec") or {}
     storage = spec.get("storage") or spec.get("pvc") or {}
-    size = quantity_or_none(_get(storage, "resources", "requests", "storage"))
+    size = quantity_or_none(value_at(storage, "resources", "requests", "storage"))
     if size is not None and size < MIN_DATAVOLUME_BYTES:
         report.add("cdi-size-min", "spec.storage.resources.requests.storage", "a DataVolume is at least 1Mi")
     _access_modes(storage.get("accessModes"), "spec.storage.accessModes", report)
@@ -275,7 +270,7 @@ def _data_volume(manifest: Manifest, report: _Report) -> None:
         ("http", "cdi-http-url", HTTP_SOURCE_SCHEMES),
         ("registry", "cdi-registry-url", REGISTRY_SCHEMES),
     ):
-        url = _get(source, kind, "url")
+        url = value_at(source, kind, "url")
         if url is None:
             continue
         scheme = str(url).split("://", 1)[0] if "://" in str(url) else ""
@@ -297,16 +292,16 @@ def _access_modes(modes: Any, where: str, report: _Report) -> None:
 
 
 def _claim(manifest: Manifest, report: _Report) -> None:
-    size = quantity_or_none(_get(manifest, "spec", "resources", "requests", "storage"))
+    size = quantity_or_none(value_at(manifest, "spec", "resources", "requests", "storage"))
     if size is not None and size <= 0:
         report.add(
             "k8s-pvc-size-positive", "spec.resources.requests.storage", "the storage request is not positive"
         )
-    _access_modes(_get(manifest, "spec", "accessModes"), "spec.accessModes", report)
+    _access_modes(value_at(manifest, "spec", "accessModes"), "spec.accessModes", report)
 
 
 def _service(manifest: Manifest, report: _Report) -> None:
-    name = str(_get(manifest, "metadata", "name") or "")
+    name = str(value_at(manifest, "metadata", "name") or "")
     if not DNS_1035_LABEL.match(name) or len(name) > MAX_LABEL_VALUE:
         report.add("k8s-service-name", "metadata.name", f"a Service name {name!r} is not an RFC 1035 label")
     spec = manifest.get("spec") or {}
@@ -351,7 +346,7 @@ def _secret(manifest: Manifest, report: _Report) -> None:
 
 
 def _network_attachment(manifest: Manifest, report: _Report) -> None:
-    raw = _get(manifest, "spec", "config")
+    raw = value_at(manifest, "spec", "config")
     if not isinstance(raw, str):
         return
     try:
