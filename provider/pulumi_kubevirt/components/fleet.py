@@ -104,7 +104,7 @@ class Fleet(CompiledComponent[FleetArgs]):
         if self.vms:
             self.guest_readiness = GuestReadiness(
                 "fleet/guest-readiness",
-                [vm.readiness_entry for _, vm in sorted(self.vms.items())],
+                [vm.readiness_entry() for _, vm in sorted(self.vms.items())],
                 pulumi.ResourceOptions(parent=self, depends_on=[vm.vm for vm in self.vms.values()]),
             )
             for component in self.vms.values():

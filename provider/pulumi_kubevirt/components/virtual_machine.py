@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -81,7 +80,6 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
         self._own_readiness = own_readiness
         super().__init__(resource_name, args, opts)
 
-    @functools.cached_property
     def readiness_entry(self) -> pulumi.Input[dict[str, Any]]:
         """What a GuestReadiness needs of this VM; from the resolved values when the args hold Inputs."""
         resolved = self._resolved(self.vm_manifest)
@@ -149,7 +147,7 @@ class VirtualMachine(CompiledComponent[VirtualMachineArgs]):
                 f"{self.pulumi_resource_name}/guest-readiness"
                 if self._name_prefix is not None
                 else f"{self.args.namespace}/{self.args.name}/guest-readiness",
-                [self.readiness_entry],
+                [self.readiness_entry()],
                 pulumi.ResourceOptions(parent=self, depends_on=[self.vm]),
             )
             self.attach_guests(self.guest_readiness.guests)
